@@ -1,0 +1,138 @@
+"""The ``divepy`` command: load an image, then the TUI, a CI verdict, JSON or a listing.
+
+Flags keep dive's names (``--ci``, ``--ci-config``, ``--json``,
+``--lowestEfficiency`` ...) so existing scripts and ``.dive-ci`` files work.
+Exit status: 0 success / rules passed, 1 a CI rule failed, 2 bad usage or
+unusable input.  The Textual UI is imported only when it is about to run,
+so ``--ci``, ``--json`` and ``--list`` never load it.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Annotated, NoReturn
+
+import typer
+
+from dive_py import __version__
+from dive_py.errors import EXIT_RULES_FAILED, EXIT_USAGE, DiveError, UsageError
+
+app = typer.Typer(add_completion=False, pretty_exceptions_enable=False, rich_markup_mode=None,
+                  context_settings={"help_option_names": ["-h", "--help"]})
+
+_ENGINE_SCHEMES = ("docker://", "podman://")
+_ARCHIVE_SCHEMES = ("docker-archive://", "docker-tar://", "oci-archive://", "oci://",
+                    "docker-archive:", "oci-archive:", "oci:")
+
+
+def _fail(message: str) -> NoReturn:
+    sys.stderr.write(f"divepy: error: {message}\n")
+    raise typer.Exit(EXIT_USAGE)
+
+
+def resolve_source(image: str | None, demo: bool, source: str | None) -> str:
+    """Turn the IMAGE argument (with dive/skopeo scheme prefixes) into a path."""
+    if demo:
+        if image:
+            raise UsageError("give either IMAGE or --demo, not both")
+        from dive_py.fixtures.demo import DEMO_PATH
+
+        return str(DEMO_PATH)
+    if not image:
+        raise UsageError("missing IMAGE (an image archive or OCI layout directory; try --demo)")
+    if source not in (None, "docker-archive", "oci-archive", "oci"):
+        raise UsageError(f"--source {source}: divepy reads image archives; "
+                         "export the image first (`docker save IMAGE -o image.tar`)")
+    for scheme in _ENGINE_SCHEMES:
+        if image.startswith(scheme):
+            raise UsageError(f"{image}: divepy reads image archives, not engines; "
+                             f"run `{scheme[:-3]} save {image[len(scheme):]} -o image.tar` and open that")
+    for scheme in _ARCHIVE_SCHEMES:
+        if image.startswith(scheme):
+            path = image[len(scheme):]
+            if scheme.startswith("oci") and ":" in path and not os.path.exists(path):
+                path = path.rsplit(":", 1)[0]  # skopeo's oci:DIR:TAG form
+            return path
+    return image
+
+
+def _version(value: bool) -> None:
+    if value:
+        sys.stdout.write(f"divepy {__version__}\n")
+        raise typer.Exit(0)
+
+
+@app.command()
+def run(
+    image: Annotated[str | None, typer.Argument(help="Image archive (docker save, OCI, kaniko... optionally "
+                                                     "gzip/zstd-compressed) or an OCI layout directory.")] = None,
+    demo: Annotated[bool, typer.Option("--demo", help="Open the small demo image shipped with divepy.")] = False,
+    ci: Annotated[bool, typer.Option("--ci", help="Skip the UI; evaluate the CI rules (also when CI=true).")] = False,
+    ci_config: Annotated[str | None, typer.Option("--ci-config", help="Rules file (default: .dive-ci).")] = None,
+    lowest_efficiency: Annotated[str | None, typer.Option(
+        "--lowestEfficiency", "--lowest-efficiency", help="Fail if efficiency is below this ratio (default 0.9).")] = None,
+    highest_wasted_bytes: Annotated[str | None, typer.Option(
+        "--highestWastedBytes", "--highest-wasted-bytes", help="Fail if wasted bytes exceed this size, e.g. 20MB "
+        "(default: disabled).")] = None,
+    highest_user_wasted_percent: Annotated[str | None, typer.Option(
+        "--highestUserWastedPercent", "--highest-user-wasted-percent",
+        help="Fail if wasted/user bytes exceeds this ratio (default 0.1).")] = None,
+    json_path: Annotated[str | None, typer.Option("-j", "--json", help="Write the analysis as JSON to FILE "
+                                                                       "('-' for stdout).")] = None,
+    list_files: Annotated[bool, typer.Option("--list", help="Print the merged filesystem and exit.")] = False,
+    layer: Annotated[int | None, typer.Option("--layer", help="With --list: the filesystem after layer N "
+                                                              "(0-based; default: the top layer).")] = None,
+    list_format: Annotated[str, typer.Option("--format", help="With --list: text or jsonl.")] = "text",
+    select: Annotated[str | None, typer.Option("--image", help="Which image of a multi-image archive "
+                                                               "(NAME:TAG or 0-based index).")] = None,
+    platform: Annotated[str | None, typer.Option("--platform", help="os/arch[/variant] of a multi-platform "
+                                                                    "image (default: this machine's).")] = None,
+    source: Annotated[str | None, typer.Option("--source", help="Accepted for dive compatibility: "
+                                                                "docker-archive.")] = None,
+    ignore_errors: Annotated[bool, typer.Option("-i", "--ignore-errors", help="Report broken entries as "
+                                                                              "warnings instead of failing.")] = False,
+    no_color: Annotated[bool, typer.Option("--no-color", help="No colours (NO_COLOR is honoured too).")] = False,
+    quiet: Annotated[bool, typer.Option("-q", "--quiet", help="No progress output on stderr.")] = False,
+    config: Annotated[str | None, typer.Option("-c", "--config", help="divepy/dive UI config file "
+                                                                      "(.dive.yaml keys).")] = None,
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                          help="Print the version and exit.")] = False,
+) -> None:
+    """Explore a container image layer by layer, and measure its wasted space."""
+    from dive_py import main_flow
+
+    try:
+        path = resolve_source(image, demo, source)
+        if list_format not in ("text", "jsonl"):
+            raise UsageError(f"--format {list_format}: expected text or jsonl")
+        if layer is not None and not list_files:
+            raise UsageError("--layer only applies to --list")
+        code = main_flow.run(main_flow.Options(
+            path=path, shown_name=image or "divepy-demo", ci=ci, ci_config=ci_config,
+            rule_flags={"lowestEfficiency": lowest_efficiency, "highestWastedBytes": highest_wasted_bytes,
+                        "highestUserWastedPercent": highest_user_wasted_percent},
+            json_path=json_path, list_files=list_files, layer=layer, list_format=list_format,
+            select=select, platform=platform, ignore_errors=ignore_errors, no_color=no_color, quiet=quiet,
+            config=config,
+        ))
+    except DiveError as exc:
+        _fail(exc.message)
+    except KeyboardInterrupt:
+        sys.stderr.write("divepy: interrupted\n")
+        raise typer.Exit(130) from None
+    raise typer.Exit(code)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    try:
+        app(prog_name="divepy")
+    except BrokenPipeError:  # `divepy --list img | head`
+        try:
+            sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - silence the interpreter's flush at exit
+        finally:
+            os._exit(0)
+
+
+__all__ = ["EXIT_RULES_FAILED", "app", "main"]

@@ -1,0 +1,140 @@
+"""Settings that come from flags, the environment and files, with their precedence.
+
+CI rules: command-line flags beat ``DIVE_RULES_*`` environment variables,
+which beat the ``.dive-ci`` file, which beats dive's defaults (0.9 /
+disabled / 0.1).  (dive lets the file silently override the flags; that is
+a bug we do not copy.)  ``.dive-ci`` keys may be camelCase (dive's) or
+kebab-case; unknown keys are ignored, as dive ignores them.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Any
+
+import yaml
+
+from dive_py.core.units import parse_bytes
+from dive_py.errors import UsageError
+
+DEFAULT_CI_CONFIG = ".dive-ci"
+DISABLED_WORDS = frozenset(("disabled", "off", "false", ""))
+
+#: rule name -> (kebab-case key, env var, default)
+RULES: dict[str, tuple[str, str, str]] = {
+    "lowestEfficiency": ("lowest-efficiency", "DIVE_RULES_LOWEST_EFFICIENCY", "0.9"),
+    "highestWastedBytes": ("highest-wasted-bytes", "DIVE_RULES_HIGHEST_WASTED_BYTES", "disabled"),
+    "highestUserWastedPercent": ("highest-user-wasted-percent", "DIVE_RULES_HIGHEST_USER_WASTED_PERCENT", "0.1"),
+}
+
+
+@dataclass(slots=True, frozen=True)
+class Rule:
+    """A rule as configured: the text the user wrote and the parsed threshold."""
+
+    name: str
+    text: str
+    threshold: float | None  #: None = disabled
+    origin: str
+
+
+@dataclass(slots=True, frozen=True)
+class RuleSettings:
+    lowest_efficiency: Rule
+    highest_wasted_bytes: Rule
+    highest_user_wasted_percent: Rule
+    source_file: str | None
+
+
+def parse_rule(name: str, text: str, origin: str) -> Rule:
+    """Validate one rule value; raises :class:`UsageError` naming the origin."""
+    value = text.strip()
+    if value.lower() in DISABLED_WORDS:
+        return Rule(name, value or "disabled", None, origin)
+    if name == "highestWastedBytes":
+        try:
+            return Rule(name, value, float(parse_bytes(value)), origin)
+        except ValueError:
+            raise UsageError(f"{origin}: {name} must be a size like 20MB or 1KiB, or 'disabled' (got {text!r})") from None
+    try:
+        ratio = float(value)
+    except ValueError:
+        raise UsageError(f"{origin}: {name} must be a ratio between 0 and 1, or 'disabled' (got {text!r})") from None
+    if not 0.0 <= ratio <= 1.0:
+        raise UsageError(f"{origin}: {name} must be between 0 and 1 (got {text!r})")
+    return Rule(name, value, ratio, origin)
+
+
+def _read_ci_file(path: str) -> dict[str, str]:
+    try:
+        with open(path, encoding="utf-8") as fh:
+            doc: Any = yaml.load(fh, Loader=yaml.BaseLoader)  # noqa: S506 - BaseLoader builds only str/list/dict
+    except OSError as exc:
+        raise UsageError(f"{path}: cannot read CI config ({exc.strerror})") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark is not None else ""
+        raise UsageError(f"{path}: invalid YAML{where}") from None
+    if doc is None:
+        return {}
+    if not isinstance(doc, dict):
+        raise UsageError(f"{path}: expected a mapping with a 'rules' section")
+    rules = doc.get("rules", {})
+    if rules in (None, ""):
+        return {}
+    if not isinstance(rules, dict):
+        raise UsageError(f"{path}: 'rules' must be a mapping")
+    out: dict[str, str] = {}
+    for name, (kebab, _env, _default) in RULES.items():
+        for key in (name, kebab):
+            if key in rules:
+                value = rules[key]
+                if not isinstance(value, str):
+                    raise UsageError(f"{path}: rules.{key} must be a single value")
+                out[name] = value
+    return out
+
+
+def load_rules(flags: dict[str, str | None], ci_config: str | None) -> RuleSettings:
+    """Merge flags > env > file > defaults into validated rules.
+
+    ``ci_config`` is the ``--ci-config`` value; ``None`` means the default
+    ``.dive-ci``, which may be absent.  An explicitly named file must exist.
+    """
+    path = ci_config if ci_config is not None else DEFAULT_CI_CONFIG
+    from_file: dict[str, str] = {}
+    source_file = None
+    if os.path.isfile(path):
+        from_file = _read_ci_file(path)
+        source_file = path
+    elif ci_config is not None:
+        raise UsageError(f"{ci_config}: CI config file not found")
+    rules: list[Rule] = []
+    for name, (_kebab, env, default) in RULES.items():
+        flag = flags.get(name)
+        if flag is not None:
+            rules.append(parse_rule(name, flag, f"--{name}"))
+        elif os.environ.get(env) is not None:
+            rules.append(parse_rule(name, os.environ[env], env))
+        elif name in from_file:
+            rules.append(parse_rule(name, from_file[name], f"{path}: rules.{name}"))
+        else:
+            rules.append(parse_rule(name, default, "default"))
+    return RuleSettings(rules[0], rules[1], rules[2], source_file)
+
+
+def ci_env_enabled(environ: dict[str, str] | None = None) -> bool:
+    """dive's rule: ``CI`` set to true/1/yes (and Go's ParseBool spellings)."""
+    env = os.environ if environ is None else environ
+    return env.get("CI", "").strip().lower() in ("true", "1", "yes", "t")
+
+
+def use_color(stream_isatty: bool, no_color_flag: bool, environ: dict[str, str] | None = None) -> bool:
+    """NO_COLOR (any non-empty value) wins, then FORCE_COLOR, then TTY and TERM."""
+    env = os.environ if environ is None else environ
+    if no_color_flag or env.get("NO_COLOR"):
+        return False
+    if env.get("FORCE_COLOR") or env.get("CLICOLOR_FORCE"):
+        return True
+    return stream_isatty and env.get("TERM", "") != "dumb"

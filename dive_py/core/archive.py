@@ -1,0 +1,419 @@
+"""Uniform access to what holds an image: a tar file, a compressed tar, a directory.
+
+Every source answers the same questions: which members exist, what a small
+member (a manifest, a config) contains, and what the entries of a layer blob
+are.  How it gets there differs:
+
+* :class:`TarArchive` (a plain tar file) indexes the members once, reading
+  only headers, then reads each layer in place with ``pread``.
+* :class:`StreamedArchive` (``docker save | gzip``) cannot seek, so it makes
+  a single decompressing pass: small members are kept, and every member that
+  looks like a layer is parsed on the way past, keyed by name until the
+  manifest (which comes last in every real archive) says what is what.
+* :class:`DirectoryArchive` reads an unpacked OCI layout (or docker save).
+"""
+
+from __future__ import annotations
+
+import os
+import posixpath
+import stat
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+
+from dive_py.core import blobio
+from dive_py.core.blobio import Readable
+from dive_py.core.layerread import RawLayer, read_layer
+from dive_py.core.tarscan import DIR, SYMLINK, iter_headers
+from dive_py.core.tarwindow import FileWindow, StreamWindow
+from dive_py.errors import ArchiveError, InputError, LayerError, ManifestError
+
+#: Largest non-layer member kept in memory by a streamed archive (configs,
+#: manifests and attestations are a few kB; this bounds a hostile archive).
+SMALL_MEMBER_LIMIT = 64 << 20
+
+#: ``progress(done_bytes, total_bytes)`` as layers are read.
+ProgressFn = Callable[[int, int], None]
+
+
+@dataclass(slots=True)
+class Member:
+    """One member of the outer archive."""
+
+    name: str
+    is_file: bool
+    offset: int  # data offset in the archive file (-1 when streamed)
+    size: int
+    link: str = ""  # symlink target, already resolved to a member name
+
+
+@dataclass(slots=True)
+class LayerBlob:
+    """A parsed layer plus what we learned about its stored form."""
+
+    raw: RawLayer
+    compression: str  # blobio.TAR / GZIP / ZSTD / ...
+    stored_size: int  # bytes the blob occupies in the archive
+
+
+def normalise_member(name: str) -> str:
+    """Member names without ``./`` or leading/trailing slashes."""
+    name = name.lstrip("/")
+    while name.startswith("./"):
+        name = name[2:]
+    return name.rstrip("/")
+
+
+class Archive:
+    """Common behaviour: member lookup, symlink resolution, JSON reading."""
+
+    label: str
+    path: str
+
+    def __init__(self) -> None:
+        self.members: dict[str, Member] = {}
+
+    # -- lookup ---------------------------------------------------------
+    def resolve(self, name: str) -> Member | None:
+        """Find a member, following symlinks inside the archive.
+
+        containers/image archives store each layer once as ``<digest>.tar``
+        and add ``<id>/layer.tar`` symlinks to it; dive parses those symlinks
+        as empty layers, we follow them.
+        """
+        seen = 0
+        name = normalise_member(name)
+        while True:
+            member = self.members.get(name)
+            if member is None or member.is_file:
+                return member
+            seen += 1
+            if seen > 16:
+                raise ArchiveError(f"{self.label}: symlink loop at member {name!r}")
+            name = member.link
+
+    def has(self, name: str) -> bool:
+        return self.resolve(name) is not None
+
+    def read_bytes(self, name: str) -> bytes:
+        raise NotImplementedError
+
+    def read_json(self, name: str, what: str | None = None) -> Any:
+        """Parse a member as JSON; errors name the member."""
+        what = what or name
+        member = self.resolve(name)
+        if member is None:
+            raise ManifestError(f"{what} is missing from the archive")
+        data = self.read_bytes(member.name)
+        try:
+            return orjson.loads(data)
+        except orjson.JSONDecodeError as exc:
+            raise ManifestError(f"{what} is not valid JSON ({exc})") from None
+
+    def read_layer(self, name: str, *, hash_files: bool, what: str) -> LayerBlob:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        """Release file descriptors."""
+
+    def pread(self, layer_name: str, offset: int, size: int) -> bytes:
+        """Bytes of a seekable layer's file at an absolute offset."""
+        raise ArchiveError(f"{self.label}: content of {layer_name!r} cannot be re-read")
+
+
+def _read_fd_layer(fd: int, start: int, size: int, *, hash_files: bool, what: str) -> LayerBlob:
+    """Parse a layer blob stored at ``[start, start+size)`` of a file."""
+    head = os.pread(fd, 512, start) if size else b""
+    kind = blobio.sniff(head) if head else blobio.TAR
+    if kind == blobio.TAR:
+        raw = read_layer(FileWindow(fd, start, size, what), hash_files=False)
+    elif kind == blobio.UNKNOWN:
+        raise LayerError(f"{what} is not a tar archive (nor a gzip/zstd-compressed one)")
+    else:
+        stream = blobio.open_decompressed(blobio.RegionReader(fd, start, size), kind, what)
+        try:
+            raw = read_layer(StreamWindow(stream, what), hash_files=hash_files)
+        finally:
+            close = getattr(stream, "close", None)
+            if close is not None:
+                close()
+    return LayerBlob(raw, kind, size)
+
+
+class TarArchive(Archive):
+    """A plain (uncompressed) tar file: indexed once, read in place."""
+
+    def __init__(self, path: str, label: str) -> None:
+        super().__init__()
+        self.path = path
+        self.label = label
+        self.fd = os.open(path, os.O_RDONLY)
+        try:
+            self.size = os.fstat(self.fd).st_size
+            self._index()
+        except BaseException:
+            os.close(self.fd)
+            raise
+
+    def _index(self) -> None:
+        win = FileWindow(self.fd, 0, self.size, self.label)
+        try:
+            headers = list(iter_headers(win))
+        except LayerError as exc:
+            raise ArchiveError(str(exc)) from None
+        for name, tflag, _m, _u, _g, size, _t, link, data_off in headers:
+            norm = normalise_member(name)
+            if not norm or tflag == DIR:
+                continue
+            if tflag == SYMLINK:
+                target = posixpath.normpath(posixpath.join(posixpath.dirname(norm), link))
+                self.members[norm] = Member(norm, False, -1, 0, normalise_member(target))
+            elif tflag in (0x30, 0x37):
+                if data_off + size > self.size:
+                    raise ArchiveError(f"{self.label} is truncated: member {norm!r} runs past the end of the file")
+                self.members[norm] = Member(norm, True, data_off, size)
+
+    def read_bytes(self, name: str) -> bytes:
+        member = self.resolve(name)
+        if member is None:
+            raise ArchiveError(f"{self.label}: member {name!r} is missing")
+        return os.pread(self.fd, member.size, member.offset)
+
+    def read_layer(self, name: str, *, hash_files: bool, what: str) -> LayerBlob:
+        member = self.resolve(name)
+        if member is None:
+            raise ManifestError(f"{what}: blob {name!r} is missing from the archive")
+        return _read_fd_layer(self.fd, member.offset, member.size, hash_files=hash_files, what=what)
+
+    def pread(self, layer_name: str, offset: int, size: int) -> bytes:
+        return os.pread(self.fd, size, offset)
+
+    def close(self) -> None:
+        if self.fd >= 0:
+            os.close(self.fd)
+            self.fd = -1
+
+
+class DirectoryArchive(Archive):
+    """An unpacked image: an OCI layout directory or an extracted docker save."""
+
+    def __init__(self, path: str, label: str) -> None:
+        super().__init__()
+        self.path = path
+        self.label = label
+        self._fds: dict[str, int] = {}
+        root = os.path.realpath(path)
+        for dirpath, _dirs, files in os.walk(root):
+            for fname in files:
+                full = os.path.join(dirpath, fname)
+                rel = os.path.relpath(full, root).replace(os.sep, "/")
+                st = os.lstat(full)
+                if stat.S_ISLNK(st.st_mode):
+                    target = os.path.realpath(full)
+                    if not target.startswith(root + os.sep):
+                        continue  # never follow links out of the layout
+                    link = os.path.relpath(target, root).replace(os.sep, "/")
+                    self.members[rel] = Member(rel, False, -1, 0, link)
+                elif stat.S_ISREG(st.st_mode):
+                    self.members[rel] = Member(rel, True, 0, st.st_size)
+
+    def _fd(self, rel: str) -> int:
+        fd = self._fds.get(rel)
+        if fd is None:
+            fd = os.open(os.path.join(self.path, rel), os.O_RDONLY)
+            self._fds[rel] = fd
+        return fd
+
+    def read_bytes(self, name: str) -> bytes:
+        member = self.resolve(name)
+        if member is None:
+            raise ArchiveError(f"{self.label}: file {name!r} is missing")
+        with open(os.path.join(self.path, member.name), "rb") as fh:
+            return fh.read()
+
+    def read_layer(self, name: str, *, hash_files: bool, what: str) -> LayerBlob:
+        member = self.resolve(name)
+        if member is None:
+            raise ManifestError(f"{what}: blob {name!r} is missing from the layout")
+        return _read_fd_layer(self._fd(member.name), 0, member.size, hash_files=hash_files, what=what)
+
+    def pread(self, layer_name: str, offset: int, size: int) -> bytes:
+        member = self.resolve(layer_name)
+        if member is None:
+            raise ArchiveError(f"{self.label}: blob {layer_name!r} is missing")
+        return os.pread(self._fd(member.name), size, offset)
+
+    def close(self) -> None:
+        for fd in self._fds.values():
+            os.close(fd)
+        self._fds.clear()
+
+
+class _SubStream:
+    """The data of one member of a streamed outer archive, as a stream."""
+
+    def __init__(self, win: StreamWindow, start: int, size: int) -> None:
+        self.win = win
+        self.pos = start
+        self.end = start + size
+
+    def read(self, n: int = -1, /) -> bytes:
+        left = self.end - self.pos
+        if n < 0 or n > left:
+            n = left
+        if n <= 0:
+            return b""
+        n = min(n, 1 << 20)
+        data = self.win.read(self.pos, n)
+        self.pos += n
+        return data
+
+    def readinto(self, b: bytearray | memoryview) -> int:
+        data = self.read(len(b))
+        b[: len(data)] = data
+        return len(data)
+
+    def readable(self) -> bool:
+        return True
+
+    def close(self) -> None:
+        """Owned by the outer stream."""
+
+    @property
+    def closed(self) -> bool:
+        return False
+
+
+class _CountingReader:
+    """Counts compressed bytes consumed, for progress on streamed archives."""
+
+    def __init__(self, fh: Any, progress: ProgressFn | None, total: int) -> None:
+        self.fh = fh
+        self.done = 0
+        self.progress = progress
+        self.total = total
+
+    def read(self, n: int = -1, /) -> bytes:
+        data: bytes = self.fh.read(n)
+        self.done += len(data)
+        if self.progress is not None:
+            self.progress(self.done, self.total)
+        return data
+
+    def readinto(self, b: bytearray | memoryview) -> int:
+        n: int = self.fh.readinto(b)
+        self.done += n
+        if self.progress is not None:
+            self.progress(self.done, self.total)
+        return n
+
+    def readable(self) -> bool:
+        return True
+
+    def close(self) -> None:
+        self.fh.close()
+
+    @property
+    def closed(self) -> bool:
+        return bool(self.fh.closed)
+
+
+class StreamedArchive(Archive):
+    """A compressed outer archive, read in one decompressing pass."""
+
+    def __init__(self, path: str, label: str, compression: str, *, hash_files: bool,
+                 progress: ProgressFn | None = None) -> None:
+        super().__init__()
+        self.path = path
+        self.label = label
+        self.compression = compression
+        self._small: dict[str, bytes] = {}
+        self._layers: dict[str, LayerBlob] = {}
+        self._errors: dict[str, InputError] = {}
+        fh = open(path, "rb")  # noqa: SIM115 - closed below, after the single pass
+        total = os.fstat(fh.fileno()).st_size
+        counting = _CountingReader(fh, progress, total)
+        stream = blobio.open_decompressed(counting, compression, label)
+        try:
+            self._scan(StreamWindow(stream, label), hash_files)
+        finally:
+            getattr(stream, "close", lambda: None)()
+            fh.close()
+
+    def _scan(self, win: StreamWindow, hash_files: bool) -> None:
+        for name, tflag, _m, _u, _g, size, _t, link, data_off in iter_headers(win):
+            norm = normalise_member(name)
+            if not norm or tflag == DIR:
+                continue
+            if tflag == SYMLINK:
+                target = posixpath.normpath(posixpath.join(posixpath.dirname(norm), link))
+                self.members[norm] = Member(norm, False, -1, 0, normalise_member(target))
+                continue
+            if tflag not in (0x30, 0x37):
+                continue
+            self.members[norm] = Member(norm, True, -1, size)
+            head = win.read(data_off, min(size, 512)) if size else b""
+            kind = blobio.sniff(head) if head else blobio.TAR
+            if kind != blobio.UNKNOWN and size > 0:
+                what = f"{self.label}: member {norm!r}"
+                sub = _SubStream(win, data_off, size)
+                try:
+                    stream = blobio.open_decompressed(sub, kind, what)
+                    raw = read_layer(StreamWindow(stream, what), hash_files=hash_files)
+                    self._layers[norm] = LayerBlob(raw, kind, size)
+                except InputError as exc:
+                    self._errors[norm] = exc
+                # Whatever the layer parse left unread is skipped by the next get().
+            elif size <= SMALL_MEMBER_LIMIT:
+                self._small[norm] = win.read(data_off, size) if size else b""
+
+    def read_bytes(self, name: str) -> bytes:
+        member = self.resolve(name)
+        if member is None:
+            raise ArchiveError(f"{self.label}: member {name!r} is missing")
+        if member.name in self._small:
+            return self._small[member.name]
+        if member.name in self._layers or member.name in self._errors:
+            raise ManifestError(f"{self.label}: member {name!r} is a tar stream, not a JSON document")
+        raise ArchiveError(f"{self.label}: member {name!r} is too large to hold in memory")
+
+    def read_layer(self, name: str, *, hash_files: bool, what: str) -> LayerBlob:
+        member = self.resolve(name)
+        if member is None:
+            raise ManifestError(f"{what}: blob {name!r} is missing from the archive")
+        if member.name in self._errors:
+            err = self._errors[member.name]
+            raise type(err)(str(err).replace(f"{self.label}: member {member.name!r}", what))
+        blob = self._layers.get(member.name)
+        if blob is None:
+            raise LayerError(f"{what} is not a tar archive (nor a gzip/zstd-compressed one)")
+        return blob
+
+
+def open_archive(path: str, *, hash_files: bool, progress: ProgressFn | None = None) -> Archive:
+    """Open whatever ``path`` is: a tar, a compressed tar, or a layout directory."""
+    label = path
+    if not os.path.exists(path):
+        raise InputError(f"{path}: no such file or directory")
+    if os.path.isdir(path):
+        if not any(os.path.isfile(os.path.join(path, f)) for f in ("index.json", "manifest.json")):
+            raise InputError(f"{path} is a directory but not an image layout (no index.json, oci-layout or manifest.json)")
+        return DirectoryArchive(path, label)
+    if not os.path.isfile(path):
+        raise InputError(f"{path} is not a regular file")
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(512)
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read ({exc.strerror})") from None
+    if not head:
+        raise ArchiveError(f"{path} is empty")
+    kind = blobio.sniff(head)
+    if kind == blobio.TAR:
+        return TarArchive(path, label)
+    if kind == blobio.UNKNOWN:
+        raise ArchiveError(f"{path} is not a tar archive (nor a gzip/zstd/xz/bzip2-compressed one)")
+    return StreamedArchive(path, label, kind, hash_files=hash_files, progress=progress)

@@ -1,0 +1,195 @@
+"""Byte access to blobs: bounded regions of a file and transparent decompression.
+
+Compression is always decided from the first bytes of the data, never from a
+file name or a media type: real archives lie (skopeo labels uncompressed blobs
+``tar+gzip``; kaniko names gzip layers ``.tar.gz`` but crane does not).
+"""
+
+from __future__ import annotations
+
+import bz2
+import lzma
+import os
+import zlib
+from collections.abc import Callable
+from typing import BinaryIO, Protocol
+
+import zstandard
+
+from dive_py.errors import ArchiveError
+
+try:  # ISA-L inflates gzip 2-3x faster than zlib; fall back if it is missing.
+    from isal import igzip_threaded as _igzip_threaded
+
+    _GZIP_ERRORS: tuple[type[BaseException], ...] = (OSError, EOFError, zlib.error, ValueError)
+except ImportError:  # pragma: no cover - exercised only without the wheel
+    _igzip_threaded = None  # type: ignore[assignment]
+    _GZIP_ERRORS = (OSError, EOFError, zlib.error, ValueError)
+
+GZIP = "gzip"
+ZSTD = "zstd"
+XZ = "xz"
+BZIP2 = "bzip2"
+TAR = "tar"
+UNKNOWN = "unknown"
+
+#: Which compressions a stream may carry, in the order we test the magic bytes.
+_MAGIC: tuple[tuple[bytes, str], ...] = (
+    (b"\x1f\x8b", GZIP),
+    (b"\x28\xb5\x2f\xfd", ZSTD),
+    (b"\xfd7zXZ\x00", XZ),
+    (b"BZh", BZIP2),
+)
+
+
+class Readable(Protocol):
+    """The one method the tar reader needs from a stream."""
+
+    def read(self, n: int = -1, /) -> bytes: ...
+
+
+def looks_like_tar(block: bytes) -> bool:
+    """True if ``block`` (the first 512 bytes) is a plausible tar header.
+
+    A valid header checksum is required; an all-zero block (an empty archive,
+    e.g. BuildKit's 1024-byte empty layers) also counts.
+    """
+    if len(block) < 512:
+        return len(block) == 0
+    if block.count(0) == 512:
+        return True
+    try:
+        stored = int(block[148:156].strip(b"\x00 ") or b"-1", 8)
+    except ValueError:
+        return False
+    unsigned = sum(block) - sum(block[148:156]) + 8 * 32
+    signed = unsigned - 2 * sum(b for b in block if b > 127)
+    return stored in (unsigned, signed)
+
+
+def sniff(head: bytes) -> str:
+    """Name the compression (or ``tar``) of data that starts with ``head``."""
+    for magic, kind in _MAGIC:
+        if head.startswith(magic):
+            return kind
+    if looks_like_tar(head[:512]):
+        return TAR
+    return UNKNOWN
+
+
+class RegionReader:
+    """A read-only stream over ``[offset, offset + size)`` of an open file.
+
+    Uses ``os.pread`` so several readers can share one descriptor and so the
+    page cache, not our heap, holds the bytes (an ``mmap`` would count every
+    touched page in our RSS).
+    """
+
+    def __init__(self, fd: int, offset: int, size: int) -> None:
+        self.fd = fd
+        self.start = offset
+        self.size = size
+        self._pos = 0
+
+    def read(self, n: int = -1, /) -> bytes:
+        left = self.size - self._pos
+        if n < 0 or n > left:
+            n = left
+        if n <= 0:
+            return b""
+        data = os.pread(self.fd, n, self.start + self._pos)
+        if not data:
+            raise ArchiveError("archive is truncated: a blob ends past the end of the file")
+        self._pos += len(data)
+        return data
+
+    def readinto(self, b: bytearray | memoryview) -> int:
+        data = self.read(len(b))
+        b[: len(data)] = data
+        return len(data)
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return False
+
+    def close(self) -> None:
+        """The descriptor belongs to the archive, not to the region."""
+
+    @property
+    def closed(self) -> bool:
+        return False
+
+    def flush(self) -> None:
+        """Read-only: nothing to flush."""
+
+
+class _ErrorMappingReader:
+    """Wraps a decompressor so its many exception types become ArchiveError."""
+
+    def __init__(self, inner: BinaryIO, kind: str, what: str) -> None:
+        self._inner = inner
+        self._kind = kind
+        self._what = what
+
+    def read(self, n: int = -1, /) -> bytes:
+        try:
+            return self._inner.read(n)
+        except ArchiveError:
+            raise
+        except (EOFError, *_GZIP_ERRORS, zstandard.ZstdError, lzma.LZMAError) as exc:
+            detail = str(exc) or type(exc).__name__
+            if isinstance(exc, EOFError) or "end-of-stream" in detail or "truncated" in detail:
+                raise ArchiveError(f"{self._what} is truncated ({self._kind} stream ends early)") from None
+            raise ArchiveError(f"{self._what} is not valid {self._kind} data: {detail}") from None
+
+    def close(self) -> None:
+        try:
+            self._inner.close()
+        except Exception:  # noqa: BLE001 - closing a broken stream must not mask the real error
+            pass
+
+
+def open_decompressed(raw: Readable, kind: str, what: str) -> Readable:
+    """Return a stream of the decompressed bytes of ``raw``.
+
+    ``kind`` comes from :func:`sniff`.  ``what`` names the data in errors
+    ("layer 3", "the archive").  Multi-member gzip (estargz) and multi-frame
+    zstd are read to the end.
+    """
+    inner: BinaryIO
+    if kind == TAR:
+        return raw
+    if kind == GZIP:
+        if _igzip_threaded is not None:
+            # A helper thread inflates while we parse: both cores stay busy.
+            inner = _igzip_threaded.open(raw, "rb", threads=1)  # type: ignore[arg-type]
+        else:  # pragma: no cover
+            import gzip
+
+            inner = gzip.GzipFile(fileobj=raw)  # type: ignore[arg-type]
+    elif kind == ZSTD:
+        inner = zstandard.ZstdDecompressor().stream_reader(  # type: ignore[assignment]
+            raw, read_size=1 << 20, read_across_frames=True, closefd=False
+        )
+    elif kind == XZ:
+        inner = lzma.LZMAFile(raw)  # type: ignore[arg-type]
+    elif kind == BZIP2:
+        inner = bz2.BZ2File(raw)  # type: ignore[arg-type]
+    else:
+        raise ArchiveError(f"{what} is neither a tar archive nor gzip/zstd/xz/bzip2-compressed")
+    return _ErrorMappingReader(inner, kind, what)
+
+
+def head_of(read: Callable[[int], bytes], n: int = 512) -> bytes:
+    """Read up to ``n`` bytes, looping over short reads."""
+    parts: list[bytes] = []
+    got = 0
+    while got < n:
+        chunk = read(n - got)
+        if not chunk:
+            break
+        parts.append(chunk)
+        got += len(chunk)
+    return b"".join(parts)

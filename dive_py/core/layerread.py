@@ -1,0 +1,164 @@
+"""Read one layer's tar stream into compact parallel arrays.
+
+A layer of a node_modules-sized image holds hundreds of thousands of
+entries, so entries are not objects: each attribute is one ``array`` (or a
+list for strings) indexed by entry number.  That keeps the per-entry cost to
+a few dozen bytes and lets later passes run tight loops.
+"""
+
+from __future__ import annotations
+
+from array import array
+from dataclasses import dataclass, field
+
+from dive_py.core.tarscan import CONTIGUOUS, HARDLINK, REGULAR, Window, iter_headers
+from dive_py.errors import LayerError
+
+#: Entry kinds.
+ENTRY = 0
+WHITEOUT = 1  #: ``.wh.<name>``: deletes ``<name>`` from lower layers
+OPAQUE = 2  #: ``.wh..wh..opq``: hides everything lower inside its directory
+
+WHITEOUT_PREFIX = ".wh."
+OPAQUE_NAME = ".wh..wh..opq"
+
+EMPTY_HASH = 0x2D06800538D394C2  # xxh3_64(b"")
+
+
+@dataclass(slots=True)
+class RawLayer:
+    """The entries of one layer, in archive order.
+
+    For a whiteout, ``paths[i]`` is the path it deletes; for an opaque
+    marker, the directory it makes opaque ("" for the root).
+    """
+
+    paths: list[str] = field(default_factory=list)
+    kinds: bytearray = field(default_factory=bytearray)
+    tflags: bytearray = field(default_factory=bytearray)
+    modes: array[int] = field(default_factory=lambda: array("q"))
+    uids: array[int] = field(default_factory=lambda: array("q"))
+    gids: array[int] = field(default_factory=lambda: array("q"))
+    sizes: array[int] = field(default_factory=lambda: array("q"))
+    mtimes: array[int] = field(default_factory=lambda: array("q"))
+    #: The raw link name from the header (hardlinks: see ``hardlink_path``).
+    links: list[str] = field(default_factory=list)
+    #: Absolute file offset of each regular file's data, or -1 when the layer
+    #: is compressed (its bytes can only be re-read by decompressing again).
+    offsets: array[int] = field(default_factory=lambda: array("q"))
+    #: xxh3-64 of regular files when hashed while streaming, else 0.
+    hashes: array[int] | None = None
+    #: Bytes of the uncompressed tar stream up to its end-of-archive marker.
+    tar_bytes: int = 0
+
+    def __len__(self) -> int:
+        return len(self.paths)
+
+
+def clean_path(name: str, what: str) -> str | None:
+    """Normalise a member name to ``a/b/c``; ``None`` for the root itself.
+
+    Refuses absolute names and ``..`` components: a layer must not write
+    outside the root, and an analyzer that quietly "fixes" such names would
+    show a filesystem no runtime produces.
+    """
+    if "\x00" in name:
+        raise LayerError(f"{what}: entry name contains a NUL byte: {name!r}")
+    if name.startswith("/"):
+        if not name.strip("/"):
+            return None  # kaniko writes the root directory as "/"
+        raise LayerError(f"{what}: absolute entry name {name!r} (layers must use relative names)")
+    s = name
+    while s.startswith("./"):
+        s = s[2:]
+    s = s.rstrip("/")
+    if not s or s == ".":
+        return None
+    if "//" in s or "/./" in s or s.endswith("/.") or ".." in s or s.startswith("."):
+        parts = []
+        for comp in s.split("/"):
+            if comp == "..":
+                raise LayerError(f"{what}: entry name {name!r} climbs out of the root with '..'")
+            if comp and comp != ".":
+                parts.append(comp)
+        s = "/".join(parts)
+        if not s:
+            return None
+    return s
+
+
+def read_layer(win: Window, *, hash_files: bool) -> RawLayer:
+    """Parse every entry of the layer in ``win``.
+
+    ``hash_files`` hashes regular-file contents on the way past; it is only
+    worth it for streams that cannot be re-read cheaply (compressed layers).
+    Seekable layers record data offsets and are hashed later, on demand.
+    """
+    what = win.what
+    layer = RawLayer()
+    if hash_files:
+        layer.hashes = array("Q")
+    paths = layer.paths
+    kinds = layer.kinds
+    tflags = layer.tflags
+    modes = layer.modes
+    uids = layer.uids
+    gids = layer.gids
+    sizes = layer.sizes
+    mtimes = layer.mtimes
+    links = layer.links
+    offsets = layer.offsets
+    hashes = layer.hashes
+    seekable = win.seekable
+    absolute = win.absolute
+    end = 0
+    for name, tflag, mode, uid, gid, size, mtime, link, data_off in iter_headers(win):
+        is_file = tflag == REGULAR or tflag == CONTIGUOUS
+        end = data_off + ((size + 511) & ~511 if is_file else 0)
+        path = clean_path(name, what)
+        if path is None:
+            continue
+        slash = path.rfind("/")
+        base = path[slash + 1 :]
+        kind = ENTRY
+        if base.startswith(WHITEOUT_PREFIX):
+            parent = path[:slash] if slash >= 0 else ""
+            if base == OPAQUE_NAME:
+                kind = OPAQUE
+                path = parent
+            elif base.startswith(".wh..wh."):
+                continue  # aufs bookkeeping (.wh..wh.plnk etc.), not part of the filesystem
+            else:
+                kind = WHITEOUT
+                target = base[4:]
+                if not target or target in (".", ".."):
+                    raise LayerError(f"{what}: malformed whiteout entry {name!r}")
+                path = f"{parent}/{target}" if parent else target
+            # Overlay whiteouts may carry a stale link name; it is kept (dive
+            # exports it) but means nothing.
+        elif tflag == HARDLINK and (not link or clean_path(link.lstrip("/"), what) is None):
+            raise LayerError(f"{what}: hardlink {path!r} has no target")
+        paths.append(path)
+        kinds.append(kind)
+        tflags.append(tflag)
+        modes.append(mode)
+        uids.append(uid)
+        gids.append(gid)
+        sizes.append(size)
+        mtimes.append(mtime)
+        links.append(link)
+        if is_file and kind == ENTRY:
+            offsets.append(absolute(data_off) if seekable else -1)
+            if hashes is not None:
+                hashes.append(win.hash(data_off, size) if size else EMPTY_HASH)
+        else:
+            offsets.append(-1)
+            if hashes is not None:
+                hashes.append(0)
+    layer.tar_bytes = end
+    return layer
+
+
+def hardlink_path(link: str) -> str:
+    """The path a hardlink's raw link name refers to (``./a/b`` -> ``a/b``)."""
+    return clean_path(link.lstrip("/"), "hardlink") or ""

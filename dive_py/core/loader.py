@@ -1,0 +1,111 @@
+"""Open an image archive and build the :class:`~dive_py.core.image.Image`.
+
+The steps: open the archive (detecting its kind from content), find the
+images, choose one, read its config, read every layer (each once, even if
+referenced twice), intern paths, and stack the layers once into a timeline.
+"""
+
+from __future__ import annotations
+
+from dive_py.core.archive import Archive, LayerBlob, open_archive
+from dive_py.core.entries import EntryTable, PathTable
+from dive_py.core.image import Image, Layer
+from dive_py.core.imageconfig import assign_history, command_of, parse_config
+from dive_py.core.manifest import ArchiveIndex, ImageRef, find_images, select_image
+from dive_py.core.merge import build_timeline
+from dive_py.core.progress import NullProgress, Progress
+from dive_py.errors import DiveError, ManifestError
+
+
+def load_image(path: str, *, image: str | None = None, platform: str | None = None,
+               hash_files: bool = False, strict: bool = True,
+               progress: Progress | None = None) -> Image:
+    """Load and stack one image from ``path`` (file or directory).
+
+    ``hash_files`` hashes compressed layers' file contents while they stream
+    past (the TUI needs content hashes to tell modified from unmodified;
+    ``--json`` and ``--ci`` do not).  ``strict=False`` (``--ignore-errors``)
+    turns per-entry problems into warnings.
+    """
+    prog: Progress = progress or NullProgress()
+
+    def outer_progress(done: int, total: int) -> None:
+        prog.advance(done)
+
+    prog.phase("Reading archive", 0)
+    archive = open_archive(path, hash_files=hash_files, progress=outer_progress)
+    try:
+        return _load(archive, path, image, platform, hash_files, strict, prog)
+    except BaseException:
+        archive.close()
+        raise
+
+
+def _layer_id(member: str, digest: str | None) -> str:
+    """dive's id (first path segment of the member) unless that is ``blobs``."""
+    if member.startswith("blobs/"):
+        return member.rsplit("/", 1)[-1]
+    return member.split("/", 1)[0]
+
+
+def _load(archive: Archive, path: str, image: str | None, platform: str | None, hash_files: bool,
+          strict: bool, prog: Progress) -> Image:
+    found: ArchiveIndex = find_images(archive)
+    ref: ImageRef = select_image(found, image, platform)
+    config = parse_config(archive.read_json(ref.config_member, f"config {ref.config_member}"),
+                          f"config {ref.config_member}")
+    if config.diff_ids and len(config.diff_ids) != len(ref.layers):
+        raise ManifestError(
+            f"the config lists {len(config.diff_ids)} layer digests but the manifest has {len(ref.layers)} layers"
+        )
+    stored_total = sum((archive.resolve(lr.member).size if archive.resolve(lr.member) else 0) for lr in ref.layers)
+    prog.phase("Reading layers", stored_total)
+    blobs: dict[str, LayerBlob] = {}
+    done = 0
+    for i, lr in enumerate(ref.layers):
+        if lr.member not in blobs:
+            what = f"layer {i} ({lr.member})"
+            try:
+                blobs[lr.member] = archive.read_layer(lr.member, hash_files=hash_files, what=what)
+            except DiveError:
+                raise
+            done += blobs[lr.member].stored_size
+        prog.advance(done, f"layer {i + 1}/{len(ref.layers)}")
+
+    prog.phase("Stacking layers", len(ref.layers))
+    paths = PathTable()
+    entries = EntryTable()
+    for lr in ref.layers:
+        entries.add_layer(blobs[lr.member].raw, paths, lr.member)
+    warnings: list[str] = []
+    timeline = build_timeline(entries, paths, strict=strict, warn=warnings)
+
+    history = assign_history(config, len(ref.layers))
+    layers: list[Layer] = []
+    seen_ids: set[str] = set()
+    for i, lr in enumerate(ref.layers):
+        blob = blobs[lr.member]
+        lid = _layer_id(lr.member, lr.digest)
+        if lid in seen_ids:  # the same blob twice (e.g. two empty layers): keep ids unique
+            lid = f"{lid}@{i}"
+        seen_ids.add(lid)
+        hist = history[i]
+        layers.append(Layer(
+            index=i, id=lid,
+            digest=config.diff_ids[i] if i < len(config.diff_ids) else "",
+            member=lr.member, blob_digest=lr.digest, media_type=lr.media_type,
+            compression=blob.compression, stored_size=blob.stored_size,
+            size=sum(blob.raw.sizes), tar_size=blob.raw.tar_bytes, entry_count=len(blob.raw),
+            history=hist, command=command_of(hist.created_by) if hist else "(missing)",
+        ))
+    all_members = {lr.member for img in found.images for lr in img.layers}
+    archive_bytes = 0
+    for m in all_members:
+        member = archive.resolve(m)
+        archive_bytes += member.size if member else 0
+    names = list(ref.names)
+    return Image(
+        source=path, archive_format=found.format, names=names, ref=ref, config=config, layers=layers,
+        paths=paths, entries=entries, timeline=timeline, archive=archive, index=found,
+        archive_layer_bytes=archive_bytes, warnings=warnings,
+    )

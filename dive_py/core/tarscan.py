@@ -1,0 +1,259 @@
+"""A fast reader of tar headers (ustar, GNU and PAX).
+
+Why not :mod:`tarfile`: it builds a ``TarInfo`` object per member and costs
+about 14 µs per header (2.8 s for 200k members, measured); images with a
+million entries would spend most of their load time there.  This reader
+unpacks a header with one ``struct`` call, never touches file contents unless
+asked to hash them, and reports exactly the problems we must refuse (PAX
+global headers, non-UTF-8 names, truncation) as one-line errors.
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Iterator
+from typing import Protocol
+
+from dive_py.errors import LayerError
+
+BLOCK = 512
+_ZERO_BLOCK = bytes(BLOCK)
+_HEADER = struct.Struct("100s8s8s8s12s12s8sc100s6s2s32s32s8s8s155s12x")
+
+# Type flags (tar header byte 156).
+REGULAR = 0x30  # '0'
+HARDLINK = 0x31  # '1'
+SYMLINK = 0x32  # '2'
+CHAR = 0x33  # '3'
+BLOCKDEV = 0x34  # '4'
+DIR = 0x35  # '5'
+FIFO = 0x36  # '6'
+CONTIGUOUS = 0x37  # '7'
+
+#: Types whose header is the whole entry: no data follows even if size > 0.
+HEADER_ONLY = frozenset((HARDLINK, SYMLINK, CHAR, BLOCKDEV, DIR, FIFO))
+
+
+class Window(Protocol):
+    """What :func:`iter_headers` needs (see :mod:`dive_py.core.tarwindow`)."""
+
+    seekable: bool
+    what: str
+
+    def get(self, off: int, n: int) -> tuple[bytes, int]: ...
+    def read(self, off: int, n: int) -> bytes: ...
+    def hash(self, off: int, n: int) -> int: ...
+    def absolute(self, off: int) -> int: ...
+
+
+def _octal(field: bytes, what: str, name: str) -> int:
+    """Parse a numeric header field: octal text or GNU base-256."""
+    if field and field[0] & 0x80:
+        value = int.from_bytes(field[1:], "big")
+        if field[0] & 0x40:  # negative base-256
+            value -= 1 << (8 * (len(field) - 1))
+        return value
+    text = field.strip(b"\x00 ")
+    if not text:
+        return 0
+    nul = text.find(b"\x00")
+    if nul >= 0:
+        text = text[:nul].strip()
+    try:
+        return int(text, 8)
+    except ValueError:
+        raise LayerError(f"{what}: corrupt tar header for {name!r} (bad number {field!r})") from None
+
+
+def _checksum_ok(buf: bytes, pos: int) -> bool:
+    block = buf[pos : pos + BLOCK]
+    try:
+        stored = int(block[148:156].strip(b"\x00 ") or b"-1", 8)
+    except ValueError:
+        return False
+    unsigned = sum(block) - sum(block[148:156]) + 256
+    if stored == unsigned:
+        return True
+    signed = unsigned - 2 * sum(b for b in block if b > 127)
+    return stored == signed
+
+
+def _decode(raw: bytes, what: str, field: str) -> str:
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise LayerError(f"{what}: entry {field} is not valid UTF-8: {raw!r}") from None
+
+
+def _parse_pax(data: bytes, what: str) -> dict[str, str]:
+    """Parse PAX extended-header records ``"<len> <key>=<value>\\n"``."""
+    out: dict[str, str] = {}
+    pos = 0
+    n = len(data)
+    while pos < n:
+        if data[pos] == 0:
+            break
+        sp = data.find(b" ", pos)
+        if sp < 0:
+            raise LayerError(f"{what}: corrupt PAX header")
+        try:
+            length = int(data[pos:sp])
+        except ValueError:
+            raise LayerError(f"{what}: corrupt PAX header (bad record length)") from None
+        if length <= 0 or pos + length > n:
+            raise LayerError(f"{what}: corrupt PAX header (record overruns)")
+        record = data[sp + 1 : pos + length - 1]
+        eq = record.find(b"=")
+        if eq < 0:
+            raise LayerError(f"{what}: corrupt PAX header (record without '=')")
+        key = record[:eq].decode("utf-8", "replace")
+        raw_value = record[eq + 1 :]
+        if key in ("path", "linkpath", "GNU.sparse.name"):
+            if b"\x00" in raw_value:
+                raise LayerError(f"{what}: entry name contains a NUL byte: {raw_value!r}")
+            out[key] = _decode(raw_value, what, "name" if key != "linkpath" else "link target")
+        else:
+            out[key] = raw_value.decode("utf-8", "replace")
+        pos += length
+    return out
+
+
+def _long_field(data: bytes, what: str) -> bytes:
+    """The text of a GNU long-name record: NUL-terminated, no NUL inside."""
+    raw = data.rstrip(b"\x00")
+    if b"\x00" in raw:
+        raise LayerError(f"{what}: entry name contains a NUL byte: {raw!r}")
+    return raw
+
+
+#: One header: (name, typeflag, mode, uid, gid, size, mtime, linkname, data_offset).
+Header = tuple[str, int, int, int, int, int, int, str, int]
+
+
+def iter_headers(win: Window) -> Iterator[Header]:
+    """Yield every real member of the tar stream in ``win``.
+
+    Extension records (PAX ``x``, GNU ``L``/``K``) are folded into the member
+    they describe.  Stops at the end-of-archive block or at a clean EOF on a
+    header boundary; data that follows (e.g. the estargz TOC) is never read.
+    The consumer may call ``win.hash(data_offset, size)`` before asking for the
+    next header.
+    """
+    what = win.what
+    unpack = _HEADER.unpack_from
+    get = win.get
+    off = 0
+    pax: dict[str, str] | None = None
+    long_name: str | None = None
+    long_link: str | None = None
+    first = True
+    while True:
+        buf, pos = get(off, BLOCK)
+        avail = len(buf) - pos
+        if avail == 0:
+            if pax is not None or long_name is not None or long_link is not None:
+                raise LayerError(f"{what} is truncated: it ends after an extended header")
+            return
+        if avail < BLOCK:
+            raise LayerError(f"{what} is truncated: it ends inside a tar header")
+        if buf[pos] == 0 and buf[pos : pos + BLOCK] == _ZERO_BLOCK:
+            return
+        (name_f, mode_f, uid_f, gid_f, size_f, mtime_f, _chk, tflag_b, link_f, magic,
+         _version, _uname, _gname, _devmaj, _devmin, prefix_f) = unpack(buf, pos)
+        posix = magic == b"ustar\x00"
+        if first or not (posix or magic == b"ustar "):
+            if not _checksum_ok(buf, pos):
+                if first:
+                    raise LayerError(f"{what} is not a tar archive")
+                raise LayerError(f"{what} is corrupt: bad tar header checksum at offset {off}")
+            first = False
+        tflag = tflag_b[0]
+        try:  # fast path: the usual "0000644\0" fields
+            size = int(size_f[:-1], 8)
+        except ValueError:
+            size = _octal(size_f, what, "?")
+        if size < 0:
+            raise LayerError(f"{what}: corrupt tar header (negative size)")
+        data_off = off + BLOCK
+        data_len = 0 if tflag in HEADER_ONLY else size
+        next_off = data_off + ((data_len + 511) & ~511)
+
+        if tflag == 0x78 or tflag == 0x58:  # 'x' / 'X': PAX for the next member
+            pax = _parse_pax(win.read(data_off, size), what)
+            off = next_off
+            continue
+        if tflag == 0x67:  # 'g'
+            raise LayerError(f"{what} holds a PAX global header, which image layers must not use")
+        if tflag == 0x4C:  # 'L': GNU long name
+            long_name = _decode(_long_field(win.read(data_off, size), what), what, "name")
+            off = next_off
+            continue
+        if tflag == 0x4B:  # 'K': GNU long link name
+            long_link = _decode(_long_field(win.read(data_off, size), what), what, "link target")
+            off = next_off
+            continue
+        if tflag == 0x53:  # 'S': old GNU sparse
+            raise LayerError(f"{what} holds a GNU sparse file, which divepy cannot read")
+
+        if long_name is not None:
+            name = long_name
+            long_name = None
+        else:
+            nul = name_f.find(b"\x00")
+            raw_name = name_f if nul < 0 else name_f[:nul]
+            if posix and prefix_f[0]:
+                nul = prefix_f.find(b"\x00")
+                raw_prefix = prefix_f if nul < 0 else prefix_f[:nul]
+                raw_name = raw_prefix + b"/" + raw_name
+            try:
+                name = raw_name.decode("utf-8")
+            except UnicodeDecodeError:
+                name = _decode(raw_name, what, "name")
+        if long_link is not None:
+            link = long_link
+            long_link = None
+        elif link_f[0]:
+            nul = link_f.find(b"\x00")
+            link = _decode(link_f if nul < 0 else link_f[:nul], what, "link target")
+        else:
+            link = ""
+        try:
+            mode = int(mode_f[:-1], 8)
+            uid = int(uid_f[:-1], 8)
+            gid = int(gid_f[:-1], 8)
+            mtime = int(mtime_f[:-1], 8)
+        except ValueError:
+            mode = _octal(mode_f, what, name)
+            uid = _octal(uid_f, what, name)
+            gid = _octal(gid_f, what, name)
+            mtime = _octal(mtime_f, what, name)
+        if tflag == 0:  # old-style regular file; a trailing slash meant a directory
+            tflag = DIR if name.endswith("/") else REGULAR
+        if pax is not None:
+            if "GNU.sparse.name" in pax:
+                name = pax["GNU.sparse.name"]
+            elif "path" in pax:
+                name = pax["path"]
+            if "linkpath" in pax:
+                link = pax["linkpath"]
+            try:
+                if "size" in pax:
+                    size = int(pax["size"])
+                    if tflag not in HEADER_ONLY:
+                        data_len = size
+                        next_off = data_off + ((data_len + 511) & ~511)
+                if "GNU.sparse.realsize" in pax:
+                    size = int(pax["GNU.sparse.realsize"])
+                elif "GNU.sparse.size" in pax:
+                    size = int(pax["GNU.sparse.size"])
+                if "uid" in pax:
+                    uid = int(pax["uid"])
+                if "gid" in pax:
+                    gid = int(pax["gid"])
+                if "mtime" in pax:
+                    mtime = int(float(pax["mtime"]))
+            except ValueError:
+                raise LayerError(f"{what}: corrupt PAX header for {name!r}") from None
+            pax = None
+        yield (name, tflag, mode, uid, gid, size, mtime, link, data_off)
+        off = next_off

@@ -1,0 +1,134 @@
+"""What one ``divepy`` run does once the flags are parsed.
+
+Load the image (with Rich progress on stderr), then: ``--list`` prints the
+merged filesystem; ``--json`` writes the export; ``--ci`` (or ``CI=true``)
+prints the rules report; both together do both.  Otherwise the Textual UI
+starts; it is imported here, inside the function, and nowhere else outside
+``dive_py.ui``.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass, field
+
+from dive_py.config import ci_env_enabled, load_rules, use_color
+from dive_py.errors import EXIT_OK, EXIT_RULES_FAILED, UsageError
+
+
+@dataclass(slots=True)
+class Options:
+    path: str
+    shown_name: str
+    ci: bool = False
+    ci_config: str | None = None
+    rule_flags: dict[str, str | None] = field(default_factory=dict)
+    json_path: str | None = None
+    list_files: bool = False
+    layer: int | None = None
+    list_format: str = "text"
+    select: str | None = None
+    platform: str | None = None
+    ignore_errors: bool = False
+    no_color: bool = False
+    quiet: bool = False
+    config: str | None = None
+
+
+def _check_json_target(path: str) -> None:
+    """Refuse before the (possibly long) analysis if the file cannot be written."""
+    if path == "-":
+        return
+    directory = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(directory):
+        raise UsageError(f"--json {path}: directory {directory} does not exist")
+    if os.path.isdir(path):
+        raise UsageError(f"--json {path}: is a directory")
+
+
+def run(opts: Options) -> int:
+    """Execute one run; returns the exit status."""
+    from dive_py.cli_progress import RichLoadProgress
+    from dive_py.core.loader import load_image
+
+    ci_mode = opts.ci or (ci_env_enabled() and not opts.list_files)
+    interactive = not (ci_mode or opts.json_path or opts.list_files)
+    rules = load_rules(opts.rule_flags, opts.ci_config) if ci_mode else None
+    if opts.json_path:
+        _check_json_target(opts.json_path)
+    if interactive:
+        from dive_py.ui.launch import launch  # the only import of the UI outside dive_py.ui
+
+        return launch(opts)
+
+    with RichLoadProgress(enabled=not opts.quiet) as progress:
+        image = load_image(opts.path, image=opts.select, platform=opts.platform, hash_files=False,
+                           strict=not opts.ignore_errors, progress=progress)
+    try:
+        for warning in image.warnings:
+            sys.stderr.write(f"divepy: warning: {warning}\n")
+        if opts.list_files:
+            return _list(image, opts)
+        from dive_py.core.efficiency import analyse
+
+        eff = analyse(image)
+        if opts.json_path:
+            from dive_py.report.export import write_export
+
+            if opts.json_path == "-":
+                write_export(image, eff, sys.stdout.buffer)
+                sys.stdout.buffer.flush()
+            else:
+                with open(opts.json_path, "wb") as fh:  # truncates, unlike dive
+                    write_export(image, eff, fh)
+        if rules is not None:
+            from dive_py.report.ci import evaluate, passed, render_report
+
+            results = evaluate(rules, eff)
+            color = use_color(sys.stdout.isatty(), opts.no_color)
+            out = sys.stderr if opts.json_path == "-" else sys.stdout
+            out.write(render_report(eff, results, color=color, archive_note=_archive_note(image)))
+            out.flush()
+            return EXIT_OK if passed(results) else EXIT_RULES_FAILED
+        return EXIT_OK
+    finally:
+        image.close()
+
+
+def _list(image: object, opts: Options) -> int:
+    from dive_py.core.image import Image
+    from dive_py.report.listing import iter_listing
+
+    assert isinstance(image, Image)
+    top = len(image.layers) - 1
+    layer = top if opts.layer is None else opts.layer
+    if not 0 <= layer <= top:
+        raise UsageError(f"--layer {layer}: the image has layers 0..{top}")
+    write = sys.stdout.write
+    for line in iter_listing(image, layer, opts.list_format):
+        write(line)
+        write("\n")
+    sys.stdout.flush()
+    return EXIT_OK
+
+
+def _archive_note(image: object) -> str | None:
+    """For multi-image archives: which image this is, what is shared, what is stored."""
+    from dive_py.core.image import Image
+    from dive_py.core.units import humanize_bytes
+    from dive_py.report.export import archive_summary
+
+    assert isinstance(image, Image)
+    if len(image.index.images) < 2:
+        return None
+    summary = archive_summary(image)
+    lines = [f"images: {len(summary['images'])} (analysed: {image.display_name})"]
+    for img in summary["images"]:
+        mark = "*" if img["selected"] else " "
+        name = ", ".join(img["names"]) or "(untagged)"
+        plat = f" [{img['platform']}]" if img["platform"] else ""
+        lines.append(f"{mark} {name}{plat}: {img['layers']} layers")
+    lines.append(f"shared layers: {len(summary['sharedLayers'])}")
+    lines.append(f"layer bytes stored: {summary['layerBytesStored']} ({humanize_bytes(summary['layerBytesStored'])})")
+    return "\n".join(lines)

@@ -1,0 +1,1 @@
+"""Non-interactive outputs: the JSON export, the CI report, the file listing."""

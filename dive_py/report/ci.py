@@ -1,0 +1,125 @@
+"""``--ci``: evaluate dive's three rules and print dive's report.
+
+The report follows dive's current layout (``Analysis:``, ``Inefficient
+Files:``, ``Evaluation:`` and a one-line verdict); the rule semantics are
+dive's: fail when efficiency < lowestEfficiency, wasted bytes >
+highestWastedBytes, or user-wasted percent > highestUserWastedPercent
+(strict comparisons).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from dive_py.config import RuleSettings
+from dive_py.core.efficiency import Efficiency
+from dive_py.core.units import humanize_bytes
+
+PASS = "PASS"
+FAIL = "FAIL"
+SKIP = "SKIP"
+WARN = "WARN"
+
+_STYLE = {PASS: "\x1b[32m", FAIL: "\x1b[1;31m", SKIP: "\x1b[2m", WARN: "\x1b[33m"}
+_BOLD = "\x1b[1m"
+_RESET = "\x1b[0m"
+
+
+@dataclass(slots=True, frozen=True)
+class RuleResult:
+    name: str
+    status: str
+    detail: str
+
+
+def _go_v(value: float) -> str:
+    """Go's ``%v`` for a float64: shortest representation, no trailing ``.0``."""
+    if math.isinf(value):
+        return "+Inf" if value > 0 else "-Inf"
+    if math.isnan(value):
+        return "NaN"
+    return str(int(value)) if value.is_integer() and abs(value) < 1e21 else repr(value)
+
+
+def evaluate(rules: RuleSettings, eff: Efficiency) -> list[RuleResult]:
+    """Apply every rule; results sorted by rule name as dive prints them."""
+    results: list[RuleResult] = []
+    eff_rule = rules.lowest_efficiency
+    if eff_rule.threshold is None:
+        results.append(RuleResult("lowestEfficiency", SKIP, "disabled"))
+    elif eff_rule.threshold > eff.score:
+        results.append(RuleResult("lowestEfficiency", FAIL, "image efficiency is too low "
+                                  f"(efficiency={eff.score:.2f} < threshold={_go_v(eff_rule.threshold)})"))
+    else:
+        results.append(RuleResult("lowestEfficiency", PASS, eff_rule.text))
+    bytes_rule = rules.highest_wasted_bytes
+    if bytes_rule.threshold is None:
+        results.append(RuleResult("highestWastedBytes", SKIP, "disabled"))
+    elif eff.wasted_bytes > bytes_rule.threshold:
+        results.append(RuleResult("highestWastedBytes", FAIL, "too many bytes wasted "
+                                  f"(wasted-bytes={eff.wasted_bytes} > threshold={int(bytes_rule.threshold)})"))
+    else:
+        results.append(RuleResult("highestWastedBytes", PASS, bytes_rule.text))
+    pct_rule = rules.highest_user_wasted_percent
+    if pct_rule.threshold is None:
+        results.append(RuleResult("highestUserWastedPercent", SKIP, "disabled"))
+    elif eff.user_wasted_percent > pct_rule.threshold:
+        results.append(RuleResult("highestUserWastedPercent", FAIL,
+                                  "too many bytes wasted, relative to the user bytes added "
+                                  f"(%-user-wasted-bytes={eff.user_wasted_percent:.2f} > "
+                                  f"threshold={_go_v(pct_rule.threshold)})"))
+    else:
+        results.append(RuleResult("highestUserWastedPercent", PASS, pct_rule.text))
+    results.sort(key=lambda r: r.name)
+    return results
+
+
+def passed(results: list[RuleResult]) -> bool:
+    return not any(r.status == FAIL for r in results)
+
+
+def render_report(eff: Efficiency, results: list[RuleResult], *, color: bool,
+                  archive_note: str | None = None) -> str:
+    """The report text; ANSI styles only when ``color``."""
+
+    def style(text: str, code: str) -> str:
+        return f"{code}{text}{_RESET}" if color else text
+
+    lines = [style("Analysis:", _BOLD)]
+    lines.append(f"  {'efficiency:':<18} {eff.score * 100:.2f} %")
+    wasted = f"{eff.wasted_bytes} bytes"
+    if eff.wasted_bytes:
+        wasted += f" ({humanize_bytes(eff.wasted_bytes)})"
+    lines.append(f"  {'wastedBytes:':<18} {wasted}")
+    pct = f"{eff.user_wasted_percent * 100:.2f} %" if eff.wasted_bytes else "0 %"
+    lines.append(f"  {'userWastedPercent:':<18} {pct}")
+    lines.append("")
+    if eff.inefficient:
+        lines.append(style("Inefficient Files:", _BOLD))
+        lines.append(f"  {'Count':<5}  {'Wasted Space':<12}  File Path")
+        for w in eff.inefficient:
+            lines.append(f"  {w.count!s:<5}  {humanize_bytes(w.cumulative):<12}  {_printable(w.path)}")
+    else:
+        lines.append(style("Inefficient Files:", _BOLD) + " (None)")
+    lines.append("")
+    if archive_note:
+        lines.append(style("Archive:", _BOLD))
+        lines.extend(f"  {line}" for line in archive_note.splitlines())
+        lines.append("")
+    lines.append(style("Evaluation:", _BOLD))
+    for r in results:
+        lines.append(f"  {style(r.status, _STYLE[r.status])}  {r.name} ({r.detail})")
+    lines.append("")
+    counts = {s: sum(1 for r in results if r.status == s) for s in (PASS, FAIL, WARN, SKIP)}
+    summary = " ".join(f"{s.lower()}:{counts[s]}" for s in (PASS, FAIL, WARN, SKIP) if counts[s])
+    verdict = PASS if passed(results) else FAIL
+    lines.append(f"{style(verdict, _STYLE[verdict])} [{summary}]")
+    return "\n".join(lines) + "\n"
+
+
+def _printable(text: str) -> str:
+    """Escape control characters so one file stays on one line."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text)
