@@ -71,7 +71,8 @@ def run(
     ci: Annotated[bool, typer.Option("--ci", help="Skip the UI; evaluate the CI rules (also when CI=true).")] = False,
     ci_config: Annotated[str | None, typer.Option("--ci-config", help="Rules file (default: .dive-ci).")] = None,
     lowest_efficiency: Annotated[str | None, typer.Option(
-        "--lowestEfficiency", "--lowest-efficiency", help="Fail if efficiency is below this ratio (default 0.9).")] = None,
+        "--lowestEfficiency", "--lowest-efficiency",
+        help="Fail if efficiency is below this ratio (default 0.9).")] = None,
     highest_wasted_bytes: Annotated[str | None, typer.Option(
         "--highestWastedBytes", "--highest-wasted-bytes", help="Fail if wasted bytes exceed this size, e.g. 20MB "
         "(default: disabled).")] = None,

@@ -56,7 +56,8 @@ def parse_rule(name: str, text: str, origin: str) -> Rule:
         try:
             return Rule(name, value, float(parse_bytes(value)), origin)
         except ValueError:
-            raise UsageError(f"{origin}: {name} must be a size like 20MB or 1KiB, or 'disabled' (got {text!r})") from None
+            raise UsageError(
+                f"{origin}: {name} must be a size like 20MB or 1KiB, or 'disabled' (got {text!r})") from None
     try:
         ratio = float(value)
     except ValueError:
@@ -69,7 +70,7 @@ def parse_rule(name: str, text: str, origin: str) -> Rule:
 def _read_ci_file(path: str) -> dict[str, str]:
     try:
         with open(path, encoding="utf-8") as fh:
-            doc: Any = yaml.load(fh, Loader=yaml.BaseLoader)  # noqa: S506 - BaseLoader builds only str/list/dict
+            doc: Any = yaml.load(fh, Loader=yaml.BaseLoader)
     except OSError as exc:
         raise UsageError(f"{path}: cannot read CI config ({exc.strerror})") from None
     except yaml.YAMLError as exc:

@@ -25,7 +25,6 @@ from typing import Any
 import orjson
 
 from dive_py.core import blobio
-from dive_py.core.blobio import Readable
 from dive_py.core.layerread import RawLayer, read_layer
 from dive_py.core.tarscan import DIR, SYMLINK, iter_headers
 from dive_py.core.tarwindow import FileWindow, StreamWindow
@@ -123,6 +122,10 @@ class Archive:
         """Bytes of a seekable layer's file at an absolute offset."""
         raise ArchiveError(f"{self.label}: content of {layer_name!r} cannot be re-read")
 
+    def hash_range(self, layer_name: str, offset: int, size: int) -> int:
+        """xxh3-64 of ``size`` bytes at ``offset`` of a seekable layer."""
+        raise ArchiveError(f"{self.label}: content of {layer_name!r} cannot be re-read")
+
 
 def _read_fd_layer(fd: int, start: int, size: int, *, hash_files: bool, what: str) -> LayerBlob:
     """Parse a layer blob stored at ``[start, start+size)`` of a file."""
@@ -191,6 +194,9 @@ class TarArchive(Archive):
     def pread(self, layer_name: str, offset: int, size: int) -> bytes:
         return os.pread(self.fd, size, offset)
 
+    def hash_range(self, layer_name: str, offset: int, size: int) -> int:
+        return FileWindow(self.fd, 0, self.size, self.label).hash(offset, size)
+
     def close(self) -> None:
         if self.fd >= 0:
             os.close(self.fd)
@@ -245,6 +251,12 @@ class DirectoryArchive(Archive):
         if member is None:
             raise ArchiveError(f"{self.label}: blob {layer_name!r} is missing")
         return os.pread(self._fd(member.name), size, offset)
+
+    def hash_range(self, layer_name: str, offset: int, size: int) -> int:
+        member = self.resolve(layer_name)
+        if member is None:
+            raise ArchiveError(f"{self.label}: blob {layer_name!r} is missing")
+        return FileWindow(self._fd(member.name), 0, member.size, self.label).hash(offset, size)
 
     def close(self) -> None:
         for fd in self._fds.values():
@@ -400,7 +412,7 @@ def open_archive(path: str, *, hash_files: bool, progress: ProgressFn | None = N
         raise InputError(f"{path}: no such file or directory")
     if os.path.isdir(path):
         if not any(os.path.isfile(os.path.join(path, f)) for f in ("index.json", "manifest.json")):
-            raise InputError(f"{path} is a directory but not an image layout (no index.json, oci-layout or manifest.json)")
+            raise InputError(f"{path} is a directory but not an image layout (no index.json or manifest.json)")
         return DirectoryArchive(path, label)
     if not os.path.isfile(path):
         raise InputError(f"{path} is not a regular file")

@@ -8,6 +8,7 @@ file name or a media type: real archives lie (skopeo labels uncompressed blobs
 from __future__ import annotations
 
 import bz2
+import contextlib
 import lzma
 import os
 import zlib
@@ -145,10 +146,9 @@ class _ErrorMappingReader:
             raise ArchiveError(f"{self._what} is not valid {self._kind} data: {detail}") from None
 
     def close(self) -> None:
-        try:
+        # Closing a broken stream must not mask the error that broke it.
+        with contextlib.suppress(Exception):
             self._inner.close()
-        except Exception:  # noqa: BLE001 - closing a broken stream must not mask the real error
-            pass
 
 
 def open_decompressed(raw: Readable, kind: str, what: str) -> Readable:
@@ -168,7 +168,7 @@ def open_decompressed(raw: Readable, kind: str, what: str) -> Readable:
         else:  # pragma: no cover
             import gzip
 
-            inner = gzip.GzipFile(fileobj=raw)  # type: ignore[arg-type]
+            inner = gzip.GzipFile(fileobj=raw)  # type: ignore[arg-type]  # noqa: SIM115
     elif kind == ZSTD:
         inner = zstandard.ZstdDecompressor().stream_reader(  # type: ignore[assignment]
             raw, read_size=1 << 20, read_across_frames=True, closefd=False

@@ -13,7 +13,7 @@ from bisect import bisect_right
 from collections.abc import Iterable
 
 from dive_py.core.layerread import ENTRY, RawLayer
-from dive_py.core.tarscan import CHAR, CONTIGUOUS, DIR, FIFO, HARDLINK, REGULAR, SYMLINK, BLOCKDEV
+from dive_py.core.tarscan import BLOCKDEV, CHAR, CONTIGUOUS, DIR, FIFO, HARDLINK, REGULAR, SYMLINK
 
 #: Entry kinds beyond the layer reader's ENTRY / WHITEOUT / OPAQUE.
 SHADOWED = 3  #: an earlier duplicate of a path within the same layer (the later one wins)
@@ -36,7 +36,7 @@ def tree_key(path: str) -> str:
 class PathTable:
     """Every path any layer mentions, each with an integer id and its parent."""
 
-    __slots__ = ("index", "paths", "parent", "_children")
+    __slots__ = ("_children", "index", "parent", "paths")
 
     def __init__(self) -> None:
         self.index: dict[str, int] = {"": ROOT}
@@ -93,8 +93,22 @@ class PathTable:
 class EntryTable:
     """All entries of all layers (plus implicit directories), column-wise."""
 
-    __slots__ = ("pid", "kind", "tflag", "mode", "uid", "gid", "size", "mtime", "link",
-                 "offset", "hash", "layer_start", "blob_of", "implicit_layer")
+    __slots__ = (
+        "blob_of",
+        "gid",
+        "hash",
+        "implicit_layer",
+        "kind",
+        "layer_start",
+        "link",
+        "mode",
+        "mtime",
+        "offset",
+        "pid",
+        "size",
+        "tflag",
+        "uid",
+    )
 
     def __init__(self) -> None:
         self.pid: array[int] = array("i")
@@ -197,4 +211,4 @@ def type_name(tflag: int) -> str:
     return TYPE_NAMES.get(tflag, "file")
 
 
-__all__ = ["ENTRY", "EntryTable", "IMPLICIT", "PathTable", "ROOT", "SHADOWED", "tree_key", "type_name"]
+__all__ = ["ENTRY", "IMPLICIT", "ROOT", "SHADOWED", "EntryTable", "PathTable", "tree_key", "type_name"]

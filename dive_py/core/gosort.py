@@ -90,9 +90,8 @@ class _Sorter:
                 self.reverse_range(a, b)
                 pivot = (b - 1) - (pivot - a)
                 hint = _INCREASING
-            if was_balanced and was_partitioned and hint == _INCREASING:
-                if self.partial_insertion_sort(a, b):
-                    return
+            if was_balanced and was_partitioned and hint == _INCREASING and self.partial_insertion_sort(a, b):
+                return
             if a > 0 and not self.less(a - 1, pivot):
                 a = self.partition_equal(a, b, pivot)
                 continue

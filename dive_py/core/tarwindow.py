@@ -48,10 +48,8 @@ class FileWindow:
         if want <= 0:
             return b"", 0
         data = os.pread(self.fd, want, self.start + off)
-        if len(data) < want and len(data) < n:
-            # The region claims more bytes than the file holds.
-            if len(data) < min(n, self.size - off):
-                raise ArchiveError(f"{self.what} is truncated: the file ends inside it")
+        if len(data) < min(want, n):  # the region claims more bytes than the file holds
+            raise ArchiveError(f"{self.what} is truncated: the file ends inside it")
         self._buf = data
         self._base = off
         return data, 0

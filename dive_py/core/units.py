@@ -27,7 +27,7 @@ def humanize_bytes(size: int) -> str:
     """``humanize.Bytes(size)``: e.g. 6405 -> ``6.4 kB``, 1220598 -> ``1.2 MB``."""
     if size < 10:
         return f"{size} B"
-    exp = int(math.floor(math.log(size) / math.log(1000)))
+    exp = math.floor(math.log(size) / math.log(1000))
     exp = min(exp, len(_SI) - 1)
     val = math.floor(size / math.pow(1000, exp) * 10 + 0.5) / 10
     fmt = "{:.1f} {}" if val < 10 else "{:.0f} {}"

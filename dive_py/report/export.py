@@ -24,7 +24,7 @@ from dive_py import __version__
 from dive_py.core.efficiency import Efficiency
 from dive_py.core.image import Image
 from dive_py.core.layertree import NO_ENTRY, layer_nodes
-from dive_py.core.modes import go_file_mode, octal_mode
+from dive_py.core.modes import go_file_mode
 from dive_py.core.tarscan import DIR
 
 SCHEMA_VERSION = 1
@@ -148,7 +148,7 @@ def extras(image: Image, eff: Efficiency) -> dict[str, Any]:
 def archive_summary(image: Image) -> dict[str, Any]:
     """The images an archive holds, the layers they share, and the bytes stored."""
     images = image.index.images
-    members = [set(lr.member for lr in img.layers) for img in images]
+    members = [{lr.member for lr in img.layers} for img in images]
     shared = set.intersection(*members) if len(members) > 1 else set()
     return {
         "format": image.archive_format,

@@ -1,9 +1,10 @@
 """``--list``: the merged filesystem as text or JSON lines, sorted by path.
 
 One line per entry: type, octal mode (with setuid/setgid/sticky), uid:gid,
-size, path, and ``-> target`` for links.  A hardlink's size is its
-target's (what the file holds once extracted), so the listing can be
-compared with an unpacked root filesystem (``umoci unpack``).
+size, path, and ``-> target`` for links.  Sizes are what ``lstat`` reports
+once the image is unpacked: a hardlink has its target's size, a symlink the
+length of its target, so the listing compares directly with an unpacked root
+filesystem (``umoci unpack``).
 """
 
 from __future__ import annotations
@@ -12,9 +13,9 @@ from collections.abc import Iterator
 
 import orjson
 
+from dive_py.core.entries import type_name
 from dive_py.core.image import Image
 from dive_py.core.layerread import hardlink_path
-from dive_py.core.entries import type_name
 from dive_py.core.modes import octal_mode
 from dive_py.core.tarscan import HARDLINK, SYMLINK
 
@@ -42,18 +43,20 @@ def iter_listing(image: Image, layer: int, fmt: str) -> Iterator[str]:
         tflag = e.tflag[g]
         path = "/" + names[e.pid[g]]
         link: str | None = None
+        size = image.content_size(g)
         if tflag == SYMLINK:
             link = e.link[g]
+            size = len(link.encode())  # what lstat reports for a symlink
         elif tflag == HARDLINK:
             link = "/" + hardlink_path(e.link[g])
-        size = image.content_size(g)
         if fmt == "jsonl":
             yield orjson.dumps({
                 "path": path, "type": type_name(tflag), "mode": octal_mode(e.mode[g]),
                 "uid": e.uid[g], "gid": e.gid[g], "size": size, "link": link,
             }).decode()
         else:
-            line = f"{type_name(tflag):<8} {octal_mode(e.mode[g])} {e.uid[g]:>5}:{e.gid[g]:<5} {size:>12} {_escape(path)}"
+            owner = f"{e.uid[g]:>5}:{e.gid[g]:<5}"
+            line = f"{type_name(tflag):<8} {octal_mode(e.mode[g])} {owner} {size:>12} {_escape(path)}"
             if link is not None:
                 line += f" -> {_escape(link)}"
             yield line

