@@ -122,7 +122,17 @@ def run(
     except KeyboardInterrupt:
         sys.stderr.write("divepy: interrupted\n")
         raise typer.Exit(130) from None
+    except BrokenPipeError:  # caught here: Click would turn EPIPE into exit status 1
+        _reader_left()
     raise typer.Exit(code)
+
+
+def _reader_left() -> NoReturn:
+    """``divepy --list IMAGE | head``: the reader is gone, which is not an error."""
+    try:
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - silence the interpreter's flush at exit
+    finally:
+        os._exit(0)
 
 
 def main() -> None:
@@ -130,10 +140,7 @@ def main() -> None:
     try:
         app(prog_name="divepy")
     except BrokenPipeError:  # `divepy --list img | head`
-        try:
-            sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - silence the interpreter's flush at exit
-        finally:
-            os._exit(0)
+        _reader_left()
 
 
 __all__ = ["EXIT_RULES_FAILED", "app", "main"]

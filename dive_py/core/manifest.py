@@ -117,8 +117,8 @@ def platform_matches(wanted: str, have: str | None) -> bool:
         return False
     if len(w) > 2 and len(h) > 2:
         return w[2] == h[2]
-    if len(w) > 2:  # "arm64/v8" is the implied variant of plain arm64
-        return w[2] == "v8" and h[1] == "arm64"
+    if len(w) > 2:  # "arm64/v8" and "arm/v7" are the implied variants of plain arm64 and arm (containerd)
+        return (w[2] == "v8" and h[1] == "arm64") or (w[2] == "v7" and h[1] == "arm")
     return True
 
 

@@ -227,8 +227,6 @@ def iter_headers(win: Window) -> Iterator[Header]:
             uid = _octal(uid_f, what, name)
             gid = _octal(gid_f, what, name)
             mtime = _octal(mtime_f, what, name)
-        if tflag == 0:  # old-style regular file; a trailing slash meant a directory
-            tflag = DIR if name.endswith("/") else REGULAR
         if pax is not None:
             if "GNU.sparse.name" in pax:
                 name = pax["GNU.sparse.name"]
@@ -255,5 +253,12 @@ def iter_headers(win: Window) -> Iterator[Header]:
             except ValueError:
                 raise LayerError(f"{what}: corrupt PAX header for {name!r}") from None
             pax = None
+        if tflag == 0:  # old-style regular file; a trailing slash (of the final name) meant a directory,
+            if name.endswith("/"):  # which, like every directory, has no data (Go's archive/tar agrees)
+                tflag = DIR
+                data_len = 0
+                next_off = data_off
+            else:
+                tflag = REGULAR
         yield (name, tflag, mode, uid, gid, size, mtime, link, data_off)
         off = next_off

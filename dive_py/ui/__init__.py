@@ -1,0 +1,1 @@
+"""The Textual explorer.  The only package that imports Textual."""

@@ -1,0 +1,110 @@
+"""The divepy Textual application.
+
+``DiveApp`` is built either from an already loaded :class:`Session` (tests,
+snapshots) or from a loader function that runs in a worker thread while a
+progress screen is shown (the CLI).  Load errors end the app and are
+reported by the caller as one line on stderr.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from textual.app import App
+from textual.worker import Worker, WorkerState
+
+from dive_py.errors import DiveError
+from dive_py.ui.main_screen import MainScreen
+from dive_py.ui.screens import LoadingScreen
+from dive_py.ui_settings import UiSettings
+from dive_py.viewmodel.session import Session
+
+
+class LoadProgress:
+    """Forwards core progress from the worker thread to the loading screen (throttled)."""
+
+    def __init__(self, app: DiveApp) -> None:
+        self.app = app
+        self._phase = ""
+        self._total = 0
+        self._last = 0.0
+        self._detail = ""
+
+    def phase(self, name: str, total: int) -> None:
+        self._phase = name
+        self._total = total
+        self._send(0, "", force=True)
+
+    def advance(self, done: int, detail: str = "") -> None:
+        self._send(done, detail)
+
+    def _send(self, done: int, detail: str, force: bool = False) -> None:
+        now = time.monotonic()
+        if not force and now - self._last < 0.05 and detail == self._detail:
+            return  # throttle byte counts, but never drop a change of step ("layer 3/7")
+        self._last = now
+        self._detail = detail
+        screen = self.app.loading_screen
+        if screen is not None:
+            self.app.call_from_thread(screen.update_progress, self._phase, done, self._total, detail)
+
+
+Loader = Callable[[LoadProgress], Session]
+
+
+class DiveApp(App[int]):
+    """Layers on the left, the merged file tree on the right."""
+
+    CSS_PATH = "dive.tcss"
+    TITLE = "divepy"
+    ENABLE_COMMAND_PALETTE = False
+
+    def __init__(self, *, session: Session | None = None, loader: Loader | None = None, source: str = "",
+                 settings: UiSettings | None = None) -> None:
+        super().__init__()
+        if session is None and loader is None:
+            raise ValueError("DiveApp needs a session or a loader")
+        self.session = session
+        self.loader = loader
+        self.source = source
+        self.settings = settings or UiSettings()
+        self.error: str | None = None
+        self.loading_screen: LoadingScreen | None = None
+
+    def on_mount(self) -> None:
+        self.theme = "textual-dark"
+        if self.settings.keymap:
+            self.set_keymap(self.settings.keymap)
+        if self.session is not None:
+            self._show(self.session)
+            return
+        self.loading_screen = LoadingScreen(self.source)
+        self.push_screen(self.loading_screen)
+        self.run_worker(self._load, thread=True, exclusive=True, name="load")
+
+    def _load(self) -> Session:
+        assert self.loader is not None
+        return self.loader(LoadProgress(self))
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.worker.name != "load":
+            return
+        if event.state == WorkerState.SUCCESS:
+            session = event.worker.result
+            assert isinstance(session, Session)
+            self.session = session
+            self._show(session)
+        elif event.state == WorkerState.ERROR:
+            err = event.worker.error
+            self.error = str(err) if isinstance(err, DiveError) else f"{type(err).__name__}: {err}"
+            self.exit(2)
+
+    def _show(self, session: Session) -> None:
+        screen = MainScreen(session, keymap=self.settings.keymap, show_attributes=self.settings.show_attributes,
+                            pane_width=self.settings.pane_width)
+        if self.loading_screen is not None:
+            self.switch_screen(screen)
+            self.loading_screen = None
+        else:
+            self.push_screen(screen)

@@ -1,0 +1,48 @@
+"""Start the explorer from the CLI: settings, a loader in a worker, errors out to stderr."""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Protocol
+
+from dive_py.errors import EXIT_OK, InputError
+from dive_py.ui_settings import load_ui_settings
+
+
+class LaunchOptions(Protocol):
+    path: str
+    shown_name: str
+    select: str | None
+    platform: str | None
+    ignore_errors: bool
+    config: str | None
+
+
+def launch(opts: LaunchOptions) -> int:
+    """Run the TUI; returns the exit status (load errors raise InputError after the screen closes)."""
+    from dive_py.core.loader import load_image
+    from dive_py.ui.app import DiveApp, LoadProgress
+    from dive_py.viewmodel.session import Session
+
+    settings = load_ui_settings(opts.config)
+    for warning in settings.warnings:
+        sys.stderr.write(f"divepy: warning: {warning}\n")
+    if not os.path.exists(opts.path):
+        raise InputError(f"{opts.path}: no such file or directory")
+
+    def loader(progress: LoadProgress) -> Session:
+        image = load_image(opts.path, image=opts.select, platform=opts.platform, hash_files=True,
+                           strict=not opts.ignore_errors, progress=progress)
+        return Session.build(image, hidden=settings.hidden, collapse_dir=settings.collapse_dir,
+                             aggregated=settings.aggregated, progress=progress)
+
+    app = DiveApp(loader=loader, source=opts.shown_name, settings=settings)
+    app.run()
+    if app.error is not None:
+        raise InputError(app.error)
+    if app.session is not None:
+        for warning in app.session.image.warnings:
+            sys.stderr.write(f"divepy: warning: {warning}\n")
+        app.session.image.close()
+    return app.return_code if app.return_code is not None else EXIT_OK

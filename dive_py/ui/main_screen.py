@@ -1,0 +1,228 @@
+"""The explorer screen: layers and details on the left, the file tree on the right.
+
+Data flows "attributes down, messages up": panes post messages
+(``LayerListView.Selected``, ``ImageDetails.JumpToFile``, ``InputBar.Changed``
+...) and this screen updates the session's models and tells the panes to
+repaint.  Panes never talk to each other.
+"""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widget import Widget
+from textual.widgets import DataTable, Static
+
+from dive_py.core.compare import ADDED, MODIFIED, REMOVED, UNMODIFIED
+from dive_py.ui.bindings import bindings_for
+from dive_py.ui.widgets.bars import InputBar, KeyBar
+from dive_py.ui.widgets.details import ImageDetails, LayerDetails
+from dive_py.ui.widgets.file_tree import FileTreeView, title_for
+from dive_py.ui.widgets.layer_list import LayerListView
+from dive_py.viewmodel.bindings import GLOBAL, LAYERS, TREE
+from dive_py.viewmodel.file_tree import FilterError
+from dive_py.viewmodel.row_text import ATTRIBUTE_HEADER, PLAIN_HEADER
+from dive_py.viewmodel.session import Session
+
+
+class MainScreen(Screen[None]):
+    """Layers | file tree, with the filter, search and key bars underneath."""
+
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (90, "-wide")]
+    BINDINGS = bindings_for(GLOBAL)
+
+    def __init__(self, session: Session, *, keymap: dict[str, str], show_attributes: bool = True,
+                 pane_width: float = 0.5) -> None:
+        super().__init__()
+        self.session = session
+        self.keymap = keymap
+        self.show_attributes = show_attributes
+        self.pane_width = pane_width
+        self.last_search = ""
+
+    def compose(self) -> ComposeResult:
+        s = self.session
+        with Horizontal(id="columns"):
+            with Vertical(id="left"):
+                with Vertical(id="layers-pane", classes="pane") as pane:
+                    pane.border_title = "Layers"
+                    yield Static("Cmp" + f"{'Size':>8}  Command", id="layers-header", classes="pane-header")
+                    yield LayerListView(s.layers, id="layers")
+                with Vertical(id="layer-details-pane", classes="pane") as pane:
+                    pane.border_title = "Layer Details"
+                    yield LayerDetails(s.image, id="layer-details")
+                with Vertical(id="image-details-pane", classes="pane") as pane:
+                    pane.border_title = "Image Details"
+                    yield ImageDetails(s.image, s.efficiency, id="image-details")
+            with Vertical(id="right", classes="pane") as pane:
+                pane.border_title = title_for(s.tree)
+                yield Static("", id="tree-header", classes="pane-header")
+                yield FileTreeView(s.tree, show_attributes=self.show_attributes, id="tree")
+        yield InputBar("Path Filter:", "regex, searched in the full path", id="filter")
+        yield InputBar("Search:", "regex; Enter jumps, n / N next / previous", id="search")
+        yield KeyBar(self.keymap, id="keys")
+
+    # -- wiring ----------------------------------------------------------------------
+    @property
+    def file_tree(self) -> FileTreeView:
+        return self.query_one(FileTreeView)
+
+    @property
+    def layer_list(self) -> LayerListView:
+        return self.query_one(LayerListView)
+
+    def on_mount(self) -> None:
+        left = self.query_one("#left")
+        right = self.query_one("#right")
+        left.styles.width = f"{round((1 - self.pane_width) * 100)}fr"
+        right.styles.width = f"{round(self.pane_width * 100)}fr"
+        self.query_one(LayerDetails).show_layer(self.session.layers.selected)
+        self.layer_list.focus()
+        self._update_tree_chrome()
+
+    def on_resize(self) -> None:
+        self.layer_list.compact = self.has_class("-narrow")
+        self.layer_list.refresh()
+        self._update_tree_chrome()
+
+    def _focused_scope(self) -> str:
+        focused = self.focused
+        if isinstance(focused, FileTreeView):
+            return TREE
+        if isinstance(focused, LayerListView):
+            return LAYERS
+        return GLOBAL
+
+    def _toggle_state(self, name: str) -> bool | None:
+        s = self.session
+        hidden = s.tree.hidden
+        return {
+            "layer_changes": not s.layers.aggregated, "aggregated": s.layers.aggregated,
+            "sort_by_size": s.tree.sort_by_size, "show_attributes": self.file_tree.show_attributes,
+            "wrap": self.file_tree.wrap, "filter": bool(s.tree.filter_text),
+            "show_added": ADDED not in hidden, "show_removed": REMOVED not in hidden,
+            "show_modified": MODIFIED not in hidden, "show_unmodified": UNMODIFIED not in hidden,
+        }.get(name)
+
+    def _update_tree_chrome(self) -> None:
+        tree = self.file_tree
+        self.query_one("#right").border_title = title_for(self.session.tree)
+        header = ATTRIBUTE_HEADER if tree.attributes_shown else PLAIN_HEADER
+        self.query_one("#tree-header", Static).update(header)
+        self.query_one(KeyBar).show(self._focused_scope(), self._toggle_state)
+
+    def on_descendant_focus(self, event: object) -> None:
+        self._update_tree_chrome()
+
+    def on_file_tree_view_changed(self, event: FileTreeView.Changed) -> None:
+        self._update_tree_chrome()
+
+    def on_file_tree_view_cursor_moved(self, event: FileTreeView.CursorMoved) -> None:
+        pane = self.query_one("#right")
+        pane.border_subtitle = "/" + self.session.image.paths.paths[event.pid] if event.pid is not None else ""
+
+    def on_layer_list_view_selected(self, event: LayerListView.Selected) -> None:
+        self.session.select_layer(event.layer, event.aggregated)
+        self.query_one(LayerDetails).show_layer(event.layer)
+        self.file_tree.rebuild()
+
+    def on_image_details_jump_to_file(self, event: ImageDetails.JumpToFile) -> None:
+        self.session.select_layer(event.layer, aggregated=False)
+        self.layer_list.refresh()
+        self.layer_list.scroll_to_region_row(self.session.layers.cursor_row)
+        self.query_one(LayerDetails).show_layer(event.layer)
+        self.session.tree.show_path(event.path)
+        self.query_one("#filter", InputBar).close()
+        self.file_tree.rebuild()
+        self.file_tree.focus()
+
+    # -- filter and search -------------------------------------------------------------
+    def action_open_filter(self) -> None:
+        bar = self.query_one("#filter", InputBar)
+        if bar.is_open:
+            self._close_filter(keep=True)
+        else:
+            self.query_one("#search", InputBar).close()
+            bar.open(self.session.tree.filter_text)
+
+    def action_open_search(self) -> None:
+        self.query_one("#filter", InputBar).close()
+        self.query_one("#search", InputBar).open(self.last_search)
+
+    def _close_filter(self, keep: bool) -> None:
+        bar = self.query_one("#filter", InputBar)
+        if not keep:
+            self.session.tree.set_filter("")
+            bar.input.value = ""
+            self.file_tree.rebuild()
+        bar.close()
+        self.file_tree.focus()
+
+    def on_input_bar_changed(self, event: InputBar.Changed) -> None:
+        model = self.session.tree
+        if event.bar.id == "filter":
+            model.set_filter(event.value)
+            event.bar.set_error(model.filter_error)
+            if model.filter_error is None:
+                self.file_tree.rebuild()
+        elif event.value:
+            try:
+                found = model.search(event.value, from_next=False)
+            except FilterError as exc:
+                event.bar.set_error(str(exc))
+                return
+            event.bar.set_error(None if found else "no match")
+            if found:
+                self.file_tree.rebuild()
+
+    def on_input_bar_closed(self, event: InputBar.Closed) -> None:
+        if event.bar.id == "filter":
+            self._close_filter(keep=event.accepted)
+            return
+        if event.accepted and event.value:
+            self.last_search = event.value
+        event.bar.close()
+        self.file_tree.focus()
+
+    def action_next_match(self) -> None:
+        self._jump(True)
+
+    def action_previous_match(self) -> None:
+        self._jump(False)
+
+    def _jump(self, forward: bool) -> None:
+        if not self.last_search:
+            self.action_open_search()
+            return
+        try:
+            found = self.session.tree.search(self.last_search, forward)
+        except FilterError:
+            return
+        if found:
+            self.file_tree.rebuild()
+        else:
+            self.notify(f"no match for {self.last_search!r}", severity="warning", timeout=2)
+
+    # -- focus ---------------------------------------------------------------------
+    def _panes(self) -> list[Widget]:
+        return [self.layer_list, self.file_tree, self.query_one("#wasted-table", DataTable)]
+
+    def _cycle(self, step: int) -> None:
+        panes = [p for p in self._panes() if p.display and p.parent is not None and p.parent.display]
+        if not panes:
+            return
+        focused = self.focused
+        index = panes.index(focused) if focused in panes else -1
+        panes[(index + step) % len(panes)].focus()
+
+    def action_focus_next_pane(self) -> None:
+        self._cycle(1)
+
+    def action_focus_previous_pane(self) -> None:
+        self._cycle(-1)
+
+    def action_help(self) -> None:
+        from dive_py.ui.screens import HelpScreen
+
+        self.app.push_screen(HelpScreen(self.keymap))

@@ -1,0 +1,1 @@
+"""One widget per module; each paints a view model from ``dive_py.viewmodel``."""

@@ -1,0 +1,99 @@
+"""The Layer details and Image details panes (text, plus the wasted-files table)."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Vertical, VerticalScroll
+from textual.message import Message
+from textual.widgets import DataTable, Static
+
+from dive_py.core.efficiency import Efficiency
+from dive_py.core.image import Image
+from dive_py.core.units import humanize_bytes
+from dive_py.viewmodel.details import command_lines, image_summary, layer_fields
+from dive_py.viewmodel.layers import step_text
+
+
+class LayerDetails(VerticalScroll, can_focus=False):
+    """Facts about the selected layer, with its full command split into lines."""
+
+    DEFAULT_CSS = """
+    LayerDetails { height: 1fr; }
+    LayerDetails > Static { width: 100%; }
+    """
+
+    def __init__(self, image: Image, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.image = image
+        self._body = Static("", markup=False)
+
+    def compose(self) -> ComposeResult:
+        yield self._body
+
+    def show_layer(self, index: int) -> None:
+        layer = self.image.layers[index]
+        text = Text()
+        for field in layer_fields(self.image, layer):
+            text.append(f"{field.label + ':':<9}", style="bold")
+            text.append(field.value + "\n")
+        text.append("Command:\n", style="bold")
+        for line in command_lines(layer.command):
+            text.append(line + "\n")
+        empty = [h for h in self.image.config.history if h.layer_index is None and h.after_layer == index]
+        if empty:
+            text.append("Then (no layer):\n", style="bold")
+            for h in empty:
+                text.append(step_text(h.created_by) + "\n", style="dim")
+        self._body.update(text)
+        self.scroll_home(animate=False)
+
+
+class ImageDetails(Vertical):
+    """Image totals and the inefficient-files table; a row jumps to its file."""
+
+    DEFAULT_CSS = """
+    ImageDetails { height: 1fr; }
+    ImageDetails > Static { height: auto; }
+    ImageDetails > DataTable { height: 1fr; }
+    """
+
+    class JumpToFile(Message):
+        """Show this path in the file tree (at the last layer it appears in)."""
+
+        def __init__(self, path: str, layer: int) -> None:
+            super().__init__()
+            self.path = path
+            self.layer = layer
+
+    def __init__(self, image: Image, eff: Efficiency, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.image = image
+        self.eff = eff
+
+    def compose(self) -> ComposeResult:
+        s = image_summary(self.image, self.eff)
+        text = Text()
+        for label, value in (("Image name", s.name), ("Total Image size", s.total_size),
+                             ("Potential wasted space", s.wasted), ("Image efficiency score", s.efficiency)):
+            text.append(f"{label}: ", style="bold")
+            text.append(value + "\n")
+        text.append("Reclaimable: ", style="bold")
+        text.append(f"{s.reclaimable} (all but the smallest copy)   ")
+        text.append("User wasted: ", style="bold")
+        text.append(s.user_wasted)
+        yield Static(text, markup=False)
+        table: DataTable[str] = DataTable(cursor_type="row", zebra_stripes=False, id="wasted-table")
+        table.add_column("Count", width=5)
+        table.add_column("Total Space", width=11)
+        table.add_column("Path")
+        for i, w in enumerate(self.eff.inefficient):
+            table.add_row(str(w.count), humanize_bytes(w.cumulative), w.path, key=str(i))
+        yield table
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        if event.row_key.value is None:
+            return
+        waste = self.eff.inefficient[int(event.row_key.value)]
+        self.post_message(self.JumpToFile(waste.path, waste.layers[-1]))

@@ -1,0 +1,137 @@
+"""Every key binding as data: one table for the app, the key bar and the help screen.
+
+Ids are dive's ``keybinding.*`` config keys where dive has the action, so a
+``.dive.yaml`` keybinding section remaps our keys too.  Key strings use
+Textual's names (``ctrl+a``, ``pageup``); :func:`parse_dive_keys` converts
+dive's spelling (``ctrl+c,q``, ``pgup``, ``esc``).
+
+Differences from dive, on purpose: Ctrl+M (hide modified) is Ctrl+N,
+because terminals send Ctrl+M as Enter and dive silently hid modified files
+whenever Enter was pressed; ``q`` quits, as in dive 0.13.1.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+GLOBAL = "global"
+LAYERS = "layers"
+TREE = "tree"
+NAV = "nav"  #: cursor keys, bound by every scrolling pane
+INPUT = "input"
+
+
+@dataclass(slots=True, frozen=True)
+class KeySpec:
+    id: str  #: stable id; dive's config key when dive has the action
+    keys: str  #: comma-separated Textual key names; the first is shown
+    action: str  #: Textual action name
+    description: str
+    scope: str
+    show: bool = True  #: listed in the key bar (all are listed in help)
+    toggle: str | None = None  #: name of the state shown as "on" in the key bar
+    priority: bool = False  #: works even while a text prompt has the focus
+    short: str = ""  #: label in the key bar when it differs from the description
+
+    @property
+    def label(self) -> str:
+        return self.short or self.description
+
+
+KEYS: tuple[KeySpec, ...] = (
+    KeySpec("quit", "ctrl+c", "app.quit", "Quit", GLOBAL, priority=True),
+    KeySpec("quit-key", "q", "app.quit", "Quit", GLOBAL, show=False),
+    KeySpec("toggle-view", "tab", "focus_next_pane", "Switch view", GLOBAL, short="Switch"),
+    KeySpec("toggle-view-back", "shift+tab", "focus_previous_pane", "Previous view", GLOBAL, show=False),
+    KeySpec("filter-files", "ctrl+f", "open_filter", "Filter", GLOBAL, toggle="filter"),
+    KeySpec("search", "slash", "open_search", "Search", GLOBAL),
+    KeySpec("help", "question_mark", "help", "Help", GLOBAL),
+    KeySpec("suspend", "ctrl+z", "app.suspend_process", "Suspend", GLOBAL, show=False),
+    KeySpec("compare-layer", "ctrl+l", "compare_layer", "Show layer changes", LAYERS, toggle="layer_changes",
+            short="Layer changes"),
+    KeySpec("compare-all", "ctrl+a", "compare_all", "Show aggregated changes", LAYERS, toggle="aggregated",
+            short="Aggregated"),
+    KeySpec("up", "up,k", "cursor_up", "Up", NAV, show=False),
+    KeySpec("down", "down,j", "cursor_down", "Down", NAV, show=False),
+    KeySpec("left", "left,h", "cursor_left", "Parent dir", TREE, show=False),
+    KeySpec("right", "right,l", "cursor_right", "Open dir", TREE, show=False),
+    KeySpec("page-up", "pageup,u", "page_up", "Page up", NAV, show=False),
+    KeySpec("page-down", "pagedown,d", "page_down", "Page down", NAV, show=False),
+    KeySpec("home", "home,g", "cursor_home", "First row", NAV, show=False),
+    KeySpec("end", "end,G", "cursor_end", "Last row", NAV, show=False),
+    KeySpec("toggle-collapse-dir", "space,enter", "toggle_collapse", "Collapse dir", TREE, short="Collapse"),
+    KeySpec("toggle-collapse-all-dir", "ctrl+space", "toggle_collapse_all", "Collapse all dir", TREE, short="All"),
+    KeySpec("toggle-sort-order", "ctrl+o", "toggle_sort", "Sort by size", TREE, toggle="sort_by_size", short="Size sort"),
+    KeySpec("toggle-added-files", "ctrl+a", "toggle_added", "Added", TREE, toggle="show_added"),
+    KeySpec("toggle-removed-files", "ctrl+r", "toggle_removed", "Removed", TREE, toggle="show_removed"),
+    KeySpec("toggle-modified-files", "ctrl+n", "toggle_modified", "Modified", TREE, toggle="show_modified"),
+    KeySpec("toggle-unmodified-files", "ctrl+u", "toggle_unmodified", "Unmodified", TREE,
+            toggle="show_unmodified"),
+    KeySpec("toggle-filetree-attributes", "ctrl+b", "toggle_attributes", "Attributes", TREE,
+            toggle="show_attributes", short="Attrs"),
+    KeySpec("toggle-wrap-tree", "ctrl+p", "toggle_wrap", "Wrap", TREE, toggle="wrap"),
+    KeySpec("next-match", "n", "screen.next_match", "Next match", TREE, show=False),
+    KeySpec("previous-match", "N", "screen.previous_match", "Previous match", TREE, show=False),
+    KeySpec("close-filter-files", "escape", "close_input", "Close", INPUT),
+)
+
+BY_ID = {spec.id: spec for spec in KEYS}
+
+#: dive key names that Textual spells differently.
+_DIVE_KEY_NAMES = {
+    "pgup": "pageup", "pgdn": "pagedown", "esc": "escape", "ctrl+slash": "ctrl+underscore",
+    "ctrl+/": "ctrl+underscore", "/": "slash", "?": "question_mark", " ": "space", "ctrl+ ": "ctrl+space",
+}
+#: Keys a terminal cannot tell apart from another key, so binding them would fire by accident.
+AMBIGUOUS = {"ctrl+m": "enter", "ctrl+i": "tab", "ctrl+j": "newline"}
+
+
+def parse_dive_keys(text: str) -> list[str]:
+    """dive's key spec (``ctrl+c,q``; ``ctrl c``; ``pgdn``) as Textual key names."""
+    out: list[str] = []
+    for raw in text.split(","):
+        token = raw.strip().lower() if len(raw.strip()) > 1 else raw.strip()
+        if not token:
+            continue
+        token = "+".join(part for part in token.replace(" ", "+").split("+") if part)
+        out.append(_DIVE_KEY_NAMES.get(token, token))
+    return out
+
+
+def keymap_from_config(section: dict[str, str], warnings: list[str]) -> dict[str, str]:
+    """Turn a ``keybinding:`` config section into a Textual keymap (id -> keys)."""
+    keymap: dict[str, str] = {}
+    for key_id, value in section.items():
+        spec = BY_ID.get(key_id)
+        if spec is None:
+            if key_id != "extract-file":
+                warnings.append(f"keybinding.{key_id}: unknown action, ignored")
+            continue
+        keys = []
+        for k in parse_dive_keys(str(value)):
+            if k in AMBIGUOUS:
+                warnings.append(f"keybinding.{key_id}: {k} is the same key as {AMBIGUOUS[k]} "
+                                "in a terminal; ignored")
+                continue
+            keys.append(k)
+        if key_id == "quit":  # plain letters must not be priority keys (they would break typing)
+            letters = [k for k in keys if len(k) == 1]
+            keys = [k for k in keys if len(k) > 1]
+            if letters:
+                keymap["quit-key"] = ",".join(letters)
+        if keys:
+            keymap[key_id] = ",".join(keys)
+    return keymap
+
+
+def display_key(key: str) -> str:
+    """dive's style for the key bar: ``^A``, ``Tab``, ``Space``, ``PgUp``."""
+    names = {"question_mark": "?", "slash": "/", "pageup": "PgUp", "pagedown": "PgDn", "escape": "Esc",
+             "space": "Space", "tab": "Tab", "enter": "Enter", "shift+tab": "⇧Tab", "ctrl+space": "^Space",
+             "ctrl+underscore": "^/"}
+    if key in names:
+        return names[key]
+    if key.startswith("ctrl+"):
+        rest = key[5:]
+        return "^" + (rest.upper() if len(rest) == 1 else rest.capitalize())
+    return key if len(key) == 1 else key.capitalize()

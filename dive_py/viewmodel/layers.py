@@ -1,0 +1,106 @@
+"""The layers pane: one row per layer, empty-layer steps beneath, compare ranges.
+
+Like ``docker history``, build steps that made no layer (``ENV``, ``CMD``
+...) are listed greyed under the layer they follow; the cursor only stops on
+layers.  The compare bar marks which layers are stacked underneath (the
+"bottom" range) and which are being compared (the "top" range), exactly as
+dive's ``GetCompareIndexes`` with the compare start fixed at 0.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from dive_py.core.image import Image
+from dive_py.core.imageconfig import command_of
+from dive_py.core.units import humanize_bytes
+
+BOTTOM = "bottom"
+TOP = "top"
+
+
+@dataclass(slots=True, frozen=True)
+class LayerRow:
+    """A row of the layers pane: a layer, or an empty-layer history step."""
+
+    layer: int | None  #: None for an empty-layer step
+    size: str
+    command: str
+
+
+def one_line(command: str) -> str:
+    """Commands on one row: newlines shown as ``↵`` (dive), tabs as spaces."""
+    return command.replace("\r\n", "↵").replace("\n", "↵").replace("\t", " ")
+
+
+def step_text(created_by: str) -> str:
+    """An empty-layer step as a reader wants it: ``CMD ["sh"]``, not ``/bin/sh -c #(nop)  CMD ...``."""
+    text = command_of(created_by).strip()
+    if text.startswith("#(nop)"):
+        text = text[len("#(nop)"):].strip()
+    return one_line(text)
+
+
+class LayerListModel:
+    """Selected layer, compare mode and the rows of the layers pane."""
+
+    def __init__(self, image: Image, *, aggregated: bool = False) -> None:
+        self.image = image
+        self.selected = 0
+        self.aggregated = aggregated
+        rows: list[LayerRow] = []
+        history = image.config.history
+        before = [h for h in history if h.layer_index is None and h.after_layer < 0]
+        rows.extend(LayerRow(None, "", step_text(h.created_by)) for h in before)
+        for layer in image.layers:
+            command = f"FROM {layer.id[:15]}" if layer.index == 0 else one_line(layer.command)
+            rows.append(LayerRow(layer.index, humanize_bytes(layer.size), command))
+            rows.extend(LayerRow(None, "", step_text(h.created_by)) for h in history
+                        if h.layer_index is None and h.after_layer == layer.index)
+        self.rows = rows
+        self.row_of_layer = {row.layer: i for i, row in enumerate(rows) if row.layer is not None}
+
+    @property
+    def count(self) -> int:
+        return len(self.image.layers)
+
+    @property
+    def cursor_row(self) -> int:
+        return self.row_of_layer[self.selected]
+
+    def select(self, layer: int) -> bool:
+        """Select a layer (clamped); True if the selection changed."""
+        layer = min(max(layer, 0), self.count - 1)
+        if layer == self.selected:
+            return False
+        self.selected = layer
+        return True
+
+    def compare_range(self) -> tuple[int, int, int, int]:
+        """(bottom start, bottom stop, top start, top stop), dive's compare indexes."""
+        i = self.selected
+        if i == 0:
+            return (0, 0, 0, 0)
+        if self.aggregated:
+            return (0, 0, 1, i)
+        return (0, i - 1, i, i)
+
+    def bar(self, layer: int) -> str | None:
+        """Which compare range ``layer`` falls in (for the coloured bar), if any."""
+        b0, b1, t0, t1 = self.compare_range()
+        if t0 <= layer <= t1 and self.selected > 0:
+            return TOP
+        if b0 <= layer <= b1:
+            return BOTTOM
+        return None
+
+    def render_text(self) -> list[str]:
+        """Plain text of the pane (golden tests): ``Cmp   Size  Command`` rows."""
+        out = ["Cmp" + f"{'Size':>7}  Command"]
+        for row in self.rows:
+            if row.layer is None:
+                out.append(f"   {'':>7}  {row.command}")
+                continue
+            mark = {TOP: "██", BOTTOM: "▒▒", None: "  "}[self.bar(row.layer)]
+            out.append(f"{mark} {row.size:>7}  {row.command}")
+        return out

@@ -1,0 +1,112 @@
+"""Screens of every pane, mode and dialog, compared with SVGs under snapshots/ui/.
+
+Review changes with the report pytest writes (snapshot_report.html) before
+running ``pytest --snapshot-update``.  The demo image shipped in the package
+is the subject, at a fixed terminal size, with the theme fixed by the app.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+from dive_py.fixtures.demo import DEMO_PATH
+from dive_py.ui.app import DiveApp
+from tests.snapshot_support import SNAPSHOT_ROOT
+
+WIDE = (160, 45)
+NARROW = (80, 24)
+
+
+def test_snapshots_live_in_top_level_folder() -> None:
+    """Guards the conftest patch: a rename in the plugin would silently move the files."""
+    assert (SNAPSHOT_ROOT / "ui" / "test_snapshots" / "test_initial_screen.svg").is_file()
+
+
+def test_initial_screen(snap_compare, make_app) -> None:  # type: ignore[no-untyped-def]
+    assert snap_compare(make_app(), terminal_size=WIDE)
+
+
+def test_layer_changes_mode(snap_compare, make_app) -> None:  # type: ignore[no-untyped-def]
+    # the chown -R layer: every app file copied again, shown as modified
+    assert snap_compare(make_app(), terminal_size=WIDE, press=["down"] * 4 + ["tab"])
+
+
+def test_aggregated_mode(snap_compare, make_app) -> None:  # type: ignore[no-untyped-def]
+    assert snap_compare(make_app(), terminal_size=WIDE, press=["down"] * 6 + ["ctrl+a"])
+
+
+def test_filter_active(snap_compare, make_app) -> None:  # type: ignore[no-untyped-def]
+    assert snap_compare(make_app(), terminal_size=WIDE, press=["down"] * 6, run_before=_type_filter("static"))
+
+
+def test_invalid_filter_shows_error(snap_compare, make_app) -> None:  # type: ignore[no-untyped-def]
+    assert snap_compare(make_app(), terminal_size=WIDE, run_before=_type_filter("static/(["))
+
+
+def test_hidden_diff_types(snap_compare, make_app) -> None:  # type: ignore[no-untyped-def]
+    assert snap_compare(make_app(), terminal_size=WIDE, press=["down"] * 5 + ["tab", "ctrl+u"])
+
+
+def test_attributes_off(snap_compare, make_app) -> None:  # type: ignore[no-untyped-def]
+    assert snap_compare(make_app(), terminal_size=WIDE, press=["tab", "ctrl+b"])
+
+
+def test_sorted_by_size(snap_compare, make_app) -> None:  # type: ignore[no-untyped-def]
+    assert snap_compare(make_app(), terminal_size=WIDE, press=["down"] * 6 + ["tab", "ctrl+o"])
+
+
+def test_collapse_all_then_search(snap_compare, make_app) -> None:  # type: ignore[no-untyped-def]
+    async def run_before(pilot) -> None:  # type: ignore[no-untyped-def]
+        await pilot.press(*(["down"] * 6), "tab", "ctrl+space", "slash")
+        await pilot.press(*"logo")
+        await pilot.press("enter")
+
+    assert snap_compare(make_app(), terminal_size=WIDE, run_before=run_before)
+
+
+def test_wrap_long_names(snap_compare, make_app) -> None:  # type: ignore[no-untyped-def]
+    assert snap_compare(make_app(), terminal_size=(100, 30), press=["tab", "ctrl+p", "end"])
+
+
+def test_narrow_terminal(snap_compare, make_app) -> None:  # type: ignore[no-untyped-def]
+    assert snap_compare(make_app(), terminal_size=NARROW, press=["down", "down"])
+
+
+def test_help_screen(snap_compare, make_app) -> None:  # type: ignore[no-untyped-def]
+    assert snap_compare(make_app(), terminal_size=WIDE, press=["question_mark"])
+
+
+def test_jump_from_wasted_files(snap_compare, make_app) -> None:  # type: ignore[no-untyped-def]
+    assert snap_compare(make_app(), terminal_size=WIDE, press=["tab", "tab", "down", "enter"])
+
+
+def test_loading_screen(snap_compare) -> None:  # type: ignore[no-untyped-def]
+    release = threading.Event()
+
+    def loader(progress):  # type: ignore[no-untyped-def]
+        progress.phase("Reading layers", 1000)
+        progress.advance(400, "layer 3/7")
+        release.wait(5)
+        raise RuntimeError("test ended")
+
+    app = DiveApp(loader=loader, source=Path(DEMO_PATH).name)
+
+    async def run_before(pilot) -> None:  # type: ignore[no-untyped-def]
+        for _ in range(50):
+            await pilot.pause(0.02)
+            if "layer 3/7" in str(app.screen.query_one("#loading-detail").render()):
+                break
+
+    try:
+        assert snap_compare(app, terminal_size=(100, 20), run_before=run_before)
+    finally:
+        release.set()
+
+
+def _type_filter(text: str):  # type: ignore[no-untyped-def]
+    async def run_before(pilot) -> None:  # type: ignore[no-untyped-def]
+        await pilot.press("ctrl+f")
+        await pilot.press(*text)
+
+    return run_before
