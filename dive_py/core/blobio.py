@@ -13,19 +13,20 @@ import lzma
 import os
 import zlib
 from collections.abc import Callable
-from typing import BinaryIO, Protocol
+from typing import Any, Protocol
 
 import zstandard
 
 from dive_py.errors import ArchiveError
 
+_igzip_threaded: Any
 try:  # ISA-L inflates gzip 2-3x faster than zlib; fall back if it is missing.
     from isal import igzip_threaded as _igzip_threaded
-
-    _GZIP_ERRORS: tuple[type[BaseException], ...] = (OSError, EOFError, zlib.error, ValueError)
 except ImportError:  # pragma: no cover - exercised only without the wheel
-    _igzip_threaded = None  # type: ignore[assignment]
-    _GZIP_ERRORS = (OSError, EOFError, zlib.error, ValueError)
+    _igzip_threaded = None
+
+_DECOMPRESS_ERRORS: tuple[type[BaseException], ...] = (
+    OSError, EOFError, zlib.error, ValueError, zstandard.ZstdError, lzma.LZMAError)
 
 GZIP = "gzip"
 ZSTD = "zstd"
@@ -129,17 +130,18 @@ class RegionReader:
 class _ErrorMappingReader:
     """Wraps a decompressor so its many exception types become ArchiveError."""
 
-    def __init__(self, inner: BinaryIO, kind: str, what: str) -> None:
+    def __init__(self, inner: Any, kind: str, what: str) -> None:
         self._inner = inner
         self._kind = kind
         self._what = what
 
     def read(self, n: int = -1, /) -> bytes:
         try:
-            return self._inner.read(n)
+            data: bytes = self._inner.read(n)
+            return data
         except ArchiveError:
             raise
-        except (EOFError, *_GZIP_ERRORS, zstandard.ZstdError, lzma.LZMAError) as exc:
+        except _DECOMPRESS_ERRORS as exc:
             detail = str(exc) or type(exc).__name__
             if isinstance(exc, EOFError) or "end-of-stream" in detail or "truncated" in detail:
                 raise ArchiveError(f"{self._what} is truncated ({self._kind} stream ends early)") from None
@@ -158,25 +160,26 @@ def open_decompressed(raw: Readable, kind: str, what: str) -> Readable:
     ("layer 3", "the archive").  Multi-member gzip (estargz) and multi-frame
     zstd are read to the end.
     """
-    inner: BinaryIO
     if kind == TAR:
         return raw
+    inner: Any
+    source: Any = raw  # the decompressors accept any object with read()
     if kind == GZIP:
         if _igzip_threaded is not None:
             # A helper thread inflates while we parse: both cores stay busy.
-            inner = _igzip_threaded.open(raw, "rb", threads=1)  # type: ignore[arg-type]
+            inner = _igzip_threaded.open(source, "rb", threads=1)
         else:  # pragma: no cover
             import gzip
 
-            inner = gzip.GzipFile(fileobj=raw)  # type: ignore[arg-type]  # noqa: SIM115
+            inner = gzip.GzipFile(fileobj=source)
     elif kind == ZSTD:
-        inner = zstandard.ZstdDecompressor().stream_reader(  # type: ignore[assignment]
-            raw, read_size=1 << 20, read_across_frames=True, closefd=False
+        inner = zstandard.ZstdDecompressor().stream_reader(
+            source, read_size=1 << 20, read_across_frames=True, closefd=False
         )
     elif kind == XZ:
-        inner = lzma.LZMAFile(raw)  # type: ignore[arg-type]
+        inner = lzma.LZMAFile(source)  # noqa: SIM115 - closed by the wrapper
     elif kind == BZIP2:
-        inner = bz2.BZ2File(raw)  # type: ignore[arg-type]
+        inner = bz2.BZ2File(source)
     else:
         raise ArchiveError(f"{what} is neither a tar archive nor gzip/zstd/xz/bzip2-compressed")
     return _ErrorMappingReader(inner, kind, what)

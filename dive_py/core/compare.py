@@ -132,7 +132,8 @@ class Comparer:
             if e.tflag[b] == HARDLINK:
                 la, lb = hardlink_path(la), hardlink_path(lb)
             diff[k] = la != lb
-        return diff
+        result: npt.NDArray[np.bool_] = diff
+        return result
 
     def _propagate(self, diff: U8Array, entry: I32Array) -> None:
         """Unmodified directories above a change become modified (dive's derivation)."""
@@ -206,7 +207,8 @@ class Comparer:
     def _alive(self, gs: I32Array, layer: int) -> npt.NDArray[np.bool_]:
         """Whether each entry id is visible at ``layer``."""
         pos = np.searchsorted(self.ids, gs)
-        return (self.start[pos] <= layer) & (self.end[pos] > layer)
+        alive: npt.NDArray[np.bool_] = (self.start[pos] <= layer) & (self.end[pos] > layer)
+        return alive
 
     def tree(self, layer: int, aggregated: bool) -> CompareTree:
         return self.aggregated_changes(layer) if aggregated else self.layer_changes(layer)

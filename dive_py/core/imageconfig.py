@@ -83,7 +83,8 @@ def parse_config(doc: Any, what: str) -> ImageConfig:
         diff_ids = []
     if not isinstance(diff_ids, list) or not all(isinstance(d, str) for d in diff_ids):
         raise ManifestError(f"{what}: rootfs.diff_ids must be a list of digests")
-    run = doc.get("config") if isinstance(doc.get("config"), dict) else {}
+    run_doc = doc.get("config")
+    run: dict[str, Any] = run_doc if isinstance(run_doc, dict) else {}
     cfg = ImageConfig(
         os=_opt_str(doc.get("os")),
         architecture=_opt_str(doc.get("architecture")),

@@ -58,7 +58,10 @@ def _load(archive: Archive, path: str, image: str | None, platform: str | None, 
         raise ManifestError(
             f"the config lists {len(config.diff_ids)} layer digests but the manifest has {len(ref.layers)} layers"
         )
-    stored_total = sum((archive.resolve(lr.member).size if archive.resolve(lr.member) else 0) for lr in ref.layers)
+    stored_total = 0
+    for lr in ref.layers:
+        member = archive.resolve(lr.member)
+        stored_total += member.size if member is not None else 0
     prog.phase("Reading layers", stored_total)
     blobs: dict[str, LayerBlob] = {}
     done = 0

@@ -259,7 +259,8 @@ def _docker_manifest(archive: Archive, has_index: bool) -> ArchiveIndex:
         if not isinstance(config, str) or not config:
             raise ManifestError(f"manifest.json entry {i} has no Config")
         layer_paths = _str_list(entry.get("Layers"), f"manifest.json entry {i} Layers")
-        sources = entry.get("LayerSources") if isinstance(entry.get("LayerSources"), dict) else {}
+        raw_sources = entry.get("LayerSources")
+        sources: dict[str, Any] = raw_sources if isinstance(raw_sources, dict) else {}
         refs: list[LayerRef] = []
         for path in layer_paths:
             member = archive.resolve(path)

@@ -81,7 +81,7 @@ class DiveApp(App[int]):
             return
         self.loading_screen = LoadingScreen(self.source)
         self.push_screen(self.loading_screen)
-        self.run_worker(self._load, thread=True, exclusive=True, name="load")
+        self.run_worker(self._load, thread=True, exclusive=True, name="load", exit_on_error=False)
 
     def _load(self) -> Session:
         assert self.loader is not None
@@ -98,7 +98,7 @@ class DiveApp(App[int]):
         elif event.state == WorkerState.ERROR:
             err = event.worker.error
             self.error = str(err) if isinstance(err, DiveError) else f"{type(err).__name__}: {err}"
-            self.exit(2)
+            self.exit(2, return_code=2)
 
     def _show(self, session: Session) -> None:
         screen = MainScreen(session, keymap=self.settings.keymap, show_attributes=self.settings.show_attributes,

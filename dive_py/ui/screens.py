@@ -9,6 +9,7 @@ from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Label, ProgressBar, Static
 
+from dive_py.core.units import humanize_bytes
 from dive_py.viewmodel.bindings import GLOBAL, INPUT, KEYS, LAYERS, NAV, TREE, display_key
 
 _SCOPE_TITLES = ((GLOBAL, "Everywhere"), (NAV, "Moving around (every pane)"), (LAYERS, "Layers pane"),
@@ -80,10 +81,12 @@ class LoadingScreen(Screen[None]):
             yield Label("", id="loading-detail")
 
     def update_progress(self, phase: str, done: int, total: int, detail: str) -> None:
+        """Show a phase ("Reading layers"), bytes done of total, and a step ("layer 3/7")."""
         self.query_one("#loading-phase", Label).update(phase)
         bar = self.query_one(ProgressBar)
         bar.update(total=total or None, progress=done)
-        self.query_one("#loading-detail", Label).update(detail)
+        amount = f"{humanize_bytes(done)} of {humanize_bytes(total)}" if total else ""
+        self.query_one("#loading-detail", Label).update("  ·  ".join(p for p in (detail, amount) if p))
 
 
 __all__ = ["HelpScreen", "LoadingScreen"]

@@ -62,13 +62,14 @@ class FileTreeModel:
         self._match_cache: dict[str, BOOL] = {}
         self.collapsed: set[int] = set()
         self.sort_by_size = False
+        self.all_collapsed = collapse_all
         self.cursor = 0
         #: First row of the visible window; the widget keeps it in sync with scrolling.
         self.top = 0
         self.tree: CompareTree = self.comparer.tree(0, False)
         self._recompute_tree_state()
         if collapse_all:
-            self.collapsed = set(int(p) for p in np.nonzero(self.is_dir & (self.count > 1))[0])
+            self.collapsed = {int(p) for p in np.nonzero(self.is_dir & (self.count > 1))[0]}
             self._recompute_rows()
 
     # -- derived state -----------------------------------------------------------
@@ -267,10 +268,10 @@ class FileTreeModel:
         return True
 
     def toggle_collapse_all(self) -> None:
-        """Collapse every directory, or expand all if everything is collapsed."""
-        dirs = np.nonzero(self.is_dir & (self.count > 1))[0]
-        if any(int(p) not in self.collapsed for p in dirs):
-            self.collapsed = set(int(p) for p in dirs)
+        """Collapse every directory, or expand every one (dive flips one flag each time)."""
+        self.all_collapsed = not self.all_collapsed
+        if self.all_collapsed:
+            self.collapsed = {int(p) for p in np.nonzero(self.is_dir & (self.count > 1))[0]}
             self.cursor = 0
             self._recompute_rows(keep=int(self.order[0]) if len(self.order) else None)
         else:

@@ -7,11 +7,9 @@ is the subject, at a fixed terminal size, with the theme fixed by the app.
 
 from __future__ import annotations
 
-import threading
-from pathlib import Path
+from textual.app import App
 
-from dive_py.fixtures.demo import DEMO_PATH
-from dive_py.ui.app import DiveApp
+from dive_py.ui.screens import LoadingScreen
 from tests.snapshot_support import SNAPSHOT_ROOT
 
 WIDE = (160, 45)
@@ -81,27 +79,20 @@ def test_jump_from_wasted_files(snap_compare, make_app) -> None:  # type: ignore
     assert snap_compare(make_app(), terminal_size=WIDE, press=["tab", "tab", "down", "enter"])
 
 
+class _LoadingApp(App[None]):
+    """Shows the loading screen at a fixed point of progress (no worker, no timing)."""
+
+    TITLE = "divepy"
+
+    def on_mount(self) -> None:
+        self.theme = "textual-dark"
+        screen = LoadingScreen("demo.tar")
+        self.push_screen(screen)
+        self.call_after_refresh(screen.update_progress, "Reading layers", 400_000, 1_000_000, "layer 3/7")
+
+
 def test_loading_screen(snap_compare) -> None:  # type: ignore[no-untyped-def]
-    release = threading.Event()
-
-    def loader(progress):  # type: ignore[no-untyped-def]
-        progress.phase("Reading layers", 1000)
-        progress.advance(400, "layer 3/7")
-        release.wait(5)
-        raise RuntimeError("test ended")
-
-    app = DiveApp(loader=loader, source=Path(DEMO_PATH).name)
-
-    async def run_before(pilot) -> None:  # type: ignore[no-untyped-def]
-        for _ in range(50):
-            await pilot.pause(0.02)
-            if "layer 3/7" in str(app.screen.query_one("#loading-detail").render()):
-                break
-
-    try:
-        assert snap_compare(app, terminal_size=(100, 20), run_before=run_before)
-    finally:
-        release.set()
+    assert snap_compare(_LoadingApp(), terminal_size=(100, 20))
 
 
 def _type_filter(text: str):  # type: ignore[no-untyped-def]

@@ -12,7 +12,6 @@ from __future__ import annotations
 import numpy as np
 from rich.cells import cell_len
 from rich.segment import Segment
-from rich.style import Style
 from textual.cache import LRUCache
 from textual.events import Click, Resize
 from textual.geometry import Size
@@ -312,10 +311,10 @@ class FileTreeView(ScrollView, can_focus=True):
         parts = row_parts(m, row, attributes=self.attributes_shown)
         x = event.x + int(self.scroll_x)
         branch = len(parts.attributes) + len(parts.guides) - 2
-        if parts.is_dir and x >= branch and (old == row or x < branch + 4 or event.chain >= 2):
-            if m.toggle_collapse():
-                self.rebuild()
-                return
+        on_branch = x >= branch and (old == row or x < branch + 4 or event.chain >= 2)
+        if parts.is_dir and on_branch and m.toggle_collapse():
+            self.rebuild()
+            return
         self._moved(old)
 
     def on_focus(self) -> None:
