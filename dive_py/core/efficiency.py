@@ -23,12 +23,17 @@ with no user bytes is 0, not NaN.
 
 from __future__ import annotations
 
+import gc
+from array import array
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from operator import attrgetter
 
 from dive_py.core.entries import tree_key
-from dive_py.core.gosort import go_sort
+from dive_py.core.gosort import go_sort_by_key
 from dive_py.core.image import Image
-from dive_py.core.layertree import NO_ENTRY, layer_leaves, whiteout_node_path
+from dive_py.core.layertree import NO_ENTRY, leaf_columns, whiteout_node_path
 
 
 @dataclass(slots=True)
@@ -65,8 +70,8 @@ class Efficiency:
         return sum(w.reclaimable for w in self.inefficient)
 
 
-def _layer_leaves(image: Image, layer: int) -> list[tuple[str, int, int]]:
-    """Leaf occurrences of one layer as ``(sort key, path id, size)``.
+def _layer_leaves(image: Image, layer: int) -> tuple[list[int], list[int]]:
+    """Leaf occurrences of one layer, in dive's visiting order: ``(path ids, sizes)``.
 
     Entries count their size, whiteouts what they removed; implied whiteouts
     (opaque directories, type changes) are added where dive would have seen
@@ -74,49 +79,79 @@ def _layer_leaves(image: Image, layer: int) -> list[tuple[str, int, int]]:
     """
     sizes = image.entries.size
     wsize = image.timeline.whiteout_size
-    out: list[tuple[str, int, int]] = []
-    for node in layer_leaves(image.entries, image.paths, layer):
-        if node.whiteout:
-            size = wsize.get(node.entry, 0)
-        else:
-            size = sizes[node.entry] if node.entry != NO_ENTRY else 0
-        out.append((tree_key(node.path), node.target, size))
+    keys, ents, targets, n = leaf_columns(image.entries, image.paths, layer)
+    leaf_sizes = [sizes[g] if g != NO_ENTRY else 0 for g in ents[:n]]
+    leaf_sizes.extend(wsize.get(g, 0) for g in ents[n:])
     implied = image.timeline.implied_whiteouts[layer]
-    if implied:
+    if implied:  # rare: sort (key, path id, size) triples, ties broken by id then size
         names = image.paths.paths
-        out.extend((tree_key(whiteout_node_path(names[p])), p, size) for p, size in implied)
-        out.sort()
-    return out
+        triples = sorted(zip(keys, targets, leaf_sizes))
+        triples.extend((tree_key(whiteout_node_path(names[p])), p, size) for p, size in implied)
+        triples.sort()
+        return [t[1] for t in triples], [t[2] for t in triples]
+    order = sorted(range(len(keys)), key=keys.__getitem__)
+    return [targets[i] for i in order], [leaf_sizes[i] for i in order]
+
+
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Pause the cycle collector: the pass allocates only acyclic objects.
+
+    On a 400k-file image the pass creates ~800k long-lived lists and
+    records, and every full collection triggered on the way re-scans them
+    all (measured: 1.7 s of 5 s).
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def analyse(image: Image) -> Efficiency:
     """Compute dive's figures for ``image``."""
-    stats: dict[int, list[int]] = {}  # path id -> [count, cumulative, min, *layers]
+    with _gc_paused():
+        return _analyse(image)
+
+
+def _analyse(image: Image) -> Efficiency:
+    # Per path id, in flat arrays (a dict of lists costs ~200 bytes a path):
+    # occurrences, cumulative and minimum size, and the layer of the first
+    # occurrence; the layer list only for paths seen twice or more.
+    n_paths = len(image.paths)
+    count = array("i", bytes(4 * n_paths))
+    cumulative = array("q", bytes(8 * n_paths))
+    minimum = array("q", bytes(8 * n_paths))
+    first_layer = array("i", bytes(4 * n_paths))
+    layers_of: dict[int, list[int]] = {}
     discovered: list[int] = []
     for layer in range(len(image.layers)):
-        for _key, pid, size in _layer_leaves(image, layer):
-            st = stats.get(pid)
-            if st is None:
-                stats[pid] = [1, size, size, layer]
+        pids, sizes = _layer_leaves(image, layer)
+        for pid, size in zip(pids, sizes):
+            c = count[pid]
+            count[pid] = c + 1
+            if c == 0:
+                cumulative[pid] = size
+                minimum[pid] = size
+                first_layer[pid] = layer
                 continue
-            st[0] += 1
-            st[1] += size
-            if size < st[2]:
-                st[2] = size
-            st.append(layer)
-            if st[0] == 2:
+            cumulative[pid] += size
+            if size < minimum[pid]:
+                minimum[pid] = size
+            if c == 1:
+                layers_of[pid] = [first_layer[pid], layer]
                 discovered.append(pid)
-    min_total = 0
-    cum_total = 0
-    for st in stats.values():
-        min_total += st[2]
-        cum_total += st[1]
+            else:
+                layers_of[pid].append(layer)
+    min_total = sum(minimum)
+    cum_total = sum(cumulative)
     score = 1.0 if cum_total == 0 else min_total / cum_total
 
     names = image.paths.paths
-    matches = [WastedPath("/" + names[p], stats[p][0], stats[p][1], stats[p][2], stats[p][3:])
-               for p in discovered]
-    go_sort(matches, lambda a, b: a.cumulative < b.cumulative)
+    matches = [WastedPath("/" + names[p], count[p], cumulative[p], minimum[p], layers_of[p]) for p in discovered]
+    go_sort_by_key(matches, attrgetter("cumulative"))
     matches.reverse()
     wasted = sum(m.cumulative for m in matches)
     size_bytes = sum(layer.size for layer in image.layers)

@@ -59,6 +59,31 @@ def _collect(entries: EntryTable, paths: PathTable, layer: int) -> tuple[dict[in
     return nodes, whiteouts, inner
 
 
+def leaf_columns(entries: EntryTable, paths: PathTable,
+                 layer: int) -> tuple[list[str], list[int], list[int], int]:
+    """The leaves of a layer tree as columns, unsorted: ``(keys, entries, targets, n)``.
+
+    ``keys[i]`` is the :func:`tree_key` of the node path; the first ``n``
+    leaves are entries (or opaque-only directories, entry ``NO_ENTRY``), the
+    rest are whiteouts.  A stable sort by key gives :func:`layer_leaves`'
+    order.  Columns instead of :class:`LayerNode` objects: the efficiency
+    pass over a 400k-file layer needs no per-leaf object.
+    """
+    names = paths.paths
+    pids = entries.pid
+    nodes, whiteouts, inner = _collect(entries, paths, layer)
+    leaf_pids = [p for p in nodes if p not in inner]
+    keys = [names[p].replace("/", "\x00") for p in leaf_pids]
+    ents = [nodes[p] for p in leaf_pids]
+    n = len(leaf_pids)
+    for g in whiteouts:
+        p = pids[g]
+        keys.append(tree_key(whiteout_node_path(names[p])))
+        ents.append(g)
+        leaf_pids.append(p)
+    return keys, ents, leaf_pids, n
+
+
 def layer_leaves(entries: EntryTable, paths: PathTable, layer: int) -> list[LayerNode]:
     """The leaves of a layer tree, in dive's visiting order."""
     names = paths.paths

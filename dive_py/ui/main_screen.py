@@ -11,6 +11,7 @@ from __future__ import annotations
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
+from textual.timer import Timer
 from textual.widget import Widget
 from textual.widgets import DataTable, Static
 
@@ -24,6 +25,12 @@ from dive_py.viewmodel.bindings import GLOBAL, LAYERS, TREE
 from dive_py.viewmodel.file_tree import FilterError
 from dive_py.viewmodel.row_text import ATTRIBUTE_HEADER, PLAIN_HEADER
 from dive_py.viewmodel.session import Session
+
+
+#: Trees up to this many paths are filtered on every keystroke.
+LIVE_FILTER_PATHS = 60_000
+#: Otherwise the filter is applied once typing pauses this long (seconds).
+FILTER_PAUSE = 0.12
 
 
 class MainScreen(Screen[None]):
@@ -40,6 +47,7 @@ class MainScreen(Screen[None]):
         self.show_attributes = show_attributes
         self.pane_width = pane_width
         self.last_search = ""
+        self._filter_timer: Timer | None = None
 
     def compose(self) -> ComposeResult:
         s = self.session
@@ -152,6 +160,9 @@ class MainScreen(Screen[None]):
 
     def _close_filter(self, keep: bool) -> None:
         bar = self.query_one("#filter", InputBar)
+        if self._filter_timer is not None:
+            self._filter_timer.stop()
+            self._filter_timer = None
         if not keep:
             self.session.tree.set_filter("")
             bar.input.value = ""
@@ -162,10 +173,15 @@ class MainScreen(Screen[None]):
     def on_input_bar_changed(self, event: InputBar.Changed) -> None:
         model = self.session.tree
         if event.bar.id == "filter":
-            model.set_filter(event.value)
-            event.bar.set_error(model.filter_error)
-            if model.filter_error is None:
-                self.file_tree.rebuild()
+            # Small trees filter on every keystroke; on big ones (a regex over a quarter
+            # of a million paths takes ~30 ms) the filter waits for a pause in typing.
+            if self._filter_timer is not None:
+                self._filter_timer.stop()
+                self._filter_timer = None
+            if model.index.n <= LIVE_FILTER_PATHS:
+                self.apply_filter(event.value)
+            else:
+                self._filter_timer = self.set_timer(FILTER_PAUSE, lambda: self.apply_filter(event.value))
         elif event.value:
             try:
                 found = model.search(event.value, from_next=False)
@@ -176,8 +192,20 @@ class MainScreen(Screen[None]):
             if found:
                 self.file_tree.rebuild()
 
+    def apply_filter(self, text: str) -> None:
+        """Filter the tree now (live as the user types, or after a pause on big trees)."""
+        self._filter_timer = None
+        model = self.session.tree
+        bar = self.query_one("#filter", InputBar)
+        model.set_filter(text)
+        bar.set_error(model.filter_error)
+        if model.filter_error is None:
+            self.file_tree.rebuild()
+
     def on_input_bar_closed(self, event: InputBar.Closed) -> None:
         if event.bar.id == "filter":
+            if self._filter_timer is not None:  # Enter before the pause: apply now
+                self.apply_filter(event.value)
             self._close_filter(keep=event.accepted)
             return
         if event.accepted and event.value:

@@ -49,6 +49,9 @@ class LayerDetails(VerticalScroll, can_focus=False):
         self.scroll_home(animate=False)
 
 
+TABLE_LIMIT = 1000
+
+
 class ImageDetails(Vertical):
     """Image totals and the inefficient-files table; a row jumps to its file."""
 
@@ -87,13 +90,19 @@ class ImageDetails(Vertical):
         table.add_column("Count", width=5)
         table.add_column("Total Space", width=11)
         table.add_column("Path")
-        for i, w in enumerate(self.eff.inefficient):
+        # A chown -R layer can make every file "inefficient": list the biggest ones;
+        # --json has them all.
+        shown = self.eff.inefficient[:TABLE_LIMIT]
+        for i, w in enumerate(shown):
             table.add_row(str(w.count), humanize_bytes(w.cumulative), w.path, key=str(i))
+        rest = len(self.eff.inefficient) - len(shown)
+        if rest > 0:
+            table.add_row("", "", f"… and {rest:,} more (smaller; all are in --json)", key="more")
         yield table
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         event.stop()
-        if event.row_key.value is None:
+        if event.row_key.value is None or event.row_key.value == "more":
             return
         waste = self.eff.inefficient[int(event.row_key.value)]
         self.post_message(self.JumpToFile(waste.path, waste.layers[-1]))

@@ -89,18 +89,14 @@ class FileTreeView(ScrollView, can_focus=True):
         return max(1, self.scrollable_content_region.height)
 
     def _row_widths(self) -> np.ndarray:
-        """Cell width of every row of the current rows (vectorised, cached per generation)."""
+        """Cell width of every current row: vectorised over arrays computed once per image."""
         if self._widths is None:
             m = self.model
-            paths = m.image.paths
-            e = m.image.entries
-            names = np.fromiter((cell_len(n) if not n.isascii() else len(n)
-                                 for n in (paths.name(int(p)) for p in m.rows)), dtype=np.int64, count=len(m.rows))
+            name_cells, link_cells = _static_widths(m)
             entry = m.tree.entry[m.rows]
-            links = np.fromiter((len(LINK_ARROW) + cell_len(e.link[g]) if e.link[g] and e.tflag[g] in (0x31, 0x32)
-                                 else 0 for g in entry.tolist()), dtype=np.int64, count=len(m.rows))
             depth = m.index.depth[m.rows].astype(np.int64)
-            self._widths = (ATTRIBUTE_WIDTH if self.attributes_shown else 0) + 4 * depth + names + links
+            self._widths = ((ATTRIBUTE_WIDTH if self.attributes_shown else 0) + 4 * depth
+                            + name_cells[m.rows] + link_cells[entry])
         return self._widths
 
     def _update_virtual_size(self) -> None:
@@ -324,6 +320,29 @@ class FileTreeView(ScrollView, can_focus=True):
     def on_blur(self) -> None:
         self._cache.clear()
         self.refresh()
+
+
+_WIDTH_CACHE: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+
+
+def _static_widths(model: FileTreeModel) -> tuple[np.ndarray, np.ndarray]:
+    """Cells taken by every path's name and every entry's ``→ target`` (once per image)."""
+    key = id(model.index)
+    cached = _WIDTH_CACHE.get(key)
+    if cached is None:
+        paths = model.image.paths.paths
+        names = np.fromiter((_cells(p[p.rfind("/") + 1:]) for p in paths), dtype=np.int64, count=len(paths))
+        e = model.image.entries
+        links = np.fromiter((len(LINK_ARROW) + _cells(link) if link and tflag in (0x31, 0x32) else 0
+                             for link, tflag in zip(e.link, e.tflag, strict=False)), dtype=np.int64, count=len(e))
+        cached = (names, links)
+        _WIDTH_CACHE.clear()
+        _WIDTH_CACHE[key] = cached
+    return cached
+
+
+def _cells(text: str) -> int:
+    return len(text) if text.isascii() else cell_len(text)
 
 
 def title_for(model: FileTreeModel) -> str:
