@@ -26,7 +26,6 @@ from dive_py.viewmodel.file_tree import FilterError
 from dive_py.viewmodel.row_text import ATTRIBUTE_HEADER, PLAIN_HEADER
 from dive_py.viewmodel.session import Session
 
-
 #: Trees up to this many paths are filtered on every keystroke.
 LIVE_FILTER_PATHS = 60_000
 #: Otherwise the filter is applied once typing pauses this long (seconds).
