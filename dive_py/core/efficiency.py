@@ -85,7 +85,7 @@ def _layer_leaves(image: Image, layer: int) -> tuple[list[int], list[int]]:
     implied = image.timeline.implied_whiteouts[layer]
     if implied:  # rare: sort (key, path id, size) triples, ties broken by id then size
         names = image.paths.paths
-        triples = sorted(zip(keys, targets, leaf_sizes))
+        triples = list(zip(keys, targets, leaf_sizes))
         triples.extend((tree_key(whiteout_node_path(names[p])), p, size) for p, size in implied)
         triples.sort()
         return [t[1] for t in triples], [t[2] for t in triples]

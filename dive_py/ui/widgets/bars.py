@@ -26,7 +26,8 @@ class InputBar(Horizontal):
     InputBar { height: 1; display: none; }
     InputBar.-open { display: block; }
     InputBar > Label { padding: 0 1; background: $foreground; color: $background; }
-    InputBar > Input { border: none; height: 1; padding: 0 1; width: 1fr; }
+    InputBar > Input, InputBar > Input:focus { border: none; height: 1; padding: 0 1; width: 1fr;
+                                               background: $surface; }
     InputBar > .error { color: $error; width: auto; padding: 0 1; }
     """
 

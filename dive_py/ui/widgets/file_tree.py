@@ -167,6 +167,9 @@ class FileTreeView(ScrollView, can_focus=True):
         width = self.scrollable_content_region.width
         row, sub = self._row_of_line(line)
         m = self.model
+        if not len(m.rows) and line == 0:
+            muted = self.rich_style + self.get_component_rich_style("file-tree--guides", partial=True)
+            return Strip([Segment(empty_reason(m), muted)]).crop_extend(0, width, self.rich_style)
         if row < 0 or row >= len(m.rows):
             return Strip.blank(width, self.rich_style)
         cursor = row == m.cursor
@@ -343,6 +346,15 @@ def _static_widths(model: FileTreeModel) -> tuple[np.ndarray, np.ndarray]:
 
 def _cells(text: str) -> int:
     return len(text) if text.isascii() else cell_len(text)
+
+
+def empty_reason(model: FileTreeModel) -> str:
+    """Why the tree shows nothing, so an empty pane is never a mystery."""
+    if model.filter_text:
+        return f" No path in this layer matches the filter {model.filter_text!r}."
+    if model.hidden:
+        return " Every file of this view has a hidden diff type (see the key bar)."
+    return " This layer's filesystem is empty."
 
 
 def title_for(model: FileTreeModel) -> str:
