@@ -31,19 +31,23 @@ def _fail(message: str) -> NoReturn:
     raise typer.Exit(EXIT_USAGE)
 
 
-def resolve_source(image: str | None, demo: bool, source: str | None) -> str:
-    """Turn the IMAGE argument (with dive/skopeo scheme prefixes) into a path."""
+def resolve_source(image: str | None, demo: bool, source: str | None) -> tuple[str, str | None]:
+    """Turn the IMAGE argument (with dive/skopeo scheme prefixes) into (path, image name).
+
+    The name is the ``TAG`` of skopeo's ``oci:DIR:TAG`` form, used to pick
+    the image when ``--image`` is not given.
+    """
+    if source not in (None, "docker-archive", "oci-archive", "oci"):
+        raise UsageError(f"--source {source}: divepy reads image archives; "
+                         "export the image first (`docker save IMAGE -o image.tar`)")
     if demo:
         if image:
             raise UsageError("give either IMAGE or --demo, not both")
         from dive_py.fixtures.demo import DEMO_PATH
 
-        return str(DEMO_PATH)
+        return str(DEMO_PATH), None
     if not image:
         raise UsageError("missing IMAGE (an image archive or OCI layout directory; try --demo)")
-    if source not in (None, "docker-archive", "oci-archive", "oci"):
-        raise UsageError(f"--source {source}: divepy reads image archives; "
-                         "export the image first (`docker save IMAGE -o image.tar`)")
     for scheme in _ENGINE_SCHEMES:
         if image.startswith(scheme):
             raise UsageError(f"{image}: divepy reads image archives, not engines; "
@@ -52,9 +56,10 @@ def resolve_source(image: str | None, demo: bool, source: str | None) -> str:
         if image.startswith(scheme):
             path = image[len(scheme):]
             if scheme.startswith("oci") and ":" in path and not os.path.exists(path):
-                path = path.rsplit(":", 1)[0]  # skopeo's oci:DIR:TAG form
-            return path
-    return image
+                path, tag = path.rsplit(":", 1)  # skopeo's oci:DIR:TAG form
+                return path, tag or None
+            return path, None
+    return image, None
 
 
 def _version(value: bool) -> None:
@@ -104,17 +109,19 @@ def run(
     from dive_py import main_flow
 
     try:
-        path = resolve_source(image, demo, source)
+        path, tag = resolve_source(image, demo, source)
         if list_format not in ("text", "jsonl"):
             raise UsageError(f"--format {list_format}: expected text or jsonl")
         if layer is not None and not list_files:
             raise UsageError("--layer only applies to --list")
+        if list_files and (json_path or ci):
+            raise UsageError("--list prints the filesystem; it cannot be combined with --json or --ci")
         code = main_flow.run(main_flow.Options(
             path=path, shown_name=image or "divepy-demo", ci=ci, ci_config=ci_config,
             rule_flags={"lowestEfficiency": lowest_efficiency, "highestWastedBytes": highest_wasted_bytes,
                         "highestUserWastedPercent": highest_user_wasted_percent},
             json_path=json_path, list_files=list_files, layer=layer, list_format=list_format,
-            select=select, platform=platform, ignore_errors=ignore_errors, no_color=no_color, quiet=quiet,
+            select=select or tag, platform=platform, ignore_errors=ignore_errors, no_color=no_color, quiet=quiet,
             config=config,
         ))
     except DiveError as exc:

@@ -86,8 +86,8 @@ def run(opts: Options) -> int:
             from dive_py.report.ci import evaluate, passed, render_report
 
             results = evaluate(rules, eff)
-            color = use_color(sys.stdout.isatty(), opts.no_color)
             out = sys.stderr if opts.json_path == "-" else sys.stdout
+            color = use_color(out.isatty(), opts.no_color)
             out.write(render_report(eff, results, color=color, archive_note=_archive_note(image)))
             out.flush()
             return EXIT_OK if passed(results) else EXIT_RULES_FAILED

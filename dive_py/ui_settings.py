@@ -3,7 +3,7 @@
 Lookup, first found wins: ``--config FILE``; ``$DIVE_CONFIG``; ``./.dive.yaml``
 (or ``.yml``); ``./.dive/config.yaml``; ``~/.dive.yaml``;
 ``$XDG_CONFIG_HOME/dive/*.yaml``; ``~/.config/dive/*.yaml``;
-``$XDG_CONFIG_DIRS/*/dive/*.yaml``.  Keys used: ``keybinding.*``,
+``<each $XDG_CONFIG_DIRS entry>/dive/*.yaml``.  Keys used: ``keybinding.*``,
 ``diff.hide``, ``filetree.collapse-dir``, ``filetree.pane-width``,
 ``filetree.show-attributes``, ``layer.show-aggregated-changes``; each also as
 an environment variable (``DIVE_FILETREE_PANE_WIDTH`` ...).  Unlike dive,
@@ -69,6 +69,8 @@ def find_config(explicit: str | None) -> str | None:
 def _bool(value: Any, key: str, warnings: list[str]) -> bool | None:
     if isinstance(value, bool):
         return value
+    if isinstance(value, int) and value in (0, 1):
+        return bool(value)
     if isinstance(value, str) and value.strip().lower() in ("true", "false", "1", "0", "yes", "no"):
         return value.strip().lower() in ("true", "1", "yes")
     warnings.append(f"{key}: expected true or false, got {value!r}; ignored")

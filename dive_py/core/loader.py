@@ -11,10 +11,17 @@ from dive_py.core.archive import Archive, LayerBlob, open_archive
 from dive_py.core.entries import EntryTable, PathTable
 from dive_py.core.image import Image, Layer
 from dive_py.core.imageconfig import assign_history, command_of, parse_config
-from dive_py.core.manifest import ArchiveIndex, ImageRef, find_images, select_image
+from dive_py.core.manifest import (
+    ArchiveIndex,
+    ImageRef,
+    find_images,
+    normalise_platform,
+    platform_matches,
+    select_image,
+)
 from dive_py.core.merge import build_timeline
 from dive_py.core.progress import NullProgress, Progress
-from dive_py.errors import DiveError, ManifestError
+from dive_py.errors import DiveError, ManifestError, UsageError
 
 
 def load_image(path: str, *, image: str | None = None, platform: str | None = None,
@@ -54,6 +61,10 @@ def _load(archive: Archive, path: str, image: str | None, platform: str | None, 
     ref: ImageRef = select_image(found, image, platform)
     config = parse_config(archive.read_json(ref.config_member, f"config {ref.config_member}"),
                           f"config {ref.config_member}")
+    if platform is not None and ref.platform is None and config.platform is not None:
+        wanted = normalise_platform(platform)
+        if not platform_matches(wanted, config.platform):
+            raise UsageError(f"--platform {wanted}: this image is {config.platform}")
     if config.diff_ids and len(config.diff_ids) != len(ref.layers):
         raise ManifestError(
             f"the config lists {len(config.diff_ids)} layer digests but the manifest has {len(ref.layers)} layers"

@@ -184,6 +184,8 @@ class _IndexWalker:
         self.images: list[ImageRef] = []
         self.skipped: list[str] = []
         self._group = 0
+        #: Top-level manifests with the same names are platforms of one image.
+        self._by_names: dict[tuple[str, ...], int] = {}
 
     def walk(self, index: dict[str, Any], what: str, names: list[str], depth: int, group: int | None) -> None:
         if depth > 8:
@@ -214,7 +216,13 @@ class _IndexWalker:
                 sub_group = group if group is not None else self._new_group()
                 self.walk(doc, f"index {digest}", here_names, depth + 1, sub_group)
             elif media in MANIFEST_TYPES:
-                self._add_manifest(doc, desc, digest, str(media), here_names, group)
+                if group is None:  # a flat multi-platform index: one image per set of names
+                    key = tuple(here_names)
+                    if key not in self._by_names:
+                        self._by_names[key] = self._new_group()
+                    self._add_manifest(doc, desc, digest, str(media), here_names, self._by_names[key])
+                else:
+                    self._add_manifest(doc, desc, digest, str(media), here_names, group)
             else:
                 raise ManifestError(f"{what}: manifests[{i}] has unknown media type {media!r}")
 
@@ -386,6 +394,8 @@ def select_image(found: ArchiveIndex, image: str | None = None, platform: str | 
             available = ", ".join(sorted({n for img in found.images for n in img.names})) or "(no names)"
             raise UsageError(f"--image {image}: no such image in the archive; available: {available}")
     platforms = [img.platform for img in chosen]
+    if platform is not None and all(p is None for p in platforms):
+        return chosen[0]  # no platform in the manifest: the loader checks the config's
     if platform is not None:
         wanted = normalise_platform(platform)
         for img in chosen:
@@ -413,4 +423,7 @@ def _name_matches(wanted: str, have: str) -> bool:
         if ":" not in last and "@" not in last:
             ref += ":latest"
         return ref
-    return wanted == have or norm(wanted) == norm(have)
+    if wanted == have or norm(wanted) == norm(have):
+        return True
+    # skopeo's oci:DIR:TAG names an image by its bare ref name ("latest")
+    return ":" not in wanted and "/" not in wanted and have.rsplit(":", 1)[-1] == wanted and ":" in have

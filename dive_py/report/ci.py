@@ -19,9 +19,8 @@ from dive_py.core.units import humanize_bytes
 PASS = "PASS"
 FAIL = "FAIL"
 SKIP = "SKIP"
-WARN = "WARN"
 
-_STYLE = {PASS: "\x1b[32m", FAIL: "\x1b[1;31m", SKIP: "\x1b[2m", WARN: "\x1b[33m"}
+_STYLE = {PASS: "\x1b[32m", FAIL: "\x1b[1;31m", SKIP: "\x1b[2m"}
 _BOLD = "\x1b[1m"
 _RESET = "\x1b[0m"
 
@@ -111,8 +110,8 @@ def render_report(eff: Efficiency, results: list[RuleResult], *, color: bool,
     for r in results:
         lines.append(f"  {style(r.status, _STYLE[r.status])}  {r.name} ({r.detail})")
     lines.append("")
-    counts = {s: sum(1 for r in results if r.status == s) for s in (PASS, FAIL, WARN, SKIP)}
-    summary = " ".join(f"{s.lower()}:{counts[s]}" for s in (PASS, FAIL, WARN, SKIP) if counts[s])
+    counts = {s: sum(1 for r in results if r.status == s) for s in (PASS, FAIL, SKIP)}
+    summary = " ".join(f"{s.lower()}:{counts[s]}" for s in (PASS, FAIL, SKIP) if counts[s])
     verdict = PASS if passed(results) else FAIL
     lines.append(f"{style(verdict, _STYLE[verdict])} [{summary}]")
     return "\n".join(lines) + "\n"

@@ -56,7 +56,7 @@ def _file_list(image: Image, layer: int) -> Iterator[bytes]:
     e = image.entries
     for node in layer_nodes(e, image.paths, layer):
         g = node.entry
-        if g == NO_ENTRY:  # an implied parent: dive exports a zero FileInfo (with an empty path)
+        if g == NO_ENTRY:  # an implied parent: dive exports a zero FileInfo with an empty path; we keep the path
             fields = (node.path, 0, "", 0, 0, 0, 0, False)
         else:
             tflag = e.tflag[g]
@@ -148,13 +148,16 @@ def extras(image: Image, eff: Efficiency) -> dict[str, Any]:
 def archive_summary(image: Image) -> dict[str, Any]:
     """The images an archive holds, the layers they share, and the bytes stored."""
     images = image.index.images
-    members = [{lr.member for lr in img.layers} for img in images]
-    shared = set.intersection(*members) if len(members) > 1 else set()
+    users: dict[str, int] = {}
+    for img in images:
+        for member in {lr.member for lr in img.layers}:
+            users[member] = users.get(member, 0) + 1
+    shared = {member for member, count in users.items() if count > 1}
     return {
         "format": image.archive_format,
         "images": [{"names": img.names, "platform": img.platform, "layers": len(img.layers),
                     "selected": img is image.ref} for img in images],
-        "sharedLayers": sorted(shared),
+        "sharedLayers": sorted(shared),  # blobs used by two or more images, stored once
         "layerBytesStored": image.archive_layer_bytes,
     }
 

@@ -15,9 +15,11 @@ from textual.app import App
 from textual.worker import Worker, WorkerState
 
 from dive_py.errors import DiveError
+from dive_py.ui.bindings import bindings_for
 from dive_py.ui.main_screen import MainScreen
 from dive_py.ui.screens import LoadingScreen
 from dive_py.ui_settings import UiSettings
+from dive_py.viewmodel.bindings import APP
 from dive_py.viewmodel.session import Session
 
 
@@ -59,6 +61,7 @@ class DiveApp(App[int]):
     CSS_PATH = "dive.tcss"
     TITLE = "divepy"
     ENABLE_COMMAND_PALETTE = False
+    BINDINGS = bindings_for(APP)
 
     def __init__(self, *, session: Session | None = None, loader: Loader | None = None, source: str = "",
                  settings: UiSettings | None = None) -> None:

@@ -18,6 +18,7 @@ class LaunchOptions(Protocol):
     platform: str | None
     ignore_errors: bool
     config: str | None
+    no_color: bool
 
 
 def launch(opts: LaunchOptions) -> int:
@@ -26,6 +27,8 @@ def launch(opts: LaunchOptions) -> int:
     from dive_py.ui.app import DiveApp, LoadProgress
     from dive_py.viewmodel.session import Session
 
+    if opts.no_color:
+        os.environ["NO_COLOR"] = "1"  # Textual renders monochrome when NO_COLOR is set
     settings = load_ui_settings(opts.config)
     for warning in settings.warnings:
         sys.stderr.write(f"divepy: warning: {warning}\n")

@@ -26,10 +26,23 @@ from dive_py.viewmodel.file_tree import FilterError
 from dive_py.viewmodel.row_text import ATTRIBUTE_HEADER, PLAIN_HEADER
 from dive_py.viewmodel.session import Session
 
+#: Width of the layer column below 90 terminal columns (index and size only).
+NARROW_LAYER_COLUMN = 18
 #: Trees up to this many paths are filtered on every keystroke.
 LIVE_FILTER_PATHS = 60_000
 #: Otherwise the filter is applied once typing pauses this long (seconds).
 FILTER_PAUSE = 0.12
+
+
+def _shown(widget: Widget) -> bool:
+    """Displayed, and so are all its ancestors (a hidden pane hides its table)."""
+    node: Widget | None = widget
+    while node is not None:
+        if not node.display:
+            return False
+        parent = node.parent
+        node = parent if isinstance(parent, Widget) else None
+    return True
 
 
 class MainScreen(Screen[None]):
@@ -80,15 +93,24 @@ class MainScreen(Screen[None]):
         return self.query_one(LayerListView)
 
     def on_mount(self) -> None:
-        left = self.query_one("#left")
-        right = self.query_one("#right")
-        left.styles.width = f"{round((1 - self.pane_width) * 100)}fr"
-        right.styles.width = f"{round(self.pane_width * 100)}fr"
+        self._apply_pane_width()
         self.query_one(LayerDetails).show_layer(self.session.layers.selected)
         self.layer_list.focus()
         self._update_tree_chrome()
 
+    def _apply_pane_width(self) -> None:
+        """filetree.pane-width on wide screens; a thin layer list on narrow ones."""
+        left = self.query_one("#left")
+        right = self.query_one("#right")
+        if self.has_class("-narrow"):
+            left.styles.width = NARROW_LAYER_COLUMN
+            right.styles.width = "1fr"
+        else:
+            left.styles.width = f"{round((1 - self.pane_width) * 100)}fr"
+            right.styles.width = f"{round(self.pane_width * 100)}fr"
+
     def on_resize(self) -> None:
+        self._apply_pane_width()
         self.layer_list.compact = self.has_class("-narrow")
         self.layer_list.refresh()
         self._update_tree_chrome()
@@ -236,7 +258,7 @@ class MainScreen(Screen[None]):
         return [self.layer_list, self.file_tree, self.query_one("#wasted-table", DataTable)]
 
     def _cycle(self, step: int) -> None:
-        panes = [p for p in self._panes() if p.display and p.parent is not None and p.parent.display]
+        panes = [p for p in self._panes() if _shown(p)]
         if not panes:
             return
         focused = self.focused

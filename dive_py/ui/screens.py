@@ -10,9 +10,9 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import Label, ProgressBar, Static
 
 from dive_py.core.units import humanize_bytes
-from dive_py.viewmodel.bindings import GLOBAL, INPUT, KEYS, LAYERS, NAV, TREE, display_key
+from dive_py.viewmodel.bindings import APP, GLOBAL, INPUT, KEYS, LAYERS, NAV, TREE, display_key
 
-_SCOPE_TITLES = ((GLOBAL, "Everywhere"), (NAV, "Moving around (every pane)"), (LAYERS, "Layers pane"),
+_SCOPE_TITLES = ((APP, "Always"), (GLOBAL, "Everywhere"), (NAV, "Moving around (every pane)"), (LAYERS, "Layers pane"),
                  (TREE, "File tree"), (INPUT, "Filter and search prompts"))
 
 
@@ -66,7 +66,7 @@ class LoadingScreen(Screen[None]):
     LoadingScreen Label { width: 100%; }
     LoadingScreen ProgressBar { width: 100%; }
     """
-    BINDINGS = [Binding("q,ctrl+c", "app.quit", "Quit", priority=True)]
+    BINDINGS = [Binding("q", "app.quit", "Quit")]
 
     def __init__(self, source: str) -> None:
         super().__init__()

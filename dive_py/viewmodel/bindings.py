@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+APP = "app"  #: bound on the application: works on every screen, even dialogs
 GLOBAL = "global"
 LAYERS = "layers"
 TREE = "tree"
@@ -39,7 +40,7 @@ class KeySpec:
 
 
 KEYS: tuple[KeySpec, ...] = (
-    KeySpec("quit", "ctrl+c", "app.quit", "Quit", GLOBAL, priority=True),
+    KeySpec("quit", "ctrl+c", "app.quit", "Quit", APP, priority=True),
     KeySpec("quit-key", "q", "app.quit", "Quit", GLOBAL, show=False),
     KeySpec("toggle-view", "tab", "focus_next_pane", "Switch view", GLOBAL, short="Switch"),
     KeySpec("toggle-view-back", "shift+tab", "focus_previous_pane", "Previous view", GLOBAL, show=False),

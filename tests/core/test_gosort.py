@@ -161,32 +161,6 @@ def test_tie_cases_really_reorder(tmp_path: Path) -> None:
     assert reordered >= 5
 
 
-def go_break_patterns(data: list[int], a: int, b: int) -> None:
-    """A literal transcription of Go 1.24's breakPatterns (sort/zsortinterface.go)."""
-    length = b - a
-    if length >= 8:
-        r = length
-        modulus = 1 << length.bit_length()
-        for idx in range(a + (length // 4) * 2 - 1, a + (length // 4) * 2 + 2):
-            r ^= (r << 13) & 0xFFFFFFFFFFFFFFFF
-            r ^= r >> 7
-            r ^= (r << 17) & 0xFFFFFFFFFFFFFFFF
-            other = r & (modulus - 1)
-            if other >= length:
-                other -= length
-            data[idx], data[a + other] = data[a + other], data[idx]
-
-
-@pytest.mark.parametrize(("a", "b"), [(0, 8), (0, 13), (3, 27), (5, 100), (0, 1000), (17, 4113)])
-def test_break_patterns_swaps_the_middle_three(a: int, b: int) -> None:
-    ours = list(range(b + 3))
-    _Sorter(ours, lambda x, y: x < y).break_patterns(a, b)
-    expected = list(range(b + 3))
-    go_break_patterns(expected, a, b)
-    assert ours == expected
-    assert ours != list(range(b + 3)) or b - a == 8
-
-
 def test_break_patterns_by_hand() -> None:
     """Length 8: positions 3, 4, 5 swap with xorshift picks 8-8=0, 12-8=4, 8-8=0 (worked out by hand).
 

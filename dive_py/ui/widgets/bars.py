@@ -16,11 +16,14 @@ from textual.containers import Horizontal
 from textual.message import Message
 from textual.widgets import Input, Label, Static
 
-from dive_py.viewmodel.bindings import GLOBAL, KEYS, display_key
+from dive_py.ui.bindings import bindings_for
+from dive_py.viewmodel.bindings import APP, GLOBAL, INPUT, KEYS, display_key
 
 
 class InputBar(Horizontal):
     """A one-line prompt: the path filter (live) or the search (jump)."""
+
+    BINDINGS = bindings_for(INPUT)
 
     DEFAULT_CSS = """
     InputBar { height: 1; display: none; }
@@ -87,7 +90,7 @@ class InputBar(Horizontal):
         event.stop()
         self.post_message(self.Closed(self, event.value, True))
 
-    def key_escape(self) -> None:
+    def action_close_input(self) -> None:
         self.post_message(self.Closed(self, self.input.value, False))
 
 
@@ -116,7 +119,7 @@ class KeyBar(Static):
         off_style = self.get_component_rich_style("key-bar--off", partial=True)
         text = Text(no_wrap=True, overflow="ellipsis")
         for spec in KEYS:
-            if not spec.show or spec.scope not in (GLOBAL, scope):
+            if not spec.show or spec.scope not in (APP, GLOBAL, scope):
                 continue
             status = state(spec.toggle) if spec.toggle else None
             text.append("▏")

@@ -65,10 +65,9 @@ class LayerListView(ScrollView, can_focus=True):
         row = m.rows[row_index]
         base = self.rich_style
         if row.layer is None:
-            if self.compact:
-                return Strip.blank(width, self.rich_style)
             style = base + self.get_component_rich_style("layer-list--history", partial=True)
-            return Strip([Segment(f"   {'':>7}  {row.command}", style)]).crop_extend(0, width, base)
+            text = f"    · {row.command}" if self.compact else f"   {'':>7}  {row.command}"
+            return Strip([Segment(text, style)]).crop_extend(0, width, base)
         bar = m.bar(row.layer)
         bar_style = base
         if bar == TOP:
