@@ -9,6 +9,7 @@ starts; it is imported here, inside the function, and nowhere else outside
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 from dataclasses import dataclass, field
@@ -65,6 +66,11 @@ def run(opts: Options) -> int:
     with RichLoadProgress(enabled=not opts.quiet) as progress:
         image = load_image(opts.path, image=opts.select, platform=opts.platform, hash_files=False,
                            strict=not opts.ignore_errors, progress=progress)
+    # As the TUI does: the image is millions of long-lived, acyclic objects; without
+    # this every full collection during analysis and export rescans them all
+    # (measured on a 400k-file image: ~6 s of a 24 s --json run).
+    gc.collect()
+    gc.freeze()
     try:
         for warning in image.warnings:
             sys.stderr.write(f"divepy: warning: {warning}\n")
@@ -73,6 +79,7 @@ def run(opts: Options) -> int:
         from dive_py.core.efficiency import analyse
 
         eff = analyse(image)
+        gc.freeze()
         if opts.json_path:
             from dive_py.report.export import write_export
 

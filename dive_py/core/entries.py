@@ -11,6 +11,7 @@ from __future__ import annotations
 from array import array
 from bisect import bisect_right
 from collections.abc import Iterable
+from typing import cast
 
 from dive_py.core.layerread import ENTRY, RawLayer
 from dive_py.core.tarscan import BLOCKDEV, CHAR, CONTIGUOUS, DIR, FIFO, HARDLINK, REGULAR, SYMLINK
@@ -148,11 +149,17 @@ class EntryTable:
         """Append a layer's entries, interning paths and shadowing duplicates."""
         start = len(self.pid)
         intern = paths.intern
-        pids = [intern(p) for p in raw.paths]
+        known = paths.index.get
+        found = [known(p) for p in raw.paths]  # a copy-up layer's paths all exist already
+        if None in found:  # intern the new ones, in order (ids come out as one by one would)
+            pids = [intern(p) if pid is None else pid for p, pid in zip(raw.paths, found)]
+        else:
+            pids = cast(list[int], found)
         self.pid.extend(pids)
         kinds = bytearray(raw.kinds)
         # A path written twice in one layer: the later entry wins (tar semantics).
-        if len(set(zip(pids, kinds))) != len(pids):
+        # (Distinct path ids imply distinct (path, kind) pairs: test the cheap set first.)
+        if len(set(pids)) != len(pids) and len(set(zip(pids, kinds))) != len(pids):
             last: dict[tuple[int, int], int] = {}
             for i, key in enumerate(zip(pids, kinds)):
                 prev = last.get(key)

@@ -109,19 +109,26 @@ def read_layer(win: Window, *, hash_files: bool) -> RawLayer:
     links = layer.links
     offsets = layer.offsets
     hashes = layer.hashes
-    seekable = win.seekable
-    absolute = win.absolute
+    # A seekable window maps stream offsets to file offsets by a constant shift.
+    origin = win.absolute(0) if win.seekable else -1
     end = 0
     for name, tflag, mode, uid, gid, size, mtime, link, data_off in iter_headers(win):
         is_file = tflag == REGULAR or tflag == CONTIGUOUS
         end = data_off + ((size + 511) & ~511 if is_file else 0)
-        path = clean_path(name, what)
-        if path is None:
-            continue
-        slash = path.rfind("/")
-        base = path[slash + 1 :]
+        # Fast path for the usual "a/b/c" or "a/b/" (same result as clean_path):
+        # no leading "/" or ".", no "//", no "/." (so no "." or ".." part), no NUL.
+        if name and name[0] != "/" and name[0] != "." and "//" not in name and "/." not in name \
+                and "\x00" not in name:
+            path = name[:-1] if name[-1] == "/" else name
+        else:
+            cleaned = clean_path(name, what)
+            if cleaned is None:
+                continue
+            path = cleaned
         kind = ENTRY
-        if base.startswith(WHITEOUT_PREFIX):
+        if WHITEOUT_PREFIX in path and path[path.rfind("/") + 1 :].startswith(WHITEOUT_PREFIX):
+            slash = path.rfind("/")
+            base = path[slash + 1 :]
             parent = path[:slash] if slash >= 0 else ""
             if base == OPAQUE_NAME:
                 kind = OPAQUE
@@ -148,7 +155,7 @@ def read_layer(win: Window, *, hash_files: bool) -> RawLayer:
         mtimes.append(mtime)
         links.append(link)
         if is_file and kind == ENTRY:
-            offsets.append(absolute(data_off) if seekable else -1)
+            offsets.append(origin + data_off if origin >= 0 else -1)
             if hashes is not None:
                 hashes.append(win.hash(data_off, size) if size else EMPTY_HASH)
         else:

@@ -18,7 +18,13 @@ from dive_py.errors import LayerError
 
 BLOCK = 512
 _ZERO_BLOCK = bytes(BLOCK)
-_HEADER = struct.Struct("100s8s8s8s12s12s8sc100s6s2s32s32s8s8s155s12x")
+#: name, mode, uid, gid, size, mtime, (chksum skipped), typeflag, linkname, magic,
+#: (version, uname, gname, devmajor, devminor skipped), prefix.
+_HEADER = struct.Struct("100s8s8s8s12s12s8xc100s6s2x32x32x8x8x155s12x")
+
+#: Distinct numeric fields remembered per layer (modes, uids, gids and mtimes
+#: repeat across thousands of entries; parsing one costs 4x a dict lookup).
+_NUMBER_CACHE_LIMIT = 4096
 
 # Type flags (tar header byte 156).
 REGULAR = 0x30  # '0'
@@ -142,13 +148,28 @@ def iter_headers(win: Window) -> Iterator[Header]:
     what = win.what
     unpack = _HEADER.unpack_from
     get = win.get
+    # A seekable window hands out immutable buffers, so the last one stays
+    # valid and most headers are found in it without a call.
+    seekable = win.seekable
+    cbuf = b""
+    cbase = cend = 0
+    numbers: dict[bytes, int] = {}
+    cached = numbers.get
     off = 0
     pax: dict[str, str] | None = None
     long_name: str | None = None
     long_link: str | None = None
     first = True
     while True:
-        buf, pos = get(off, BLOCK)
+        if seekable and cbase <= off and off + BLOCK <= cend:
+            buf = cbuf
+            pos = off - cbase
+        else:
+            buf, pos = get(off, BLOCK)
+            if seekable:
+                cbuf = buf
+                cbase = off - pos
+                cend = cbase + len(buf)
         avail = len(buf) - pos
         if avail == 0:
             if pax is not None or long_name is not None or long_link is not None:
@@ -158,8 +179,7 @@ def iter_headers(win: Window) -> Iterator[Header]:
             raise LayerError(f"{what} is truncated: it ends inside a tar header")
         if buf[pos] == 0 and buf[pos : pos + BLOCK] == _ZERO_BLOCK:
             return
-        (name_f, mode_f, uid_f, gid_f, size_f, mtime_f, _chk, tflag_b, link_f, magic,
-         _version, _uname, _gname, _devmaj, _devmin, prefix_f) = unpack(buf, pos)
+        name_f, mode_f, uid_f, gid_f, size_f, mtime_f, tflag_b, link_f, magic, prefix_f = unpack(buf, pos)
         posix = magic == b"ustar\x00"
         if first or not (posix or magic == b"ustar "):
             if not _checksum_ok(buf, pos):
@@ -217,16 +237,27 @@ def iter_headers(win: Window) -> Iterator[Header]:
             link = _decode(link_f if nul < 0 else link_f[:nul], what, "link target")
         else:
             link = ""
-        try:
-            mode = int(mode_f[:-1], 8)
-            uid = int(uid_f[:-1], 8)
-            gid = int(gid_f[:-1], 8)
-            mtime = int(mtime_f[:-1], 8)
-        except ValueError:
-            mode = _octal(mode_f, what, name)
-            uid = _octal(uid_f, what, name)
-            gid = _octal(gid_f, what, name)
-            mtime = _octal(mtime_f, what, name)
+        mode = cached(mode_f)
+        uid = cached(uid_f)
+        gid = cached(gid_f)
+        mtime = cached(mtime_f)
+        if mode is None or uid is None or gid is None or mtime is None:
+            try:
+                mode = int(mode_f[:-1], 8)
+                uid = int(uid_f[:-1], 8)
+                gid = int(gid_f[:-1], 8)
+                mtime = int(mtime_f[:-1], 8)
+            except ValueError:
+                mode = _octal(mode_f, what, name)
+                uid = _octal(uid_f, what, name)
+                gid = _octal(gid_f, what, name)
+                mtime = _octal(mtime_f, what, name)
+            else:  # only fast-path values are remembered, so a hit means the same result
+                if len(numbers) < _NUMBER_CACHE_LIMIT:
+                    numbers[mode_f] = mode
+                    numbers[uid_f] = uid
+                    numbers[gid_f] = gid
+                    numbers[mtime_f] = mtime
         if pax is not None:
             if "GNU.sparse.name" in pax:
                 name = pax["GNU.sparse.name"]

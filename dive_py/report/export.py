@@ -15,7 +15,8 @@ is streamed to the output in pieces instead of built as one object.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+import re
+from collections.abc import Iterable, Iterator
 from typing import Any, BinaryIO
 
 import orjson
@@ -33,8 +34,13 @@ _GO_ESCAPES = ((b"<", b"\\u003c"), (b">", b"\\u003e"), (b"&", b"\\u0026"),
                ("\u2028".encode(), b"\\u2028"), ("\u2029".encode(), b"\\u2029"))
 
 
+_NEEDS_ESCAPE = re.compile(rb"[<>&]|\xe2\x80[\xa8\xa9]")
+
+
 def _go_escape(data: bytes) -> bytes:
     """Go's encoding/json escapes <, >, & and U+2028/9 inside strings."""
+    if _NEEDS_ESCAPE.search(data) is None:  # one scan for the usual case
+        return data
     for raw, esc in _GO_ESCAPES:
         if raw in data:
             data = data.replace(raw, esc)
@@ -52,26 +58,34 @@ def go_float(value: float) -> float | int | None:
     return int(value) if value.is_integer() and abs(value) < 1e21 else value
 
 
+_NODE = (b'        {\n          "path": %s,\n          "typeFlag": %d,\n          "linkName": %s,\n'
+         b'          "size": %d,\n          "fileMode": %d,\n          "uid": %d,\n          "gid": %d,\n'
+         b'          "isDir": %s\n        }')
+
+
 def _file_list(image: Image, layer: int) -> Iterator[bytes]:
     e = image.entries
+    tflags, fmodes, links, sizes, uids, gids = e.tflag, e.mode, e.link, e.size, e.uid, e.gid
+    modes: dict[tuple[int, int], int] = {}  # (type flag, mode) -> Go FileMode: a few dozen distinct
+    quoted_links: dict[str, bytes] = {"": b'""'}
     for node in layer_nodes(e, image.paths, layer):
         g = node.entry
         if g == NO_ENTRY:  # an implied parent: dive exports a zero FileInfo with an empty path; we keep the path
-            fields = (node.path, 0, "", 0, 0, 0, 0, False)
-        else:
-            tflag = e.tflag[g]
-            mode = go_file_mode(tflag, e.mode[g])
-            fields = (node.path, tflag, e.link[g], e.size[g], mode, e.uid[g], e.gid[g], tflag == DIR)
-        path, tflag, link, size, mode, uid, gid, is_dir = fields
-        yield (b'        {\n          "path": ' + _q(path)
-               + b',\n          "typeFlag": ' + str(tflag).encode()
-               + b',\n          "linkName": ' + _q(link)
-               + b',\n          "size": ' + str(size).encode()
-               + b',\n          "fileMode": ' + str(mode).encode()
-               + b',\n          "uid": ' + str(uid).encode()
-               + b',\n          "gid": ' + str(gid).encode()
-               + b',\n          "isDir": ' + (b"true" if is_dir else b"false")
-               + b"\n        }")
+            yield _NODE % (_q(node.path), 0, b'""', 0, 0, 0, 0, b"false")
+            continue
+        tflag = tflags[g]
+        key = (tflag, fmodes[g])
+        mode = modes.get(key)
+        if mode is None:
+            mode = modes[key] = go_file_mode(tflag, fmodes[g])
+        link = links[g]
+        qlink = quoted_links.get(link)
+        if qlink is None:
+            qlink = _q(link)
+            if len(quoted_links) < 4096:
+                quoted_links[link] = qlink
+        yield _NODE % (_q(node.path), tflag, qlink, sizes[g], mode, uids[g], gids[g],
+                       b"true" if tflag == DIR else b"false")
 
 
 def _layer_section(image: Image) -> Iterator[bytes]:
@@ -92,8 +106,11 @@ def _layer_section(image: Image) -> Iterator[bytes]:
     yield b"\n  ]" if image.layers else b"]"
 
 
-def extras(image: Image, eff: Efficiency) -> dict[str, Any]:
-    """Everything we export beyond dive's schema (additional top-level keys)."""
+def extras(image: Image, eff: Efficiency, *, with_files: bool = True) -> dict[str, Any]:
+    """Everything we export beyond dive's schema (additional top-level keys).
+
+    ``with_files=False`` leaves ``inefficientFiles`` empty (the writer streams it).
+    """
     cfg = image.config
     return {
         "schemaVersion": SCHEMA_VERSION,
@@ -105,11 +122,7 @@ def extras(image: Image, eff: Efficiency) -> dict[str, Any]:
             "minimumBytesTotal": eff.min_total,
             "cumulativeBytesTotal": eff.cumulative_total,
         },
-        "inefficientFiles": [
-            {"file": w.path, "count": w.count, "sizeBytes": w.cumulative, "minimumBytes": w.minimum,
-             "reclaimableBytes": w.reclaimable, "layers": w.layers}
-            for w in eff.inefficient
-        ],
+        "inefficientFiles": list(_inefficient_files(eff)) if with_files else [],
         "imageInfo": {
             "source": image.source,
             "names": image.names,
@@ -145,6 +158,12 @@ def extras(image: Image, eff: Efficiency) -> dict[str, Any]:
     }
 
 
+def _inefficient_files(eff: Efficiency) -> Iterator[dict[str, Any]]:
+    for w in eff.inefficient:
+        yield {"file": w.path, "count": w.count, "sizeBytes": w.cumulative, "minimumBytes": w.minimum,
+               "reclaimableBytes": w.reclaimable, "layers": w.layers}
+
+
 def archive_summary(image: Image) -> dict[str, Any]:
     """The images an archive holds, the layers they share, and the bytes stored."""
     images = image.index.images
@@ -162,8 +181,29 @@ def archive_summary(image: Image) -> dict[str, Any]:
     }
 
 
+def _stream_list(out: BinaryIO, items: Iterable[dict[str, Any]], indent: int) -> None:
+    """Write a JSON list exactly as ``orjson.dumps(..., OPT_INDENT_2)`` nests it at ``indent``.
+
+    One item at a time: the inefficient-files lists of a node_modules image
+    have ~400k items (a 140 MB document built whole, then copied twice).
+    """
+    pad = b" " * (indent + 2)
+    sep = b"\n" + pad
+    first = True
+    out.write(b"[")
+    for item in items:
+        body = orjson.dumps(item, option=orjson.OPT_INDENT_2).replace(b"\n", sep)
+        out.write((sep if first else b"," + sep) + _go_escape(body))
+        first = False
+    out.write(b"]" if first else b"\n" + b" " * indent + b"]")
+
+
+_FILE_REFERENCE = "\x00fileReference\x00"
+_INEFFICIENT_FILES = "\x00inefficientFiles\x00"
+
+
 def write_export(image: Image, eff: Efficiency, out: BinaryIO) -> None:
-    """Write the whole export to ``out``."""
+    """Write the whole export to ``out``; the big lists are streamed item by item."""
     out.write(b"{\n")
     for chunk in _layer_section(image):
         out.write(chunk)
@@ -171,7 +211,16 @@ def write_export(image: Image, eff: Efficiency, out: BinaryIO) -> None:
         "sizeBytes": eff.size_bytes,
         "inefficientBytes": eff.wasted_bytes,
         "efficiencyScore": go_float(eff.score),
-        "fileReference": [{"count": w.count, "sizeBytes": w.cumulative, "file": w.path} for w in eff.inefficient],
+        "fileReference": _FILE_REFERENCE,  # placeholders, replaced by the streamed lists
     }
-    rest = orjson.dumps({"image": image_part, **extras(image, eff)}, option=orjson.OPT_INDENT_2)
-    out.write(b",\n" + _go_escape(rest[2:]))  # drop the "{\n" of the nested dump
+    rest_doc = {"image": image_part, **extras(image, eff, with_files=False)}
+    rest_doc["inefficientFiles"] = _INEFFICIENT_FILES
+    rest = _go_escape(orjson.dumps(rest_doc, option=orjson.OPT_INDENT_2))
+    head, _, tail = rest.partition(orjson.dumps(_FILE_REFERENCE))
+    middle, _, tail = tail.partition(orjson.dumps(_INEFFICIENT_FILES))
+    out.write(b",\n")
+    out.write(head[2:])  # drop the "{\n" of the nested dump
+    _stream_list(out, ({"count": w.count, "sizeBytes": w.cumulative, "file": w.path} for w in eff.inefficient), 4)
+    out.write(middle)
+    _stream_list(out, _inefficient_files(eff), 2)
+    out.write(tail)
