@@ -403,11 +403,7 @@ def write_docker_save(plan: ImagePlan, path: str, log: Callable[[str], None]) ->
         out.add_bytes(f"{v1}/json", _dumps({"id": v1, **({"parent": layer_paths[-1].split("/")[0]} if i else {})}))
         layer_paths.append(f"{v1}/layer.tar")
         diff_ids.append("sha256:" + diff_hex)
-        st = ls.stats()
-        st["createdBy"] = created_by
-        stats.append(st)
-        log(f"  layer {i}: {st['entries']:>7} entries, {st['tarBytes'] / 2**20:8.1f} MiB tar "
-            f"({time.perf_counter() - t0:.1f} s)")
+        _note_layer(stats, ls, created_by, log, i, t0, "")
     cfg = _config_json(plan, diff_ids)
     cfg_hex = hashlib.sha256(cfg).hexdigest()
     out.add_bytes(f"{cfg_hex}.json", cfg)
@@ -417,6 +413,16 @@ def write_docker_save(plan: ImagePlan, path: str, log: Callable[[str], None]) ->
     out.add_bytes("repositories", _dumps({repo: {tag: parent}}))
     out.close()
     return {"format": "docker-save", "layers": stats, "configDigest": "sha256:" + cfg_hex}
+
+
+def _note_layer(stats: list[dict[str, Any]], ls: LayerStream, created_by: str, log: Callable[[str], None],
+                i: int, t0: float, extra: str) -> None:
+    """Record a written layer's statistics and log one progress line."""
+    st = ls.stats()
+    st["createdBy"] = created_by
+    stats.append(st)
+    log(f"  layer {i}: {st['entries']:>7} entries, {st['tarBytes'] / 2**20:8.1f} MiB tar{extra} "
+        f"({time.perf_counter() - t0:.1f} s)")
 
 
 def write_oci_gzip(plan: ImagePlan, path: str, log: Callable[[str], None], level: int = 1) -> dict[str, Any]:
@@ -445,11 +451,7 @@ def write_oci_gzip(plan: ImagePlan, path: str, log: Callable[[str], None], level
         descs.append({"mediaType": "application/vnd.oci.image.layer.v1.tar+gzip",
                       "digest": "sha256:" + blob_hex, "size": size})
         diff_ids.append("sha256:" + ls.diff.hexdigest())
-        st = ls.stats()
-        st["createdBy"] = created_by
-        stats.append(st)
-        log(f"  layer {i}: {st['entries']:>7} entries, {st['tarBytes'] / 2**20:8.1f} MiB tar, "
-            f"{size / 2**20:8.1f} MiB gzip ({time.perf_counter() - t0:.1f} s)")
+        _note_layer(stats, ls, created_by, log, i, t0, f", {size / 2**20:8.1f} MiB gzip")
     cfg = _config_json(plan, diff_ids)
     cfg_hex = hashlib.sha256(cfg).hexdigest()
     out.add_bytes(f"blobs/sha256/{cfg_hex}", cfg, 0o444)
