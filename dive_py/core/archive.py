@@ -112,7 +112,9 @@ class Archive:
         except orjson.JSONDecodeError as exc:
             raise ManifestError(f"{what} is not valid JSON ({exc})") from None
 
-    def read_layer(self, name: str, *, hash_files: bool, what: str) -> LayerBlob:
+    def read_layer(self, name: str, *, hash_files: bool, what: str,
+                   progress: Callable[[int], None] | None = None) -> LayerBlob:
+        """Parse a layer blob; ``progress`` gets its (uncompressed) read offset now and then."""
         raise NotImplementedError
 
     def close(self) -> None:
@@ -127,18 +129,19 @@ class Archive:
         raise ArchiveError(f"{self.label}: content of {layer_name!r} cannot be re-read")
 
 
-def _read_fd_layer(fd: int, start: int, size: int, *, hash_files: bool, what: str) -> LayerBlob:
+def _read_fd_layer(fd: int, start: int, size: int, *, hash_files: bool, what: str,
+                   progress: Callable[[int], None] | None = None) -> LayerBlob:
     """Parse a layer blob stored at ``[start, start+size)`` of a file."""
     head = os.pread(fd, 512, start) if size else b""
     kind = blobio.sniff(head) if head else blobio.TAR
     if kind == blobio.TAR:
-        raw = read_layer(FileWindow(fd, start, size, what), hash_files=False)
+        raw = read_layer(FileWindow(fd, start, size, what), hash_files=False, progress=progress)
     elif kind == blobio.UNKNOWN:
         raise LayerError(f"{what} is not a tar archive (nor a gzip/zstd-compressed one)")
     else:
         stream = blobio.open_decompressed(blobio.RegionReader(fd, start, size), kind, what)
         try:
-            raw = read_layer(StreamWindow(stream, what), hash_files=hash_files)
+            raw = read_layer(StreamWindow(stream, what), hash_files=hash_files, progress=progress)
         finally:
             close = getattr(stream, "close", None)
             if close is not None:
@@ -185,11 +188,13 @@ class TarArchive(Archive):
             raise ArchiveError(f"{self.label}: member {name!r} is missing")
         return os.pread(self.fd, member.size, member.offset)
 
-    def read_layer(self, name: str, *, hash_files: bool, what: str) -> LayerBlob:
+    def read_layer(self, name: str, *, hash_files: bool, what: str,
+                   progress: Callable[[int], None] | None = None) -> LayerBlob:
         member = self.resolve(name)
         if member is None:
             raise ManifestError(f"{what}: blob {name!r} is missing from the archive")
-        return _read_fd_layer(self.fd, member.offset, member.size, hash_files=hash_files, what=what)
+        return _read_fd_layer(self.fd, member.offset, member.size, hash_files=hash_files, what=what,
+                              progress=progress)
 
     def pread(self, layer_name: str, offset: int, size: int) -> bytes:
         return os.pread(self.fd, size, offset)
@@ -240,11 +245,13 @@ class DirectoryArchive(Archive):
         with open(os.path.join(self.path, member.name), "rb") as fh:
             return fh.read()
 
-    def read_layer(self, name: str, *, hash_files: bool, what: str) -> LayerBlob:
+    def read_layer(self, name: str, *, hash_files: bool, what: str,
+                   progress: Callable[[int], None] | None = None) -> LayerBlob:
         member = self.resolve(name)
         if member is None:
             raise ManifestError(f"{what}: blob {name!r} is missing from the layout")
-        return _read_fd_layer(self._fd(member.name), 0, member.size, hash_files=hash_files, what=what)
+        return _read_fd_layer(self._fd(member.name), 0, member.size, hash_files=hash_files, what=what,
+                              progress=progress)
 
     def pread(self, layer_name: str, offset: int, size: int) -> bytes:
         member = self.resolve(layer_name)
@@ -392,7 +399,8 @@ class StreamedArchive(Archive):
             raise ManifestError(f"{self.label}: member {name!r} is a tar stream, not a JSON document")
         raise ArchiveError(f"{self.label}: member {name!r} is too large to hold in memory")
 
-    def read_layer(self, name: str, *, hash_files: bool, what: str) -> LayerBlob:
+    def read_layer(self, name: str, *, hash_files: bool, what: str,
+                   progress: Callable[[int], None] | None = None) -> LayerBlob:
         member = self.resolve(name)
         if member is None:
             raise ManifestError(f"{what}: blob {name!r} is missing from the archive")

@@ -9,6 +9,7 @@ a few dozen bytes and lets later passes run tight loops.
 from __future__ import annotations
 
 from array import array
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from dive_py.core.tarscan import CONTIGUOUS, HARDLINK, REGULAR, Window, iter_headers
@@ -87,12 +88,14 @@ def clean_path(name: str, what: str) -> str | None:
     return s
 
 
-def read_layer(win: Window, *, hash_files: bool) -> RawLayer:
+def read_layer(win: Window, *, hash_files: bool, progress: Callable[[int], None] | None = None) -> RawLayer:
     """Parse every entry of the layer in ``win``.
 
     ``hash_files`` hashes regular-file contents on the way past; it is only
     worth it for streams that cannot be re-read cheaply (compressed layers).
     Seekable layers record data offsets and are hashed later, on demand.
+    ``progress(offset)`` is told how far into the stream the reader is, every
+    8,192 entries (so a single multi-GB layer still shows movement).
     """
     what = win.what
     layer = RawLayer()
@@ -112,7 +115,11 @@ def read_layer(win: Window, *, hash_files: bool) -> RawLayer:
     # A seekable window maps stream offsets to file offsets by a constant shift.
     origin = win.absolute(0) if win.seekable else -1
     end = 0
+    count = 0
     for name, tflag, mode, uid, gid, size, mtime, link, data_off in iter_headers(win):
+        count += 1
+        if progress is not None and not count & 8191:
+            progress(data_off)
         is_file = tflag == REGULAR or tflag == CONTIGUOUS
         end = data_off + ((size + 511) & ~511 if is_file else 0)
         # Fast path for the usual "a/b/c" or "a/b/" (same result as clean_path):

@@ -21,7 +21,7 @@ from dive_py.core.manifest import (
 )
 from dive_py.core.merge import build_timeline
 from dive_py.core.progress import NullProgress, Progress
-from dive_py.errors import DiveError, ManifestError, UsageError
+from dive_py.errors import ManifestError, UsageError
 
 
 def load_image(path: str, *, image: str | None = None, platform: str | None = None,
@@ -76,15 +76,21 @@ def _load(archive: Archive, path: str, image: str | None, platform: str | None, 
     prog.phase("Reading layers", stored_total)
     blobs: dict[str, LayerBlob] = {}
     done = 0
+    files = 0
     for i, lr in enumerate(ref.layers):
         if lr.member not in blobs:
-            what = f"layer {i} ({lr.member})"
-            try:
-                blobs[lr.member] = archive.read_layer(lr.member, hash_files=hash_files, what=what)
-            except DiveError:
-                raise
+            member = archive.resolve(lr.member)
+            stored = member.size if member is not None else 0
+            step = f"layer {i + 1}/{len(ref.layers)}, {files:,} files"
+
+            def within(offset: int, base: int = done, cap: int = stored, step: str = step) -> None:
+                prog.advance(base + min(offset, cap), step)
+
+            blobs[lr.member] = archive.read_layer(lr.member, hash_files=hash_files,
+                                                  what=f"layer {i} ({lr.member})", progress=within)
             done += blobs[lr.member].stored_size
-        prog.advance(done, f"layer {i + 1}/{len(ref.layers)}")
+        files += len(blobs[lr.member].raw)
+        prog.advance(done, f"layer {i + 1}/{len(ref.layers)}, {files:,} files")
 
     prog.phase("Stacking layers", len(ref.layers))
     paths = PathTable()
