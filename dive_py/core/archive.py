@@ -6,10 +6,8 @@ are.  How it gets there differs:
 
 * :class:`TarArchive` (a plain tar file) indexes the members once, reading
   only headers, then reads each layer in place with ``pread``.
-* :class:`StreamedArchive` (``docker save | gzip``) cannot seek, so it makes
-  a single decompressing pass: small members are kept, and every member that
-  looks like a layer is parsed on the way past, keyed by name until the
-  manifest (which comes last in every real archive) says what is what.
+* :class:`~dive_py.core.streamed.StreamedArchive` (``docker save | gzip``)
+  cannot seek, so it makes a single decompressing pass (see that module).
 * :class:`DirectoryArchive` reads an unpacked OCI layout (or docker save).
 """
 
@@ -271,148 +269,6 @@ class DirectoryArchive(Archive):
         self._fds.clear()
 
 
-class _SubStream:
-    """The data of one member of a streamed outer archive, as a stream."""
-
-    def __init__(self, win: StreamWindow, start: int, size: int) -> None:
-        self.win = win
-        self.pos = start
-        self.end = start + size
-
-    def read(self, n: int = -1, /) -> bytes:
-        left = self.end - self.pos
-        if n < 0 or n > left:
-            n = left
-        if n <= 0:
-            return b""
-        n = min(n, 1 << 20)
-        data = self.win.read(self.pos, n)
-        self.pos += n
-        return data
-
-    def readinto(self, b: bytearray | memoryview) -> int:
-        data = self.read(len(b))
-        b[: len(data)] = data
-        return len(data)
-
-    def readable(self) -> bool:
-        return True
-
-    def close(self) -> None:
-        """Owned by the outer stream."""
-
-    @property
-    def closed(self) -> bool:
-        return False
-
-
-class _CountingReader:
-    """Counts compressed bytes consumed, for progress on streamed archives."""
-
-    def __init__(self, fh: Any, progress: ProgressFn | None, total: int) -> None:
-        self.fh = fh
-        self.done = 0
-        self.progress = progress
-        self.total = total
-
-    def read(self, n: int = -1, /) -> bytes:
-        data: bytes = self.fh.read(n)
-        self.done += len(data)
-        if self.progress is not None:
-            self.progress(self.done, self.total)
-        return data
-
-    def readinto(self, b: bytearray | memoryview) -> int:
-        n: int = self.fh.readinto(b)
-        self.done += n
-        if self.progress is not None:
-            self.progress(self.done, self.total)
-        return n
-
-    def readable(self) -> bool:
-        return True
-
-    def close(self) -> None:
-        self.fh.close()
-
-    @property
-    def closed(self) -> bool:
-        return bool(self.fh.closed)
-
-
-class StreamedArchive(Archive):
-    """A compressed outer archive, read in one decompressing pass."""
-
-    def __init__(self, path: str, label: str, compression: str, *, hash_files: bool,
-                 progress: ProgressFn | None = None) -> None:
-        super().__init__()
-        self.path = path
-        self.label = label
-        self.compression = compression
-        self._small: dict[str, bytes] = {}
-        self._layers: dict[str, LayerBlob] = {}
-        self._errors: dict[str, InputError] = {}
-        fh = open(path, "rb")  # noqa: SIM115 - closed below, after the single pass
-        total = os.fstat(fh.fileno()).st_size
-        counting = _CountingReader(fh, progress, total)
-        stream = blobio.open_decompressed(counting, compression, label)
-        try:
-            self._scan(StreamWindow(stream, label), hash_files)
-        finally:
-            getattr(stream, "close", lambda: None)()
-            fh.close()
-
-    def _scan(self, win: StreamWindow, hash_files: bool) -> None:
-        for name, tflag, _m, _u, _g, size, _t, link, data_off in iter_headers(win):
-            norm = normalise_member(name)
-            if not norm or tflag == DIR:
-                continue
-            if tflag == SYMLINK:
-                target = posixpath.normpath(posixpath.join(posixpath.dirname(norm), link))
-                self.members[norm] = Member(norm, False, -1, 0, normalise_member(target))
-                continue
-            if tflag not in (0x30, 0x37):
-                continue
-            self.members[norm] = Member(norm, True, -1, size)
-            head = win.read(data_off, min(size, 512)) if size else b""
-            kind = blobio.sniff(head) if head else blobio.TAR
-            if kind != blobio.UNKNOWN and size > 0:
-                what = f"{self.label}: member {norm!r}"
-                sub = _SubStream(win, data_off, size)
-                try:
-                    stream = blobio.open_decompressed(sub, kind, what)
-                    raw = read_layer(StreamWindow(stream, what), hash_files=hash_files)
-                    self._layers[norm] = LayerBlob(raw, kind, size)
-                except InputError as exc:
-                    self._errors[norm] = exc
-                # Whatever the layer parse left unread is skipped by the next get().
-            elif size <= SMALL_MEMBER_LIMIT:
-                self._small[norm] = win.read(data_off, size) if size else b""
-
-    def read_bytes(self, name: str) -> bytes:
-        member = self.resolve(name)
-        if member is None:
-            raise ArchiveError(f"{self.label}: member {name!r} is missing")
-        if member.name in self._small:
-            return self._small[member.name]
-        if member.name in self._layers or member.name in self._errors:
-            raise ManifestError(f"{self.label}: member {name!r} is a tar stream, not a JSON document")
-        raise ArchiveError(f"{self.label}: member {name!r} is too large to hold in memory")
-
-    def read_layer(self, name: str, *, hash_files: bool, what: str,
-                   progress: Callable[[int], None] | None = None) -> LayerBlob:
-        member = self.resolve(name)
-        if member is None:
-            raise ManifestError(f"{what}: blob {name!r} is missing from the archive")
-        if member.name in self._errors:
-            err = self._errors[member.name]
-            raise type(err)(str(err).replace(f"{self.label}: member {member.name!r}", what))
-        blob = self._layers.get(member.name)
-        if blob is None:
-            raise LayerError(f"{what} is not a tar archive (nor a gzip/zstd-compressed one)")
-        return blob
-
-
 def open_archive(path: str, *, hash_files: bool, progress: ProgressFn | None = None) -> Archive:
     """Open whatever ``path`` is: a tar, a compressed tar, or a layout directory."""
     label = path
@@ -436,4 +292,6 @@ def open_archive(path: str, *, hash_files: bool, progress: ProgressFn | None = N
         return TarArchive(path, label)
     if kind == blobio.UNKNOWN:
         raise ArchiveError(f"{path} is not a tar archive (nor a gzip/zstd/xz/bzip2-compressed one)")
+    from dive_py.core.streamed import StreamedArchive  # only compressed archives need it
+
     return StreamedArchive(path, label, kind, hash_files=hash_files, progress=progress)

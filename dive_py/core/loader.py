@@ -11,16 +11,10 @@ from dive_py.core.archive import Archive, LayerBlob, open_archive
 from dive_py.core.entries import EntryTable, PathTable
 from dive_py.core.image import Image, Layer
 from dive_py.core.imageconfig import assign_history, command_of, parse_config
-from dive_py.core.manifest import (
-    ArchiveIndex,
-    ImageRef,
-    find_images,
-    normalise_platform,
-    platform_matches,
-    select_image,
-)
+from dive_py.core.manifest import ArchiveIndex, ImageRef, find_images
 from dive_py.core.merge import build_timeline
 from dive_py.core.progress import NullProgress, Progress
+from dive_py.core.selection import normalise_platform, platform_matches, select_image
 from dive_py.errors import ManifestError, UsageError
 
 

@@ -16,10 +16,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dive_py.core.gosort import _Sorter, go_sort
+from dive_py.core.gosort import _LessKey, _Sorter, go_sort
 from dive_py.fixtures.builder import ImageSpec, write_archive
 from tests.clitools import dive_json, divepy_json
 
+
+def _sorter(items, less):  # type: ignore[no-untyped-def]
+    """The sorter the public functions build, for testing its parts directly."""
+    return _Sorter([_LessKey(x, less) for x in items], items)
 
 def by_key(a: tuple[int, int], b: tuple[int, int]) -> bool:
     return a[0] < b[0]
@@ -86,10 +90,10 @@ def test_heap_sort_fallback_sorts() -> None:
     for n in (2, 3, 13, 100, 257):
         keys = [rng.randrange(10) for _ in range(n)]
         items = tagged(keys)
-        _Sorter(items, by_key).heap_sort(0, n)
+        _sorter(items, by_key).heap_sort(0, n)
         assert [k for k, _ in items] == sorted(keys)
         items = tagged(keys)
-        _Sorter(items, by_key).pdqsort(0, n, 0)  # recursion budget spent: heap sort
+        _sorter(items, by_key).pdqsort(0, n, 0)  # recursion budget spent: heap sort
         assert [k for k, _ in items] == sorted(keys)
 
 
@@ -167,8 +171,8 @@ def test_break_patterns_by_hand() -> None:
     The old off-by-one (positions 2, 3, 4) gives [3, 1, 0, 4, 2, 5, 6, 7] instead.
     """
     data = list(range(8))
-    _Sorter(data, lambda x, y: x < y).break_patterns(0, 8)
+    _sorter(data, lambda x, y: x < y).break_patterns(0, 8)
     assert data == [5, 1, 2, 0, 4, 3, 6, 7]
     data = list(range(13))
-    _Sorter(data, lambda x, y: x < y).break_patterns(0, 13)
+    _sorter(data, lambda x, y: x < y).break_patterns(0, 13)
     assert data == [5, 1, 2, 3, 4, 7, 11, 0, 8, 9, 10, 6, 12]

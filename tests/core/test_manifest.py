@@ -8,6 +8,7 @@ import orjson
 import pytest
 
 from dive_py.core import manifest as mf
+from dive_py.core import selection
 from dive_py.core.archive import open_archive
 from dive_py.core.loader import load_image
 from dive_py.errors import ManifestError, UsageError
@@ -203,13 +204,13 @@ def test_attestation_next_to_a_single_image(tmp_path):
     ("linux/arm", "linux/arm/v7", True),
 ])
 def test_platform_matches(wanted, have, ok):
-    assert mf.platform_matches(wanted, have) is ok
+    assert selection.platform_matches(wanted, have) is ok
 
 
 def test_normalise_platform():
-    assert mf.normalise_platform(" ARM64 ") == "linux/arm64"
+    assert selection.normalise_platform(" ARM64 ") == "linux/arm64"
     with pytest.raises(UsageError, match="--platform needs a value"):
-        mf.normalise_platform(" ")
+        selection.normalise_platform(" ")
 
 
 # -- broken indexes and manifests ----------------------------------------------------
