@@ -64,6 +64,23 @@ def normalise_member(name: str) -> str:
     return name.rstrip("/")
 
 
+def member_of(name: str, tflag: int, size: int, link: str, offset: int) -> Member | None:
+    """A regular file or symlink of the outer archive as a :class:`Member` (None for others).
+
+    Symlink targets are resolved relative to the link's directory, so
+    ``<id>/layer.tar -> ../<digest>.tar`` points at ``<digest>.tar``.
+    """
+    norm = normalise_member(name)
+    if not norm or tflag == DIR:
+        return None
+    if tflag == SYMLINK:
+        target = posixpath.normpath(posixpath.join(posixpath.dirname(norm), link))
+        return Member(norm, False, -1, 0, normalise_member(target))
+    if tflag in (0x30, 0x37):
+        return Member(norm, True, offset, size)
+    return None
+
+
 class Archive:
     """Common behaviour: member lookup, symlink resolution, JSON reading."""
 
@@ -169,16 +186,12 @@ class TarArchive(Archive):
         except LayerError as exc:
             raise ArchiveError(str(exc)) from None
         for name, tflag, _m, _u, _g, size, _t, link, data_off in headers:
-            norm = normalise_member(name)
-            if not norm or tflag == DIR:
+            member = member_of(name, tflag, size, link, data_off)
+            if member is None:
                 continue
-            if tflag == SYMLINK:
-                target = posixpath.normpath(posixpath.join(posixpath.dirname(norm), link))
-                self.members[norm] = Member(norm, False, -1, 0, normalise_member(target))
-            elif tflag in (0x30, 0x37):
-                if data_off + size > self.size:
-                    raise ArchiveError(f"{self.label} is truncated: member {norm!r} runs past the end of the file")
-                self.members[norm] = Member(norm, True, data_off, size)
+            if member.is_file and data_off + size > self.size:
+                raise ArchiveError(f"{self.label} is truncated: member {member.name!r} runs past the end of the file")
+            self.members[member.name] = member
 
     def read_bytes(self, name: str) -> bytes:
         member = self.resolve(name)

@@ -79,7 +79,39 @@ def sniff(head: bytes) -> str:
     return UNKNOWN
 
 
-class RegionReader:
+class ReadOnlyStream:
+    """The file-object surface the decompressors need, around one ``read``.
+
+    Subclasses implement :meth:`read`; closing is a no-op unless overridden
+    (the bytes belong to an outer file or stream).
+    """
+
+    def read(self, n: int = -1, /) -> bytes:
+        raise NotImplementedError
+
+    def readinto(self, b: bytearray | memoryview) -> int:
+        data = self.read(len(b))
+        b[: len(data)] = data
+        return len(data)
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return False
+
+    def close(self) -> None:
+        """The bytes belong to someone else; nothing to release."""
+
+    @property
+    def closed(self) -> bool:
+        return False
+
+    def flush(self) -> None:
+        """Read-only: nothing to flush."""
+
+
+class RegionReader(ReadOnlyStream):
     """A read-only stream over ``[offset, offset + size)`` of an open file.
 
     Uses ``os.pread`` so several readers can share one descriptor and so the
@@ -104,27 +136,6 @@ class RegionReader:
             raise ArchiveError("archive is truncated: a blob ends past the end of the file")
         self._pos += len(data)
         return data
-
-    def readinto(self, b: bytearray | memoryview) -> int:
-        data = self.read(len(b))
-        b[: len(data)] = data
-        return len(data)
-
-    def readable(self) -> bool:
-        return True
-
-    def seekable(self) -> bool:
-        return False
-
-    def close(self) -> None:
-        """The descriptor belongs to the archive, not to the region."""
-
-    @property
-    def closed(self) -> bool:
-        return False
-
-    def flush(self) -> None:
-        """Read-only: nothing to flush."""
 
 
 class _ErrorMappingReader:

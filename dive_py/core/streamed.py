@@ -11,19 +11,18 @@ blob.
 from __future__ import annotations
 
 import os
-import posixpath
 from collections.abc import Callable
 from typing import Any
 
 from dive_py.core import blobio
-from dive_py.core.archive import SMALL_MEMBER_LIMIT, Archive, LayerBlob, Member, ProgressFn, normalise_member
+from dive_py.core.archive import SMALL_MEMBER_LIMIT, Archive, LayerBlob, ProgressFn, member_of
 from dive_py.core.layerread import read_layer
-from dive_py.core.tarscan import DIR, SYMLINK, iter_headers
+from dive_py.core.tarscan import iter_headers
 from dive_py.core.tarwindow import StreamWindow
 from dive_py.errors import ArchiveError, InputError, LayerError, ManifestError
 
 
-class _SubStream:
+class _SubStream(blobio.ReadOnlyStream):
     """The data of one member of a streamed outer archive, as a stream."""
 
     def __init__(self, win: StreamWindow, start: int, size: int) -> None:
@@ -42,23 +41,8 @@ class _SubStream:
         self.pos += n
         return data
 
-    def readinto(self, b: bytearray | memoryview) -> int:
-        data = self.read(len(b))
-        b[: len(data)] = data
-        return len(data)
 
-    def readable(self) -> bool:
-        return True
-
-    def close(self) -> None:
-        """Owned by the outer stream."""
-
-    @property
-    def closed(self) -> bool:
-        return False
-
-
-class _CountingReader:
+class _CountingReader(blobio.ReadOnlyStream):
     """Counts compressed bytes consumed, for progress on streamed archives."""
 
     def __init__(self, fh: Any, progress: ProgressFn | None, total: int) -> None:
@@ -73,16 +57,6 @@ class _CountingReader:
         if self.progress is not None:
             self.progress(self.done, self.total)
         return data
-
-    def readinto(self, b: bytearray | memoryview) -> int:
-        n: int = self.fh.readinto(b)
-        self.done += n
-        if self.progress is not None:
-            self.progress(self.done, self.total)
-        return n
-
-    def readable(self) -> bool:
-        return True
 
     def close(self) -> None:
         self.fh.close()
@@ -116,16 +90,13 @@ class StreamedArchive(Archive):
 
     def _scan(self, win: StreamWindow, hash_files: bool) -> None:
         for name, tflag, _m, _u, _g, size, _t, link, data_off in iter_headers(win):
-            norm = normalise_member(name)
-            if not norm or tflag == DIR:
+            member = member_of(name, tflag, size, link, -1)
+            if member is None:
                 continue
-            if tflag == SYMLINK:
-                target = posixpath.normpath(posixpath.join(posixpath.dirname(norm), link))
-                self.members[norm] = Member(norm, False, -1, 0, normalise_member(target))
+            self.members[member.name] = member
+            if not member.is_file:
                 continue
-            if tflag not in (0x30, 0x37):
-                continue
-            self.members[norm] = Member(norm, True, -1, size)
+            norm = member.name
             head = win.read(data_off, min(size, 512)) if size else b""
             kind = blobio.sniff(head) if head else blobio.TAR
             if kind != blobio.UNKNOWN and size > 0:
