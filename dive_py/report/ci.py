@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from dive_py.config import RuleSettings
 from dive_py.core.efficiency import Efficiency
+from dive_py.core.text import printable
 from dive_py.core.units import humanize_bytes
 
 PASS = "PASS"
@@ -98,7 +99,7 @@ def render_report(eff: Efficiency, results: list[RuleResult], *, color: bool,
         lines.append(style("Inefficient Files:", _BOLD))
         lines.append(f"  {'Count':<5}  {'Wasted Space':<12}  File Path")
         for w in eff.inefficient:
-            lines.append(f"  {w.count!s:<5}  {humanize_bytes(w.cumulative):<12}  {_printable(w.path)}")
+            lines.append(f"  {w.count!s:<5}  {humanize_bytes(w.cumulative):<12}  {printable(w.path)}")
     else:
         lines.append(style("Inefficient Files:", _BOLD) + " (None)")
     lines.append("")
@@ -116,9 +117,3 @@ def render_report(eff: Efficiency, results: list[RuleResult], *, color: bool,
     lines.append(f"{style(verdict, _STYLE[verdict])} [{summary}]")
     return "\n".join(lines) + "\n"
 
-
-def _printable(text: str) -> str:
-    """Escape control characters so one file stays on one line."""
-    if text.isprintable():
-        return text
-    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text)

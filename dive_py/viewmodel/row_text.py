@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from dive_py.core.entries import ROOT
 from dive_py.core.modes import perm_string
 from dive_py.core.tarscan import HARDLINK, SYMLINK
+from dive_py.core.text import printable
 from dive_py.core.units import humanize_bytes
 from dive_py.viewmodel.file_tree import FileTreeModel
 
@@ -38,11 +39,6 @@ class RowParts:
         return self.attributes + self.guides + self.marker + self.name
 
 
-def _printable(text: str) -> str:
-    if text.isprintable():
-        return text
-    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text)
-
 
 def row_parts(model: FileTreeModel, row: int, *, attributes: bool = True) -> RowParts:
     """Everything needed to draw row ``row`` of ``model``."""
@@ -64,9 +60,9 @@ def row_parts(model: FileTreeModel, row: int, *, attributes: bool = True) -> Row
     guides = "".join("    " if model.is_last_child(a) else "│   " for a in reversed(chain))
     guides += "└─" if model.is_last_child(pid) else "├─"
     marker = "⊕ " if model.is_collapsed(pid) else "─ "
-    name = _printable(image.paths.name(pid))
+    name = printable(image.paths.name(pid))
     if tflag in (SYMLINK, HARDLINK):
-        name += LINK_ARROW + _printable(e.link[g])
+        name += LINK_ARROW + printable(e.link[g])
     return RowParts(pid, attrs, guides, marker, name, model.diff_of(pid), bool(model.is_dir[pid]))
 
 
