@@ -73,7 +73,9 @@ def run(
     image: Annotated[str | None, typer.Argument(help="Image archive (docker save, OCI, kaniko... optionally "
                                                      "gzip/zstd-compressed) or an OCI layout directory.")] = None,
     demo: Annotated[bool, typer.Option("--demo", help="Open the small demo image shipped with divepy.")] = False,
-    ci: Annotated[bool, typer.Option("--ci", help="Skip the UI; evaluate the CI rules (also when CI=true).")] = False,
+    ci: Annotated[bool | None, typer.Option(
+        "--ci/--no-ci", help="Skip the UI and evaluate the CI rules. Default: on when the CI environment variable "
+        "is true (as in dive); --no-ci turns that off.", show_default=False)] = None,
     ci_config: Annotated[str | None, typer.Option("--ci-config", help="Rules file (default: .dive-ci).")] = None,
     lowest_efficiency: Annotated[str | None, typer.Option(
         "--lowestEfficiency", "--lowest-efficiency",
@@ -114,7 +116,7 @@ def run(
             raise UsageError(f"--format {list_format}: expected text or jsonl")
         if layer is not None and not list_files:
             raise UsageError("--layer only applies to --list")
-        if list_files and (json_path or ci):
+        if list_files and (json_path or ci):  # --list --no-ci is fine
             raise UsageError("--list prints the filesystem; it cannot be combined with --json or --ci")
         code = main_flow.run(main_flow.Options(
             path=path, shown_name=image or "divepy-demo", ci=ci, ci_config=ci_config,
@@ -122,7 +124,7 @@ def run(
                         "highestUserWastedPercent": highest_user_wasted_percent},
             json_path=json_path, list_files=list_files, layer=layer, list_format=list_format,
             select=select or tag, platform=platform, ignore_errors=ignore_errors, no_color=no_color, quiet=quiet,
-            config=config,
+            config=config, demo=demo,
         ))
     except DiveError as exc:
         _fail(exc.message)

@@ -22,7 +22,7 @@ from dive_py.errors import EXIT_OK, EXIT_RULES_FAILED, UsageError
 class Options:
     path: str
     shown_name: str
-    ci: bool = False
+    ci: bool | None = None  # None: follow the CI environment variable, as dive does
     ci_config: str | None = None
     rule_flags: dict[str, str | None] = field(default_factory=dict)
     json_path: str | None = None
@@ -35,6 +35,8 @@ class Options:
     no_color: bool = False
     quiet: bool = False
     config: str | None = None
+    #: The run is on the shipped demo image: the CI variable does not gate it.
+    demo: bool = False
 
 
 def _check_json_target(path: str) -> None:
@@ -53,12 +55,19 @@ def run(opts: Options) -> int:
     from dive_py.cli_progress import RichLoadProgress
     from dive_py.core.loader import load_image
 
-    ci_mode = opts.ci or (ci_env_enabled() and not opts.list_files)
+    # The demo image fails the default rules on purpose; CI=true in a pipeline
+    # should not turn a try-out of the tool into exit 1 (an explicit --ci does).
+    env_ci = ci_env_enabled() and not opts.list_files and not opts.demo
+    ci_mode = opts.ci if opts.ci is not None else env_ci
     interactive = not (ci_mode or opts.json_path or opts.list_files)
+    summary = interactive and not _has_terminal()
+    if summary and not opts.quiet:
+        sys.stderr.write("divepy: not a terminal, so no explorer: printing a summary "
+                         "(--ci, --json or --list choose an output)\n")
     rules = load_rules(opts.rule_flags, opts.ci_config) if ci_mode else None
     if opts.json_path:
         _check_json_target(opts.json_path)
-    if interactive:
+    if interactive and not summary:
         from dive_py.ui.launch import launch  # the only import of the UI outside dive_py.ui
 
         return launch(opts)
@@ -89,6 +98,12 @@ def run(opts: Options) -> int:
             else:
                 with open(opts.json_path, "wb") as fh:  # truncates, unlike dive
                     write_export(image, eff, fh)
+        if summary:
+            from dive_py.report.summary import render_summary
+
+            color = use_color(sys.stdout.isatty(), opts.no_color)
+            sys.stdout.write(render_summary(image, eff, color=color, archive_note=_archive_note(image)))
+            sys.stdout.flush()
         if rules is not None:
             from dive_py.report.ci import evaluate, passed, render_report
 
@@ -101,6 +116,11 @@ def run(opts: Options) -> int:
         return EXIT_OK
     finally:
         image.close()
+
+
+def _has_terminal() -> bool:
+    """The explorer needs keys from a terminal and a terminal to draw on."""
+    return sys.stdin.isatty() and sys.stdout.isatty()
 
 
 def _list(image: object, opts: Options) -> int:

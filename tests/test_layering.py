@@ -57,7 +57,8 @@ sys.stderr.write("\\nPROBE " + json.dumps({"imported": imported, "loaded": loade
 def probe(targets: list[str], argv: list[str] | None = None, cwd: Path | None = None) -> tuple[list[str], set[str]]:
     """(modules imported, top-level UI libraries loaded) in a fresh interpreter."""
     proc = subprocess.run([sys.executable, "-c", _PROBE, json.dumps(targets), json.dumps(argv or [])],
-                          cwd=cwd or REPO, env=clean_env(), capture_output=True, text=True, timeout=120, check=False)
+                          cwd=cwd or REPO, env=clean_env(), capture_output=True, text=True, timeout=120, check=False,
+                          stdin=subprocess.DEVNULL)
     line = [ln for ln in proc.stderr.splitlines() if ln.startswith("PROBE ")]
     assert proc.returncode == 0 and line, proc.stderr
     result = json.loads(line[-1][len("PROBE "):])
@@ -97,7 +98,8 @@ def test_reports_and_config_import_no_typer_or_textual() -> None:
 
 
 @pytest.mark.parametrize("argv", [["--demo", "--ci"], ["--demo", "--json", "-"], ["--demo", "--list"],
-                                  ["--demo", "--list", "--format", "jsonl"]])
+                                  ["--demo", "--list", "--format", "jsonl"],
+                                  ["--demo"]])  # no terminal: the summary, not the explorer
 def test_non_interactive_runs_never_load_textual(tmp_path: Path, argv: list[str]) -> None:
     _imported, loaded = probe([], argv, cwd=tmp_path)
     assert "typer" in loaded

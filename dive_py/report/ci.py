@@ -10,6 +10,7 @@ highestWastedBytes, or user-wasted percent > highestUserWastedPercent
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from dive_py.config import RuleSettings
@@ -22,7 +23,7 @@ FAIL = "FAIL"
 SKIP = "SKIP"
 
 _STYLE = {PASS: "\x1b[32m", FAIL: "\x1b[1;31m", SKIP: "\x1b[2m"}
-_BOLD = "\x1b[1m"
+BOLD = "\x1b[1m"
 _RESET = "\x1b[0m"
 
 
@@ -79,14 +80,22 @@ def passed(results: list[RuleResult]) -> bool:
     return not any(r.status == FAIL for r in results)
 
 
-def render_report(eff: Efficiency, results: list[RuleResult], *, color: bool,
-                  archive_note: str | None = None) -> str:
-    """The report text; ANSI styles only when ``color``."""
+def styler(color: bool) -> Callable[[str, str], str]:
+    """``style(text, code)``: ANSI-styled text when ``color``, plain text otherwise."""
 
     def style(text: str, code: str) -> str:
         return f"{code}{text}{_RESET}" if color else text
 
-    lines = [style("Analysis:", _BOLD)]
+    return style
+
+
+def render_analysis(eff: Efficiency, *, color: bool, archive_note: str | None = None) -> list[str]:
+    """The Analysis, Inefficient Files and (multi-image) Archive sections, as lines.
+
+    Shared by the CI report and the no-terminal summary so both read the same.
+    """
+    style = styler(color)
+    lines = [style("Analysis:", BOLD)]
     lines.append(f"  {'efficiency:':<18} {eff.score * 100:.2f} %")
     wasted = f"{eff.wasted_bytes} bytes"
     if eff.wasted_bytes:
@@ -96,18 +105,26 @@ def render_report(eff: Efficiency, results: list[RuleResult], *, color: bool,
     lines.append(f"  {'userWastedPercent:':<18} {pct}")
     lines.append("")
     if eff.inefficient:
-        lines.append(style("Inefficient Files:", _BOLD))
+        lines.append(style("Inefficient Files:", BOLD))
         lines.append(f"  {'Count':<5}  {'Wasted Space':<12}  File Path")
         for w in eff.inefficient:
             lines.append(f"  {w.count!s:<5}  {humanize_bytes(w.cumulative):<12}  {printable(w.path)}")
     else:
-        lines.append(style("Inefficient Files:", _BOLD) + " (None)")
+        lines.append(style("Inefficient Files:", BOLD) + " (None)")
     lines.append("")
     if archive_note:
-        lines.append(style("Archive:", _BOLD))
+        lines.append(style("Archive:", BOLD))
         lines.extend(f"  {line}" for line in archive_note.splitlines())
         lines.append("")
-    lines.append(style("Evaluation:", _BOLD))
+    return lines
+
+
+def render_report(eff: Efficiency, results: list[RuleResult], *, color: bool,
+                  archive_note: str | None = None) -> str:
+    """The report text; ANSI styles only when ``color``."""
+    style = styler(color)
+    lines = render_analysis(eff, color=color, archive_note=archive_note)
+    lines.append(style("Evaluation:", BOLD))
     for r in results:
         lines.append(f"  {style(r.status, _STYLE[r.status])}  {r.name} ({r.detail})")
     lines.append("")

@@ -308,6 +308,16 @@ def test_ci_false_does_not(tmp_path: Path, docker: Path) -> None:
     assert listing.stdout.startswith("dir      0755     0:0                0 /bin\n")
 
 
+def test_no_ci_flag_overrides_the_ci_environment(tmp_path: Path, docker: Path) -> None:
+    """In a pipeline (CI=true) ``--no-ci`` gets the plain JSON export without the gate."""
+    res = run_divepy(docker, "--no-ci", "--json", "-", "-q", cwd=tmp_path, env={"CI": "true"})
+    assert res.code == 0
+    assert res.err == b""
+    assert res.out.startswith(b'{\n  "layer": [')
+    gated = run_divepy(docker, "--json", "-", "-q", cwd=tmp_path, env={"CI": "true"})
+    assert gated.code == 1 and gated.stderr == DOCKER_DEFAULT
+
+
 def test_ci_env_with_json_stdout_moves_report_to_stderr(tmp_path: Path, docker: Path) -> None:
     res = run_divepy(docker, "--json", "-", cwd=tmp_path, env={"CI": "1"})
     assert res.code == 1

@@ -1,0 +1,76 @@
+"""``divepy IMAGE`` without a terminal prints a summary instead of the explorer."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.clitools import run_divepy
+
+NOTE = b"divepy: not a terminal, so no explorer: printing a summary (--ci, --json or --list choose an output)\n"
+
+DEMO_SUMMARY = """\
+Image: divepy-demo:latest (linux/amd64, 7 layers, 535 kB)
+
+Layers:
+  Layer       Size  Command
+                    ARG PYTHON_VERSION=3.12
+  0         148 kB  FROM e60548b9657a934
+                    ENV PYTHONDONTWRITEBYTECODE=1
+  1         201 kB  RUN apk add --no-cache python3 py3-pip
+  2          95 kB  RUN pip install -r /app/requirements.txt
+  3          42 kB  COPY . /app # buildkit
+  4          42 kB  RUN chown -R 1000:1000 /app && chmod -R g+w /app
+  5           24 B  RUN rm -rf /root/.cache /var/cache/apk/* && sed -i s/true/false/ /app/config.yaml
+  6         7.0 kB  RUN rm -rf /app/static && mkdir /app/static && cp /tmp/build/* /app/static/
+                    EXPOSE 8080/tcp
+                    USER 1000:1000
+                    CMD ["/app/main.py"]
+
+Analysis:
+  efficiency:        77.96 %
+  wastedBytes:       132270 bytes (132 kB)
+  userWastedPercent: 34.15 %
+
+Inefficient Files:
+  Count  Wasted Space  File Path
+  3      60 kB         /app/static/logo.png
+  2      48 kB         /var/cache/apk/APKINDEX.0a1b2c3d.tar.gz
+  3      24 kB         /app/static/app.js
+  2      174 B         /app/main.py
+  3      70 B          /app/config.yaml
+  2      26 B          /app/requirements.txt
+"""
+
+
+def test_piped_run_prints_the_summary_not_escape_codes(tmp_path: Path) -> None:
+    res = run_divepy("--demo", cwd=tmp_path)
+    assert (res.code, res.stdout) == (0, DEMO_SUMMARY)
+    assert res.err.endswith(NOTE)
+    assert b"\x1b" not in res.out
+
+
+def test_quiet_drops_the_note(tmp_path: Path) -> None:
+    res = run_divepy("--demo", "-q", cwd=tmp_path)
+    assert (res.code, res.err) == (0, b"")
+    assert res.stdout == DEMO_SUMMARY
+
+
+def test_demo_is_not_gated_by_the_ci_variable(tmp_path: Path) -> None:
+    """A try-out in a pipeline: the demo fails the rules on purpose, only --ci gates it."""
+    res = run_divepy("--demo", "-q", cwd=tmp_path, env={"CI": "true"})
+    assert (res.code, res.stdout) == (0, DEMO_SUMMARY)
+    gated = run_divepy("--demo", "--ci", cwd=tmp_path, env={"CI": "true"})
+    assert gated.code == 1
+    assert gated.stdout.endswith("FAIL [fail:2 skip:1]\n")
+
+
+def test_an_image_is_gated_by_the_ci_variable_and_summarised_without_it(tmp_path: Path) -> None:
+    from dive_py.fixtures.demo import DEMO_PATH
+
+    image = DEMO_PATH
+    gated = run_divepy(image, cwd=tmp_path, env={"CI": "true"})
+    assert gated.code == 1 and "Evaluation:" in gated.stdout and "Layers:" not in gated.stdout
+    plain = run_divepy(image, "-q", cwd=tmp_path)
+    assert plain.code == 0
+    assert "Evaluation:" not in plain.stdout
+    assert plain.stdout.splitlines()[0].startswith("Image: ")
