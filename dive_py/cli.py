@@ -92,6 +92,12 @@ def run(
     layer: Annotated[int | None, typer.Option("--layer", help="With --list: the filesystem after layer N "
                                                               "(0-based; default: the top layer).")] = None,
     list_format: Annotated[str, typer.Option("--format", help="With --list: text or jsonl.")] = "text",
+    extract_path: Annotated[str | None, typer.Option("--extract", help="Write this file or directory of the "
+                                                     "merged filesystem (after --layer N, default: the top "
+                                                     "layer) to --output, and exit.")] = None,
+    output: Annotated[str | None, typer.Option("-o", "--output", help="With --extract: where to write "
+                                                                      "(must not exist; default: ./NAME; "
+                                                                      "'-' writes a file to stdout).")] = None,
     select: Annotated[str | None, typer.Option("--image", help="Which image of a multi-image archive "
                                                                "(NAME:TAG or 0-based index).")] = None,
     platform: Annotated[str | None, typer.Option("--platform", help="os/arch[/variant] of a multi-platform "
@@ -114,17 +120,21 @@ def run(
         path, tag = resolve_source(image, demo, source)
         if list_format not in ("text", "jsonl"):
             raise UsageError(f"--format {list_format}: expected text or jsonl")
-        if layer is not None and not list_files:
-            raise UsageError("--layer only applies to --list")
+        if layer is not None and not (list_files or extract_path):
+            raise UsageError("--layer only applies to --list and --extract")
+        if output is not None and extract_path is None:
+            raise UsageError("--output only applies to --extract")
         if list_files and (json_path or ci):  # --list --no-ci is fine
             raise UsageError("--list prints the filesystem; it cannot be combined with --json or --ci")
+        if extract_path is not None and (json_path or ci or list_files):
+            raise UsageError("--extract writes files; it cannot be combined with --json, --ci or --list")
         code = main_flow.run(main_flow.Options(
             path=path, shown_name=image or "divepy-demo", ci=ci, ci_config=ci_config,
             rule_flags={"lowestEfficiency": lowest_efficiency, "highestWastedBytes": highest_wasted_bytes,
                         "highestUserWastedPercent": highest_user_wasted_percent},
             json_path=json_path, list_files=list_files, layer=layer, list_format=list_format,
             select=select or tag, platform=platform, ignore_errors=ignore_errors, no_color=no_color, quiet=quiet,
-            config=config, demo=demo,
+            config=config, demo=demo, extract=extract_path, output=output,
         ))
     except DiveError as exc:
         _fail(exc.message)

@@ -37,6 +37,8 @@ class Options:
     config: str | None = None
     #: The run is on the shipped demo image: the CI variable does not gate it.
     demo: bool = False
+    extract: str | None = None
+    output: str | None = None
 
 
 def _check_json_target(path: str) -> None:
@@ -57,9 +59,9 @@ def run(opts: Options) -> int:
 
     # The demo image fails the default rules on purpose; CI=true in a pipeline
     # should not turn a try-out of the tool into exit 1 (an explicit --ci does).
-    env_ci = ci_env_enabled() and not opts.list_files and not opts.demo
+    env_ci = ci_env_enabled() and not (opts.list_files or opts.extract is not None or opts.demo)
     ci_mode = opts.ci if opts.ci is not None else env_ci
-    interactive = not (ci_mode or opts.json_path or opts.list_files)
+    interactive = not (ci_mode or opts.json_path or opts.list_files or opts.extract is not None)
     summary = interactive and not _has_terminal()
     if summary and not opts.quiet:
         sys.stderr.write("divepy: not a terminal, so no explorer: printing a summary "
@@ -85,6 +87,8 @@ def run(opts: Options) -> int:
             sys.stderr.write(f"divepy: warning: {warning}\n")
         if opts.list_files:
             return _list(image, opts)
+        if opts.extract is not None:
+            return _extract(image, opts)
         from dive_py.core.efficiency import analyse
 
         eff = analyse(image)
@@ -116,6 +120,30 @@ def run(opts: Options) -> int:
         return EXIT_OK
     finally:
         image.close()
+
+
+def _extract(image: object, opts: Options) -> int:
+    from dive_py.core.extract import extract, write_file
+    from dive_py.core.image import Image
+
+    assert isinstance(image, Image) and opts.extract is not None
+    top = len(image.layers) - 1
+    layer = top if opts.layer is None else opts.layer
+    if not 0 <= layer <= top:
+        raise UsageError(f"--layer {layer}: the image has layers 0..{top}")
+    if opts.output == "-":
+        write_file(image, opts.extract, layer, sys.stdout.buffer)
+        sys.stdout.buffer.flush()
+        return EXIT_OK
+    dest = opts.output
+    if dest is None:
+        name = opts.extract.rstrip("/").rsplit("/", 1)[-1]
+        dest = name or "rootfs"  # --extract / writes the whole filesystem to ./rootfs
+    result = extract(image, opts.extract, layer, dest)
+    if not opts.quiet:
+        shown = "/" + opts.extract.strip("/")
+        sys.stderr.write(f"divepy: extracted {shown} (after layer {layer}) to {dest}: {result.summary()}\n")
+    return EXIT_OK
 
 
 def _has_terminal() -> bool:

@@ -16,7 +16,8 @@ from __future__ import annotations
 import os
 import posixpath
 import stat
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,7 +25,7 @@ import orjson
 
 from dive_py.core import blobio
 from dive_py.core.layerread import RawLayer, read_layer
-from dive_py.core.tarscan import DIR, SYMLINK, iter_headers
+from dive_py.core.tarscan import DIR, SYMLINK, Window, iter_headers
 from dive_py.core.tarwindow import FileWindow, StreamWindow
 from dive_py.errors import ArchiveError, InputError, LayerError, ManifestError
 
@@ -132,6 +133,16 @@ class Archive:
         """Parse a layer blob; ``progress`` gets its (uncompressed) read offset now and then."""
         raise NotImplementedError
 
+    @contextmanager
+    def layer_window(self, name: str, what: str) -> Iterator[Window]:
+        """The uncompressed tar stream of a layer blob, to read file contents from.
+
+        Extraction needs bytes the index never kept; this reopens the blob
+        (decompressing it again if it is compressed).
+        """
+        raise ArchiveError(f"{self.label}: content of {name!r} cannot be re-read")
+        yield  # pragma: no cover - makes this a generator
+
     def close(self) -> None:
         """Release file descriptors."""
 
@@ -144,23 +155,36 @@ class Archive:
         raise ArchiveError(f"{self.label}: content of {layer_name!r} cannot be re-read")
 
 
+def _blob_kind(fd: int, start: int, size: int, what: str) -> str:
+    head = os.pread(fd, 512, start) if size else b""
+    kind = blobio.sniff(head) if head else blobio.TAR
+    if kind == blobio.UNKNOWN:
+        raise LayerError(f"{what} is not a tar archive (nor a gzip/zstd-compressed one)")
+    return kind
+
+
+@contextmanager
+def fd_layer_window(fd: int, start: int, size: int, what: str) -> Iterator[Window]:
+    """A window on the blob at ``[start, start+size)`` of a file: seekable if it is a plain tar."""
+    kind = _blob_kind(fd, start, size, what)
+    if kind == blobio.TAR:
+        yield FileWindow(fd, start, size, what)
+        return
+    stream = blobio.open_decompressed(blobio.RegionReader(fd, start, size), kind, what)
+    try:
+        yield StreamWindow(stream, what)
+    finally:
+        close = getattr(stream, "close", None)
+        if close is not None:
+            close()
+
+
 def _read_fd_layer(fd: int, start: int, size: int, *, hash_files: bool, what: str,
                    progress: Callable[[int], None] | None = None) -> LayerBlob:
     """Parse a layer blob stored at ``[start, start+size)`` of a file."""
-    head = os.pread(fd, 512, start) if size else b""
-    kind = blobio.sniff(head) if head else blobio.TAR
-    if kind == blobio.TAR:
-        raw = read_layer(FileWindow(fd, start, size, what), hash_files=False, progress=progress)
-    elif kind == blobio.UNKNOWN:
-        raise LayerError(f"{what} is not a tar archive (nor a gzip/zstd-compressed one)")
-    else:
-        stream = blobio.open_decompressed(blobio.RegionReader(fd, start, size), kind, what)
-        try:
-            raw = read_layer(StreamWindow(stream, what), hash_files=hash_files, progress=progress)
-        finally:
-            close = getattr(stream, "close", None)
-            if close is not None:
-                close()
+    kind = _blob_kind(fd, start, size, what)
+    with fd_layer_window(fd, start, size, what) as win:
+        raw = read_layer(win, hash_files=hash_files and kind != blobio.TAR, progress=progress)
     return LayerBlob(raw, kind, size)
 
 
@@ -209,6 +233,14 @@ class TarArchive(Archive):
 
     def pread(self, layer_name: str, offset: int, size: int) -> bytes:
         return os.pread(self.fd, size, offset)
+
+    @contextmanager
+    def layer_window(self, name: str, what: str) -> Iterator[Window]:
+        member = self.resolve(name)
+        if member is None:
+            raise ArchiveError(f"{self.label}: member {name!r} is missing")
+        with fd_layer_window(self.fd, member.offset, member.size, what) as win:
+            yield win
 
     def hash_range(self, layer_name: str, offset: int, size: int) -> int:
         return FileWindow(self.fd, 0, self.size, self.label).hash(offset, size)
@@ -275,6 +307,14 @@ class DirectoryArchive(Archive):
         if member is None:
             raise ArchiveError(f"{self.label}: blob {layer_name!r} is missing")
         return FileWindow(self._fd(member.name), 0, member.size, self.label).hash(offset, size)
+
+    @contextmanager
+    def layer_window(self, name: str, what: str) -> Iterator[Window]:
+        member = self.resolve(name)
+        if member is None:
+            raise ArchiveError(f"{self.label}: blob {name!r} is missing")
+        with fd_layer_window(self._fd(member.name), 0, member.size, what) as win:
+            yield win
 
     def close(self) -> None:
         for fd in self._fds.values():

@@ -11,13 +11,14 @@ blob.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from dive_py.core import blobio
 from dive_py.core.archive import SMALL_MEMBER_LIMIT, Archive, LayerBlob, ProgressFn, member_of
 from dive_py.core.layerread import read_layer
-from dive_py.core.tarscan import iter_headers
+from dive_py.core.tarscan import Window, iter_headers
 from dive_py.core.tarwindow import StreamWindow
 from dive_py.errors import ArchiveError, InputError, LayerError, ManifestError
 
@@ -134,3 +135,31 @@ class StreamedArchive(Archive):
         if blob is None:
             raise LayerError(f"{what} is not a tar archive (nor a gzip/zstd-compressed one)")
         return blob
+
+    @contextmanager
+    def layer_window(self, name: str, what: str) -> Iterator[Window]:
+        """Decompress the outer archive again up to the blob: slow, but only for extraction."""
+        member = self.resolve(name)
+        if member is None or not member.is_file:
+            raise ArchiveError(f"{self.label}: member {name!r} is missing")
+        with open(self.path, "rb") as fh:
+            outer = blobio.open_decompressed(fh, self.compression, self.label)
+            try:
+                win = StreamWindow(outer, self.label)
+                for raw_name, tflag, _m, _u, _g, size, _t, link, data_off in iter_headers(win):
+                    found = member_of(raw_name, tflag, size, link, -1)
+                    if found is None or found.name != member.name or not found.is_file:
+                        continue
+                    head = win.read(data_off, min(size, 512)) if size else b""
+                    kind = blobio.sniff(head) if head else blobio.TAR
+                    if kind == blobio.UNKNOWN:
+                        raise LayerError(f"{what} is not a tar archive (nor a gzip/zstd-compressed one)")
+                    inner = blobio.open_decompressed(_SubStream(win, data_off, size), kind, what)
+                    try:
+                        yield StreamWindow(inner, what)
+                    finally:
+                        getattr(inner, "close", lambda: None)()
+                    return
+                raise ArchiveError(f"{self.label}: member {name!r} is missing")
+            finally:
+                getattr(outer, "close", lambda: None)()

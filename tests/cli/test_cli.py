@@ -94,7 +94,7 @@ def test_list_layer(tmp_path: Path) -> None:
 @pytest.mark.parametrize(("args", "message"), [
     (["--demo", "--list", "--layer", "7"], "--layer 7: the image has layers 0..6"),
     (["--demo", "--list", "--layer", "-1"], "--layer -1: the image has layers 0..6"),
-    (["--demo", "--layer", "1"], "--layer only applies to --list"),
+    (["--demo", "--layer", "1"], "--layer only applies to --list and --extract"),
     (["--demo", "--list", "--format", "xml"], "--format xml: expected text or jsonl"),
     (["docker://alpine:3.20"], "docker://alpine:3.20: divepy reads image archives, not engines; "
                                "run `docker save alpine:3.20 -o image.tar` and open that"),
@@ -185,3 +185,45 @@ def test_reader_closing_the_pipe_early(tmp_path: Path, args: list[str]) -> None:
     assert code == 0
     assert b"Traceback" not in err
     assert err == b""
+
+
+# -- --extract ----------------------------------------------------------------------------
+
+def test_extract_writes_the_file_as_it_is_after_the_layer(tmp_path: Path) -> None:
+    res = run_divepy("--demo", "--extract", "/app/config.yaml", "--layer", "4", "-o", "before.yaml", cwd=tmp_path)
+    assert res.code == 0, res.stderr
+    assert res.stdout == ""
+    assert res.stderr == "divepy: extracted /app/config.yaml (after layer 4) to before.yaml: 1 file (23 B)\n"
+    after = run_divepy("--demo", "--extract", "/app/config.yaml", "-o", "-", cwd=tmp_path)
+    assert after.code == 0 and after.err == b""
+    before = (tmp_path / "before.yaml").read_bytes()
+    assert before != after.out and len(after.out) == 24  # layer 5 ran sed on it
+    assert before.replace(b"true", b"false") == after.out
+
+
+def test_extract_a_directory_to_its_own_name(tmp_path: Path) -> None:
+    res = run_divepy("--demo", "--extract", "/app/", "-q", cwd=tmp_path)
+    assert (res.code, res.err) == (0, b"")
+    assert sorted(p.name for p in (tmp_path / "app").iterdir()) == ["config.yaml", "main.py", "requirements.txt",
+                                                                    "static"]
+    again = run_divepy("--demo", "--extract", "/app", cwd=tmp_path)
+    assert (again.code, again.stderr) == (2, "divepy: error: app already exists; name a new file or directory\n")
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--extract", "/nope"], "/nope does not exist in the filesystem after layer 6"),
+    (["--extract", "/app/static/logo.png", "--layer", "6", "-o", "-"],
+     "/app/static/logo.png does not exist in the filesystem after layer 6"),
+    (["--extract", "/app", "-o", "-"], "/app is not a regular file; only files can be written to stdout"),
+    (["--extract", "/app", "--layer", "7"], "--layer 7: the image has layers 0..6"),
+    (["--extract", "/app", "--json", "x.json"], "--extract writes files; it cannot be combined with --json, --ci "
+                                                "or --list"),
+    (["--output", "x"], "--output only applies to --extract"),
+    (["--extract", "/app", "-o", "no/such/dir/app"], "is not a directory"),
+])
+def test_extract_refusals(tmp_path: Path, args: list[str], message: str) -> None:
+    res = run_divepy("--demo", *args, cwd=tmp_path)
+    assert res.code == 2
+    assert res.stderr.startswith("divepy: error: ") and message in res.stderr
+    assert res.stderr.count("\n") == 1
+    assert list(tmp_path.iterdir()) == []
