@@ -23,6 +23,7 @@ Hardlinks become independent copies of their target's bytes.
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import BinaryIO
@@ -98,12 +99,30 @@ def extract(image: Image, path: str, layer: int, dest: str,
     parent = os.path.dirname(os.path.abspath(dest))
     if not os.path.isdir(parent):
         raise ExtractError(f"{parent} is not a directory")
+    target = os.path.abspath(dest)
     try:
-        result = _write(image, entries, _normal(path), os.path.abspath(dest), progress)
+        result = _write(image, entries, _normal(path), target, progress)
     except OSError as exc:
+        _discard(target)
         raise ExtractError(f"cannot write {exc.filename or dest}: {exc.strerror}") from None
+    except BaseException:  # a cancel from the progress callback, an unreadable layer, Ctrl+C
+        _discard(target)
+        raise
     result.dest = dest
     return result
+
+
+def _discard(dest: str) -> None:
+    """Remove a half-written destination.  It did not exist before, so all of it is ours."""
+    if os.path.islink(dest) or os.path.isfile(dest):
+        os.unlink(dest)
+    elif os.path.isdir(dest):
+        for root, dirs, _files in os.walk(dest):  # extracted directories may be read-only
+            for d in dirs:
+                full = os.path.join(root, d)
+                if not os.path.islink(full):
+                    os.chmod(full, 0o700)
+        shutil.rmtree(dest, ignore_errors=True)
 
 
 def _write(image: Image, entries: list[int], root: str, dest: str,

@@ -253,6 +253,37 @@ class MainScreen(Screen[None]):
         else:
             self.notify(f"no match for {self.last_search!r}", severity="warning", timeout=2)
 
+    # -- extraction ----------------------------------------------------------------
+    def action_extract_file(self) -> None:
+        """Ctrl+E: write the path under the cursor, as it is after the selected layer."""
+        from dive_py.core.extract import entries_under
+        from dive_py.errors import DiveError
+        from dive_py.ui.extract_dialog import ExtractDialog, describe
+
+        s = self.session
+        pid = s.tree.selected
+        if pid is None:
+            return
+        path = "/" + s.image.paths.paths[pid]
+        layer = s.layers.selected
+        if s.tree.diff_of(pid) == REMOVED:
+            self.notify(f"{path} was removed in layer {layer}; select an earlier layer to extract it",
+                        severity="warning", timeout=4)
+            return
+        try:
+            entries = entries_under(s.image, path, layer)
+        except DiveError as exc:
+            self.notify(exc.message, severity="warning", timeout=4)
+            return
+        dialog = ExtractDialog(s.image, path, layer, describe(s.image, entries, path))
+        self.app.push_screen(dialog, self._extracted)
+
+    def _extracted(self, result: object) -> None:
+        from dive_py.core.extract import ExtractResult
+
+        if isinstance(result, ExtractResult):
+            self.notify(f"Wrote {result.dest}: {result.summary()}", title="Extracted", timeout=6)
+
     # -- focus ---------------------------------------------------------------------
     def _panes(self) -> list[Widget]:
         return [self.layer_list, self.file_tree, self.query_one("#wasted-table", DataTable)]

@@ -62,6 +62,7 @@ KEYS: tuple[KeySpec, ...] = (
     KeySpec("end", "end,G", "cursor_end", "Last row", NAV, show=False),
     KeySpec("toggle-collapse-dir", "space,enter", "toggle_collapse", "Collapse dir", TREE, short="Collapse"),
     KeySpec("toggle-collapse-all-dir", "ctrl+space", "toggle_collapse_all", "Collapse all dir", TREE, short="All"),
+    KeySpec("extract-file", "ctrl+e", "screen.extract_file", "Extract file or directory", TREE, short="Extract"),
     KeySpec("toggle-sort-order", "ctrl+o", "toggle_sort", "Sort by size", TREE, toggle="sort_by_size",
             short="Size sort"),
     KeySpec("toggle-added-files", "ctrl+a", "toggle_added", "Added", TREE, toggle="show_added"),
@@ -106,8 +107,7 @@ def keymap_from_config(section: dict[str, str], warnings: list[str]) -> dict[str
     for key_id, value in section.items():
         spec = BY_ID.get(key_id)
         if spec is None:
-            if key_id != "extract-file":
-                warnings.append(f"keybinding.{key_id}: unknown action, ignored")
+            warnings.append(f"keybinding.{key_id}: unknown action, ignored")
             continue
         keys = []
         for k in parse_dive_keys(str(value)):

@@ -242,3 +242,82 @@ async def test_load_error_ends_the_app_with_status_2() -> None:
                 break
     assert app.error == "broken.tar is not a tar archive"
     assert app.return_code == 2
+
+
+# -- Ctrl+E: extract -----------------------------------------------------------------------
+
+async def _select_path(pilot, app, layer: int, path: str) -> None:  # type: ignore[no-untyped-def]
+    s = screen_of(app).session
+    await pilot.press(*(["down"] * layer), "tab")
+    assert s.layers.selected == layer
+    assert s.tree.show_path(path)
+    screen_of(app).file_tree.rebuild()
+    await pilot.pause()
+
+
+async def test_ctrl_e_writes_the_file_as_it_is_at_the_selected_layer(make_app, tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from dive_py.ui.extract_dialog import ExtractDialog
+
+    monkeypatch.chdir(tmp_path)
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await _select_path(pilot, app, 4, "app/config.yaml")
+        await pilot.press("ctrl+e")
+        dialog = app.screen
+        assert isinstance(dialog, ExtractDialog)
+        assert dialog.query_one("#extract-dest").value == "./config.yaml"
+        await pilot.press("enter")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert isinstance(app.screen, MainScreen)
+        assert (tmp_path / "config.yaml").read_text().count("true") == 1  # before layer 5's sed
+        assert any("Wrote ./config.yaml: 1 file (23 B)" in str(n.message) for n in app._notifications)
+
+
+async def test_ctrl_e_on_a_directory_with_another_name(make_app, tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.chdir(tmp_path)
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await _select_path(pilot, app, 6, "app/static")
+        await pilot.press("ctrl+e")
+        assert "/app/static (directory: 2 entries, 7.0 kB)" in str(app.screen.query_one("#extract-what").render())
+        await pilot.press(*["backspace"] * len("./static"), *"out/static", "enter")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        # out/ does not exist: the dialog stays open with the reason
+        assert not isinstance(app.screen, MainScreen)
+        assert "is not a directory" in str(app.screen.query_one("#extract-error").render())
+        (tmp_path / "out").mkdir()
+        await pilot.press("enter")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert isinstance(app.screen, MainScreen)
+        assert sorted(p.name for p in (tmp_path / "out" / "static").iterdir()) == ["app.min.js", "logo.svg"]
+
+
+async def test_ctrl_e_refuses_existing_destinations_and_escape_writes_nothing(make_app, tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "main.py").write_text("mine")
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await _select_path(pilot, app, 6, "app/main.py")
+        await pilot.press("ctrl+e", "enter")
+        await pilot.pause()
+        assert "./main.py already exists" in str(app.screen.query_one("#extract-error").render())
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, MainScreen)
+    assert (tmp_path / "main.py").read_text() == "mine"
+    assert [p.name for p in tmp_path.iterdir()] == ["main.py"]
+
+
+async def test_ctrl_e_on_a_removed_file_explains_instead(make_app, tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.chdir(tmp_path)
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await _select_path(pilot, app, 6, "app/static/logo.png")  # removed by layer 6's rm -rf
+        await pilot.press("ctrl+e")
+        await pilot.pause()
+        assert isinstance(app.screen, MainScreen)
+        assert any("/app/static/logo.png was removed in layer 6" in str(n.message) for n in app._notifications)
+    assert list(tmp_path.iterdir()) == []

@@ -79,6 +79,33 @@ def test_jump_from_wasted_files(snap_compare, make_app) -> None:  # type: ignore
     assert snap_compare(make_app(), terminal_size=WIDE, press=["tab", "tab", "down", "enter"])
 
 
+def test_extract_dialog(snap_compare, make_app) -> None:  # type: ignore[no-untyped-def]
+    async def run_before(pilot) -> None:  # type: ignore[no-untyped-def]
+        await pilot.press("down", "down", "down", "down", "tab")
+        screen = pilot.app.screen
+        assert screen.session.tree.show_path("app/config.yaml")
+        screen.file_tree.rebuild()
+        await pilot.pause()
+        await pilot.press("ctrl+e")
+
+    assert snap_compare(make_app(), terminal_size=WIDE, run_before=run_before)
+
+
+def test_extract_refused_in_the_dialog(snap_compare, make_app, tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "main.py").write_text("taken")
+
+    async def run_before(pilot) -> None:  # type: ignore[no-untyped-def]
+        await pilot.press("end", "tab")
+        screen = pilot.app.screen
+        assert screen.session.tree.show_path("app/main.py")
+        screen.file_tree.rebuild()
+        await pilot.pause()
+        await pilot.press("ctrl+e", "enter")
+
+    assert snap_compare(make_app(), terminal_size=WIDE, run_before=run_before)
+
+
 class _LoadingApp(App[None]):
     """Shows the loading screen at a fixed point of progress (no worker, no timing)."""
 
