@@ -59,42 +59,37 @@ def _occurrences(image: Image, layer: int, contents: list[int]) -> dict[int, int
     return out
 
 
-def iter_contents(image: Image, ids: Iterable[int]) -> Iterator[tuple[int, Iterator[bytes]]]:
-    """``(entry, chunks)`` for each regular file (or hardlink) in ``ids``.
+def iter_contents(image: Image, ids: Iterable[int]) -> Iterator[tuple[list[int], Iterator[bytes]]]:
+    """``(entries, chunks)``: the bytes of each regular file (or hardlink) in ``ids``.
 
-    Entries come grouped by layer and in stream order, not in the order
-    given.  Each ``chunks`` iterator must be consumed (or dropped) before
-    the next pair is taken: they share one reader.  Each entry in ``ids`` is
-    yielded once; several hardlinks to one file each get the bytes.
+    ``entries`` are the requested entries that share those bytes (a file and
+    hardlinks to it), so the bytes are read once.  Files of plain tar layers
+    come first, in the order given (``pread`` does not care, and writing in
+    path order is kinder to the filesystem); then each compressed layer in
+    one pass, in stream order.  Each ``chunks`` iterator must be consumed (or
+    dropped) before the next pair is taken: they share one reader.
     """
     e = image.entries
-    wanted: dict[int, list[int]] = {}  # content entry -> requested entries
+    wanted: dict[int, list[int]] = {}  # content entry -> requested entries, in the order given
     for g in ids:
         wanted.setdefault(content_entry(image, g), []).append(g)
-    by_layer: dict[int, list[int]] = {}
+    streamed: dict[int, list[int]] = {}
     for c in wanted:
         if not _is_regular(image, c):
             raise ValueError(f"entry {c} is not a regular file")
-        by_layer.setdefault(e.layer_of(c), []).append(c)
-    for layer in sorted(by_layer):
-        contents = by_layer[layer]
-        member = e.blob_of[layer]
-        if all(e.offset[c] >= 0 for c in contents):
-            contents.sort(key=lambda c: e.offset[c])
-            for c in contents:
-                for g in wanted[c]:
-                    yield g, _pread_chunks(image, member, e.offset[c], e.size[c])
-            continue
-        for c, chunks in _stream_layer(image, layer, contents):
-            data = list(chunks) if len(wanted[c]) > 1 else None
-            for g in wanted[c]:
-                yield g, (iter(data) if data is not None else chunks)
+        if e.offset[c] >= 0:
+            yield wanted[c], _pread_chunks(image, e.blob_of[e.layer_of(c)], e.offset[c], e.size[c])
+        else:
+            streamed.setdefault(e.layer_of(c), []).append(c)
+    for layer in sorted(streamed):
+        for c, chunks in _stream_layer(image, layer, streamed[layer]):
+            yield wanted[c], chunks
 
 
 def read_content(image: Image, g: int, limit: int | None = None) -> bytes:
     """The bytes of one file (up to ``limit``), for showing it rather than writing it."""
     out = bytearray()
-    for _g, chunks in iter_contents(image, [g]):
+    for _same, chunks in iter_contents(image, [g]):
         for chunk in chunks:
             out += chunk
             if limit is not None and len(out) >= limit:

@@ -136,13 +136,20 @@ def _write(image: Image, entries: list[int], root: str, dest: str,
         rel = names[e.pid[g]][strip:]
         return os.path.join(dest, *rel.split("/")) if rel else dest
 
+    made: set[str] = set()  # directories known to exist: one mkdir each, not one per file
+
+    def ensure_dir(path: str) -> None:
+        if path not in made:
+            os.makedirs(path, mode=0o700, exist_ok=True)
+            made.add(path)
+
     files: list[int] = []
     links: list[int] = []
     dirs: list[int] = []
     for g in entries:
         t = e.tflag[g]
         if t == DIR:
-            os.makedirs(target(g), mode=0o700, exist_ok=True)
+            ensure_dir(target(g))
             dirs.append(g)
         elif e.is_file(g) or t == HARDLINK:
             files.append(g)
@@ -153,9 +160,10 @@ def _write(image: Image, entries: list[int], root: str, dest: str,
 
     total = sum(image.content_size(g) for g in files)
     done = 0
-    for g, chunks in iter_contents(image, files):
+    for same, chunks in iter_contents(image, files):
+        g = same[0]
         out = target(g)
-        os.makedirs(os.path.dirname(out), mode=0o700, exist_ok=True)
+        ensure_dir(os.path.dirname(out))
         fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
         try:
             for chunk in chunks:
@@ -167,15 +175,24 @@ def _write(image: Image, entries: list[int], root: str, dest: str,
         finally:
             os.close(fd)
         os.utime(out, (e.mtime[g], e.mtime[g]), follow_symlinks=False)
-        result.files += 1
-        result.bytes += image.content_size(g)
+        for other in same[1:]:  # hardlinks to the same bytes: copies of the file just written
+            copy = target(other)
+            ensure_dir(os.path.dirname(copy))
+            _copy_new(out, copy)
+            os.chmod(copy, e.mode[other] & 0o777)
+            os.utime(copy, (e.mtime[other], e.mtime[other]))
+            done += image.content_size(other)
+            if progress is not None:
+                progress(done, total)
+        result.files += len(same)
+        result.bytes += image.content_size(g) * len(same)
 
     for g in links:  # last: nothing is written after a link from the image exists
         out = target(g)
         if os.path.lexists(out):
             result.skipped.append("/" + names[e.pid[g]])
             continue
-        os.makedirs(os.path.dirname(out), mode=0o700, exist_ok=True)
+        ensure_dir(os.path.dirname(out))
         os.symlink(e.link[g], out)
         os.utime(out, (e.mtime[g], e.mtime[g]), follow_symlinks=False)
         result.symlinks += 1
@@ -186,6 +203,17 @@ def _write(image: Image, entries: list[int], root: str, dest: str,
         os.utime(out, (e.mtime[g], e.mtime[g]))
         result.dirs += 1
     return result
+
+
+def _copy_new(src: str, dest: str) -> None:
+    """Copy ``src`` to a new file ``dest`` (never through a link, never over a file)."""
+    out = os.open(dest, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+    try:
+        with open(src, "rb") as fh:
+            while chunk := fh.read(1 << 20):
+                _write_all(out, chunk)
+    finally:
+        os.close(out)
 
 
 def _write_all(fd: int, data: bytes) -> None:
@@ -203,7 +231,7 @@ def write_file(image: Image, path: str, layer: int, out: BinaryIO) -> int:
     if len(entries) != 1 or not (e.is_file(g) or e.tflag[g] == HARDLINK):
         raise UsageError(f"/{_normal(path)} is not a regular file; only files can be written to stdout")
     count = 0
-    for _g, chunks in iter_contents(image, [g]):
+    for _same, chunks in iter_contents(image, [g]):
         for chunk in chunks:
             out.write(chunk)
             count += len(chunk)
