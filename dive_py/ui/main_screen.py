@@ -253,7 +253,26 @@ class MainScreen(Screen[None]):
         else:
             self.notify(f"no match for {self.last_search!r}", severity="warning", timeout=2)
 
-    # -- extraction ----------------------------------------------------------------
+    # -- viewing and extraction ----------------------------------------------------
+    def action_view_file(self) -> None:
+        """``v``: the content of the path under the cursor, or what this layer changed in it."""
+        from dive_py.errors import DiveError
+        from dive_py.ui.viewer import ViewerScreen
+
+        s = self.session
+        pid = s.tree.selected
+        if pid is None:
+            return
+        # A yellow or red row raises "what happened here?": open on the changes.
+        changed = s.tree.diff_of(pid) in (MODIFIED, REMOVED) and s.layers.selected > 0
+        try:
+            viewer = ViewerScreen(s.image, "/" + s.image.paths.paths[pid], s.layers.selected,
+                                  "changes" if changed else "content", keymap=self.keymap)
+        except DiveError as exc:
+            self.notify(exc.message, severity="error", timeout=6)
+            return
+        self.app.push_screen(viewer)
+
     def action_extract_file(self) -> None:
         """Ctrl+E: write the path under the cursor, as it is after the selected layer."""
         from dive_py.core.extract import entries_under

@@ -20,6 +20,7 @@ LAYERS = "layers"
 TREE = "tree"
 NAV = "nav"  #: cursor keys, bound by every scrolling pane
 INPUT = "input"
+VIEWER = "viewer"  #: the file viewer (``v``)
 
 
 @dataclass(slots=True, frozen=True)
@@ -63,6 +64,7 @@ KEYS: tuple[KeySpec, ...] = (
     KeySpec("toggle-collapse-dir", "space,enter", "toggle_collapse", "Collapse dir", TREE, short="Collapse"),
     KeySpec("toggle-collapse-all-dir", "ctrl+space", "toggle_collapse_all", "Collapse all dir", TREE, short="All"),
     KeySpec("extract-file", "ctrl+e", "screen.extract_file", "Extract file or directory", TREE, short="Extract"),
+    KeySpec("view-file", "v", "screen.view_file", "View file content and changes", TREE, short="View"),
     KeySpec("toggle-sort-order", "ctrl+o", "toggle_sort", "Sort by size", TREE, toggle="sort_by_size",
             short="Size sort"),
     KeySpec("toggle-added-files", "ctrl+a", "toggle_added", "Added", TREE, toggle="show_added"),
@@ -76,6 +78,8 @@ KEYS: tuple[KeySpec, ...] = (
     KeySpec("next-match", "n", "screen.next_match", "Next match", TREE, show=False),
     KeySpec("previous-match", "N", "screen.previous_match", "Previous match", TREE, show=False),
     KeySpec("close-filter-files", "escape", "close_input", "Close", INPUT),
+    KeySpec("close-viewer", "escape,q", "close", "Close the viewer", VIEWER),
+    KeySpec("toggle-viewer-mode", "tab,c", "toggle_mode", "Switch between content and changes", VIEWER),
 )
 
 BY_ID = {spec.id: spec for spec in KEYS}
@@ -87,6 +91,11 @@ _DIVE_KEY_NAMES = {
 }
 #: Keys a terminal cannot tell apart from another key, so binding them would fire by accident.
 AMBIGUOUS = {"ctrl+m": "enter", "ctrl+i": "tab", "ctrl+j": "newline"}
+
+
+def keys_for(key_id: str, keymap: dict[str, str]) -> list[str]:
+    """The keys bound to an action: the user's keymap, else the default."""
+    return (keymap.get(key_id) or BY_ID[key_id].keys).split(",")
 
 
 def parse_dive_keys(text: str) -> list[str]:

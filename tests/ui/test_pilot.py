@@ -321,3 +321,60 @@ async def test_ctrl_e_on_a_removed_file_explains_instead(make_app, tmp_path, mon
         assert isinstance(app.screen, MainScreen)
         assert any("/app/static/logo.png was removed in layer 6" in str(n.message) for n in app._notifications)
     assert list(tmp_path.iterdir()) == []
+
+
+# -- v: the file viewer --------------------------------------------------------------------
+
+async def test_v_on_a_modified_file_opens_its_changes_and_tab_shows_content(make_app) -> None:  # type: ignore[no-untyped-def]
+    from dive_py.ui.viewer import ContentView, ViewerScreen
+
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await _select_path(pilot, app, 5, "app/config.yaml")
+        await pilot.press("v")
+        viewer = app.screen
+        assert isinstance(viewer, ViewerScreen)
+        assert viewer.view.mode == "changes"
+        rows = [r.text for r in viewer.query_one(ContentView).rows]
+        assert "-debug: true" in rows and "+debug: false" in rows
+        await pilot.press("tab")
+        assert viewer.view.mode == "content"
+        assert [r.text for r in viewer.query_one(ContentView).rows] == ["debug: false", "port: 8080"]
+        await pilot.press("c")
+        assert viewer.view.mode == "changes"
+        await pilot.press("escape")
+        assert isinstance(app.screen, MainScreen)
+
+
+async def test_v_on_an_unchanged_file_opens_its_content_and_scrolls(make_app) -> None:  # type: ignore[no-untyped-def]
+    from dive_py.ui.viewer import ContentView, ViewerScreen
+
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await _select_path(pilot, app, 1, "bin/busybox")
+        await pilot.press("v")
+        viewer = app.screen
+        assert isinstance(viewer, ViewerScreen) and viewer.view.mode == "content"
+        content = viewer.query_one(ContentView)
+        assert content.rows[1].kind == "hex"
+        await pilot.press("pagedown")
+        assert content.scroll_y > 0
+        await pilot.press("end")
+        assert content.scroll_y == content.max_scroll_y > 5000
+        await pilot.press("q")
+        assert isinstance(app.screen, MainScreen)
+
+
+async def test_v_is_remappable(make_app) -> None:  # type: ignore[no-untyped-def]
+    from dive_py.ui.viewer import ViewerScreen
+
+    app = make_app(settings=UiSettings(keymap={"view-file": "o", "close-viewer": "x"}))
+    async with app.run_test(size=SIZE) as pilot:
+        await _select_path(pilot, app, 0, "etc/passwd")
+        await pilot.press("v")
+        assert isinstance(app.screen, MainScreen)
+        await pilot.press("o")
+        assert isinstance(app.screen, ViewerScreen)
+        assert "x Close" in str(app.screen.query_one("#viewer-keys").render())
+        await pilot.press("x")
+        assert isinstance(app.screen, MainScreen)

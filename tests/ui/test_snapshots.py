@@ -106,6 +106,30 @@ def test_extract_refused_in_the_dialog(snap_compare, make_app, tmp_path, monkeyp
     assert snap_compare(make_app(), terminal_size=WIDE, run_before=run_before)
 
 
+def _viewer_at(layer: int, path: str, *keys: str):  # type: ignore[no-untyped-def]
+    async def run_before(pilot) -> None:  # type: ignore[no-untyped-def]
+        await pilot.press(*(["down"] * layer), "tab")
+        screen = pilot.app.screen
+        assert screen.session.tree.show_path(path)
+        screen.file_tree.rebuild()
+        await pilot.pause()
+        await pilot.press("v", *keys)
+
+    return run_before
+
+
+def test_viewer_changes(snap_compare, make_app) -> None:  # type: ignore[no-untyped-def]
+    assert snap_compare(make_app(), terminal_size=WIDE, run_before=_viewer_at(5, "app/config.yaml"))
+
+
+def test_viewer_content(snap_compare, make_app) -> None:  # type: ignore[no-untyped-def]
+    assert snap_compare(make_app(), terminal_size=WIDE, run_before=_viewer_at(4, "app/main.py", "tab"))
+
+
+def test_viewer_hex_dump_narrow(snap_compare, make_app) -> None:  # type: ignore[no-untyped-def]
+    assert snap_compare(make_app(), terminal_size=NARROW, run_before=_viewer_at(0, "bin/su"))
+
+
 class _LoadingApp(App[None]):
     """Shows the loading screen at a fixed point of progress (no worker, no timing)."""
 
