@@ -256,7 +256,6 @@ class MainScreen(Screen[None]):
     # -- viewing and extraction ----------------------------------------------------
     def action_view_file(self) -> None:
         """``v``: the content of the path under the cursor, or what this layer changed in it."""
-        from dive_py.errors import DiveError
         from dive_py.ui.viewer import ViewerScreen
 
         s = self.session
@@ -265,13 +264,8 @@ class MainScreen(Screen[None]):
             return
         # A yellow or red row raises "what happened here?": open on the changes.
         changed = s.tree.diff_of(pid) in (MODIFIED, REMOVED) and s.layers.selected > 0
-        try:
-            viewer = ViewerScreen(s.image, "/" + s.image.paths.paths[pid], s.layers.selected,
-                                  "changes" if changed else "content", keymap=self.keymap)
-        except DiveError as exc:
-            self.notify(exc.message, severity="error", timeout=6)
-            return
-        self.app.push_screen(viewer)
+        self.app.push_screen(ViewerScreen(s.image, "/" + s.image.paths.paths[pid], s.layers.selected,
+                                          "changes" if changed else "content", keymap=self.keymap))
 
     def action_extract_file(self) -> None:
         """Ctrl+E: write the path under the cursor, as it is after the selected layer."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from rich.cells import cell_len
 from rich.segment import Segment
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -21,6 +22,7 @@ from textual.strip import Strip
 from textual.widgets import Static
 
 from dive_py.core.image import Image
+from dive_py.errors import DiveError
 from dive_py.ui.bindings import bindings_for
 from dive_py.viewmodel.bindings import VIEWER, display_key, keys_for
 from dive_py.viewmodel.file_view import (
@@ -33,6 +35,7 @@ from dive_py.viewmodel.file_view import (
     NOTE,
     REMOVED,
     TEXT,
+    FileView,
     Row,
     build_view,
 )
@@ -121,18 +124,36 @@ class ViewerScreen(ModalScreen[None]):
     def __init__(self, image: Image, path: str, layer: int, mode: str, keymap: dict[str, str] | None = None) -> None:
         super().__init__()
         self.image = image
-        self.view = build_view(image, path, layer, mode)
         self.keymap = keymap or {}
+        # Shown until the worker has read the file (a file deep in a big compressed layer takes a while).
+        self.view = FileView(path, layer, mode, f"Reading {path}…", can_show_changes=False)
 
     def compose(self) -> ComposeResult:
         with Vertical() as box:
             box.border_title = self._title()
             yield Static(self.view.summary, id="viewer-summary", markup=False)
-            yield ContentView(self.view.rows, id="viewer-content")
+            yield ContentView([], id="viewer-content")
             yield Static(self._keys(), id="viewer-keys", markup=False)
 
     def on_mount(self) -> None:
         self.query_one(ContentView).focus()
+        self._load(self.view.mode)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, name="view")
+    def _load(self, mode: str) -> None:
+        view = self.view
+        try:
+            built = build_view(self.image, view.path, view.layer, mode)
+        except DiveError as exc:
+            built = FileView(view.path, view.layer, mode, exc.message, [Row(exc.message, NOTE)])
+        self.app.call_from_thread(self._show, built)
+
+    def _show(self, view: FileView) -> None:
+        self.view = view
+        self.query_one(Vertical).border_title = self._title()
+        self.query_one("#viewer-summary", Static).update(view.summary)
+        self.query_one(ContentView).set_rows(view.rows)
+        self.query_one("#viewer-keys", Static).update(self._keys())
 
     def _title(self) -> str:
         what = "Content" if self.view.mode == "content" else f"Changes made by layer {self.view.layer}"
@@ -151,12 +172,7 @@ class ViewerScreen(ModalScreen[None]):
     def action_toggle_mode(self) -> None:
         if not self.view.can_show_changes:
             return
-        mode = "changes" if self.view.mode == "content" else "content"
-        self.view = build_view(self.image, self.view.path, self.view.layer, mode)
-        self.query_one(Vertical).border_title = self._title()
-        self.query_one("#viewer-summary", Static).update(self.view.summary)
-        self.query_one(ContentView).set_rows(self.view.rows)
-        self.query_one("#viewer-keys", Static).update(self._keys())
+        self._load("changes" if self.view.mode == "content" else "content")
 
     def action_close(self) -> None:
         self.dismiss(None)

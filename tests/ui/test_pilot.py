@@ -325,6 +325,12 @@ async def test_ctrl_e_on_a_removed_file_explains_instead(make_app, tmp_path, mon
 
 # -- v: the file viewer --------------------------------------------------------------------
 
+async def _settled(app, pilot) -> None:  # type: ignore[no-untyped-def]
+    """The viewer reads the file in a worker: wait for it, then for the repaint."""
+    await app.workers.wait_for_complete()
+    await pilot.pause()
+
+
 async def test_v_on_a_modified_file_opens_its_changes_and_tab_shows_content(make_app) -> None:  # type: ignore[no-untyped-def]
     from dive_py.ui.viewer import ContentView, ViewerScreen
 
@@ -332,15 +338,18 @@ async def test_v_on_a_modified_file_opens_its_changes_and_tab_shows_content(make
     async with app.run_test(size=SIZE) as pilot:
         await _select_path(pilot, app, 5, "app/config.yaml")
         await pilot.press("v")
+        await _settled(app, pilot)
         viewer = app.screen
         assert isinstance(viewer, ViewerScreen)
         assert viewer.view.mode == "changes"
         rows = [r.text for r in viewer.query_one(ContentView).rows]
         assert "-debug: true" in rows and "+debug: false" in rows
         await pilot.press("tab")
+        await _settled(app, pilot)
         assert viewer.view.mode == "content"
         assert [r.text for r in viewer.query_one(ContentView).rows] == ["debug: false", "port: 8080"]
         await pilot.press("c")
+        await _settled(app, pilot)
         assert viewer.view.mode == "changes"
         await pilot.press("escape")
         assert isinstance(app.screen, MainScreen)
@@ -353,6 +362,7 @@ async def test_v_on_an_unchanged_file_opens_its_content_and_scrolls(make_app) ->
     async with app.run_test(size=SIZE) as pilot:
         await _select_path(pilot, app, 1, "bin/busybox")
         await pilot.press("v")
+        await _settled(app, pilot)
         viewer = app.screen
         assert isinstance(viewer, ViewerScreen) and viewer.view.mode == "content"
         content = viewer.query_one(ContentView)
@@ -372,8 +382,10 @@ async def test_v_is_remappable(make_app) -> None:  # type: ignore[no-untyped-def
     async with app.run_test(size=SIZE) as pilot:
         await _select_path(pilot, app, 0, "etc/passwd")
         await pilot.press("v")
+        await _settled(app, pilot)
         assert isinstance(app.screen, MainScreen)
         await pilot.press("o")
+        await _settled(app, pilot)
         assert isinstance(app.screen, ViewerScreen)
         assert "x Close" in str(app.screen.query_one("#viewer-keys").render())
         await pilot.press("x")

@@ -113,7 +113,13 @@ def _viewer_at(layer: int, path: str, *keys: str):  # type: ignore[no-untyped-de
         assert screen.session.tree.show_path(path)
         screen.file_tree.rebuild()
         await pilot.pause()
-        await pilot.press("v", *keys)
+        await pilot.press("v")
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+        if keys:
+            await pilot.press(*keys)
+            await pilot.app.workers.wait_for_complete()
+            await pilot.pause()
 
     return run_before
 
