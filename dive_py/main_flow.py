@@ -123,7 +123,7 @@ def run(opts: Options) -> int:
 
 
 def _extract(image: object, opts: Options) -> int:
-    from dive_py.core.extract import extract, write_file
+    from dive_py.core.extract import default_destination, extract, write_file
     from dive_py.core.image import Image
 
     assert isinstance(image, Image) and opts.extract is not None
@@ -135,10 +135,7 @@ def _extract(image: object, opts: Options) -> int:
         write_file(image, opts.extract, layer, sys.stdout.buffer)
         sys.stdout.buffer.flush()
         return EXIT_OK
-    dest = opts.output
-    if dest is None:
-        name = opts.extract.rstrip("/").rsplit("/", 1)[-1]
-        dest = name or "rootfs"  # --extract / writes the whole filesystem to ./rootfs
+    dest = opts.output if opts.output is not None else default_destination(opts.extract)
     result = extract(image, opts.extract, layer, dest)
     if not opts.quiet:
         shown = "/" + opts.extract.strip("/")

@@ -66,6 +66,12 @@ class ExtractResult:
         return ", ".join(parts)
 
 
+def default_destination(path: str) -> str:
+    """``./NAME`` in the working directory; the whole filesystem goes to ``./rootfs``."""
+    name = _normal(path).rsplit("/", 1)[-1]
+    return "./" + (name or "rootfs")
+
+
 def _normal(path: str) -> str:
     return "/".join(part for part in path.split("/") if part and part != ".")
 

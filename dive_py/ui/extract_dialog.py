@@ -24,7 +24,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Label, ProgressBar
 from textual.worker import get_current_worker
 
-from dive_py.core.extract import ExtractResult, extract
+from dive_py.core.extract import ExtractResult, default_destination, extract
 from dive_py.core.image import Image
 from dive_py.core.units import humanize_bytes
 from dive_py.errors import DiveError
@@ -35,12 +35,6 @@ PROGRESS_INTERVAL = 0.1
 
 class ExtractCancelled(Exception):
     """Esc was pressed while files were being written."""
-
-
-def default_destination(path: str) -> str:
-    """``./NAME`` in the working directory; the whole filesystem goes to ``./rootfs``."""
-    name = path.rstrip("/").rsplit("/", 1)[-1]
-    return "./" + (name or "rootfs")
 
 
 class ExtractDialog(ModalScreen[ExtractResult | None]):

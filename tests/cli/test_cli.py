@@ -207,7 +207,7 @@ def test_extract_a_directory_to_its_own_name(tmp_path: Path) -> None:
     assert sorted(p.name for p in (tmp_path / "app").iterdir()) == ["config.yaml", "main.py", "requirements.txt",
                                                                     "static"]
     again = run_divepy("--demo", "--extract", "/app", cwd=tmp_path)
-    assert (again.code, again.stderr) == (2, "divepy: error: app already exists; name a new file or directory\n")
+    assert (again.code, again.stderr) == (2, "divepy: error: ./app already exists; name a new file or directory\n")
 
 
 @pytest.mark.parametrize(("args", "message"), [
