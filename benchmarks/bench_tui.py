@@ -34,6 +34,7 @@ from dive_py.ui.app import DiveApp  # noqa: E402
 from dive_py.ui.main_screen import MainScreen  # noqa: E402
 from dive_py.ui.widgets.bars import InputBar  # noqa: E402
 from dive_py.ui.widgets.file_tree import FileTreeView  # noqa: E402
+from dive_py.viewmodel.file_view import build_view  # noqa: E402
 from dive_py.viewmodel.session import Session  # noqa: E402
 
 
@@ -126,6 +127,14 @@ async def measure(image_path: str, repeat: int) -> tuple[Timer, dict[str, float]
         bar.close()
         for _ in range(10 * repeat):
             timer.run("search next match", key(lambda: (session.tree.search("index\\.js"), tree.rebuild())))
+        # The viewer (v) on a file the last layer wrote again: what its worker does.
+        top = n_layers - 1
+        e = image.entries
+        some_file = next(g for g in e.layer_range(top) if e.is_file(g))
+        viewed = "/" + image.paths.paths[e.pid[some_file]]
+        for _ in range(5 * repeat):
+            timer.run("viewer: changes of a file", lambda: build_view(image, viewed, top, "changes"))
+            timer.run("viewer: content of a file", lambda: build_view(image, viewed, top, "content"))
         timer.run("sort by size", key(tree.action_toggle_sort))
         for _ in range(5):
             timer.run("layer switch (size sort)", switch(n_layers - 1, False))
@@ -139,6 +148,7 @@ GOALS = {
     "collapse / expand dir": "<= 30", "collapse all / expand all": "<= 30", "filter keystroke (UI)": "<= 30",
     "filter applied": "(after a 0.12 s pause)",
     "search next match": "<= 30",
+    "viewer: changes of a file": "<= 150", "viewer: content of a file": "<= 150",
 }
 
 

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from dive_py.core.archive import Archive
-from dive_py.core.entries import ENTRY, EntryTable, PathTable
+from dive_py.core.entries import ENTRY, IMPLICIT, EntryTable, PathTable
 from dive_py.core.imageconfig import HistoryEntry, ImageConfig
 from dive_py.core.manifest import ArchiveIndex, ImageRef
 from dive_py.core.merge import Timeline
@@ -99,6 +101,22 @@ class Image:
             if born <= layer < end[g]:
                 out.append(g)
         return out
+
+    def entry_at(self, path: str, layer: int) -> int | None:
+        """The entry at ``path`` (absolute or not) in the merged filesystem after ``layer``.
+
+        One vectorised scan for the path's entries instead of :meth:`visible_at`
+        over the whole table: the viewer asks this for one file at a time.
+        """
+        pid = self.paths.lookup(path.strip("/"))
+        if pid is None:
+            return None
+        e = self.entries
+        end = self.timeline.end
+        for g in np.flatnonzero(np.frombuffer(e.pid, dtype=np.int32) == pid)[::-1].tolist():
+            if e.kind[g] in (ENTRY, IMPLICIT) and e.layer_of(g) <= layer < end[g]:
+                return int(g)
+        return None
 
     def tree_at(self, layer: int) -> list[int]:
         """:meth:`visible_at`, sorted into depth-first path order."""

@@ -21,7 +21,6 @@ from dataclasses import dataclass, field
 
 from dive_py.core.content import content_entry, read_content
 from dive_py.core.entries import type_name
-from dive_py.core.extract import entries_under
 from dive_py.core.image import Image
 from dive_py.core.modes import octal_mode
 from dive_py.core.tarscan import HARDLINK
@@ -72,14 +71,8 @@ class _Version:
 def _version(image: Image, path: str, layer: int) -> _Version | None:
     if layer < 0:
         return None
-    try:
-        g = entries_under(image, path, layer)[0]
-    except UsageError:
-        return None
-    names = image.paths.paths
-    if "/" + names[image.entries.pid[g]] != path:
-        return None  # only descendants exist (cannot happen for a visible path, kept for safety)
-    return _Version(g, image.entries.layer_of(g))
+    g = image.entry_at(path, layer)
+    return None if g is None else _Version(g, image.entries.layer_of(g))
 
 
 def _is_file(image: Image, g: int) -> bool:

@@ -180,3 +180,16 @@ def test_progress_reaches_the_total(tmp_path: Path) -> None:
         result = extract(image, "/", 1, str(tmp_path / "out"), progress=lambda d, t: seen.append((d, t)))
     assert seen and seen[-1][0] == seen[-1][1] == result.bytes
     assert [d for d, _ in seen] == sorted(d for d, _ in seen)
+
+
+def test_entry_at_agrees_with_the_merged_tree(tmp_path: Path) -> None:
+    """The viewer's one-path lookup gives the same entry as the full merged tree, at every layer."""
+    path = write_archive(edge_case_image(), tmp_path / "i.tar", "docker")
+    with loaded(path) as image:
+        names = image.paths.paths
+        for layer in range(len(image.layers)):
+            visible = {names[image.entries.pid[g]]: g for g in image.visible_at(layer)}
+            assert len(visible) > 20
+            for p in names[1:]:
+                assert image.entry_at("/" + p, layer) == visible.get(p), (p, layer)
+        assert image.entry_at("/no/such/path", 0) is None
