@@ -206,6 +206,11 @@ class EntryTable:
         t = self.tflag[g]
         return t == REGULAR or t == CONTIGUOUS
 
+    def has_bytes(self, g: int) -> bool:
+        """A regular file or a hardlink to one: something whose content can be read."""
+        t = self.tflag[g]
+        return t == REGULAR or t == CONTIGUOUS or t == HARDLINK
+
 
 #: Short type names used by ``--list`` and the JSON extras.
 TYPE_NAMES = {

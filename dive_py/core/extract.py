@@ -30,7 +30,7 @@ from typing import BinaryIO
 
 from dive_py.core.content import iter_contents
 from dive_py.core.image import Image
-from dive_py.core.tarscan import DIR, HARDLINK, SYMLINK
+from dive_py.core.tarscan import DIR, SYMLINK
 from dive_py.errors import InputError, UsageError
 
 #: ``progress(done_bytes, total_bytes)`` while file contents are written.
@@ -157,7 +157,7 @@ def _write(image: Image, entries: list[int], root: str, dest: str,
         if t == DIR:
             ensure_dir(target(g))
             dirs.append(g)
-        elif e.is_file(g) or t == HARDLINK:
+        elif e.has_bytes(g):
             files.append(g)
         elif t == SYMLINK:
             links.append(g)
@@ -234,7 +234,7 @@ def write_file(image: Image, path: str, layer: int, out: BinaryIO) -> int:
     entries = entries_under(image, path, layer)
     g = entries[0]
     e = image.entries
-    if len(entries) != 1 or not (e.is_file(g) or e.tflag[g] == HARDLINK):
+    if len(entries) != 1 or not e.has_bytes(g):
         raise UsageError(f"/{_normal(path)} is not a regular file; only files can be written to stdout")
     count = 0
     for _same, chunks in iter_contents(image, [g]):

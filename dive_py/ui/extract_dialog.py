@@ -28,6 +28,7 @@ from dive_py.core.extract import ExtractResult, default_destination, extract
 from dive_py.core.image import Image
 from dive_py.core.units import humanize_bytes
 from dive_py.errors import DiveError
+from dive_py.viewmodel.file_view import describe_entry
 
 #: Seconds between progress bar updates from the writing thread.
 PROGRESS_INTERVAL = 0.1
@@ -135,16 +136,11 @@ class ExtractDialog(ModalScreen[ExtractResult | None]):
 
 
 def describe(image: Image, entries: list[int], path: str) -> str:
-    """``/app (directory: 4 files, 7.2 kB)`` or ``/app/main.py (file, 87 B)``."""
+    """``/app (directory: 4 entries, 7.2 kB)`` or ``/app/main.py (file, 87 B)``."""
     e = image.entries
     first = entries[0]
     if e.is_dir(first):
         files = [g for g in entries if not e.is_dir(g)]
         size = sum(image.content_size(g) for g in files)
         return f"{path} (directory: {len(files)} entr{'y' if len(files) == 1 else 'ies'}, {humanize_bytes(size)})"
-    from dive_py.core.entries import type_name
-
-    kind = type_name(e.tflag[first])
-    if kind == "symlink":
-        return f"{path} (symlink → {e.link[first]})"
-    return f"{path} ({kind}, {humanize_bytes(image.content_size(first))})"
+    return f"{path} ({describe_entry(image, first)})"

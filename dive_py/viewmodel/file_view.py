@@ -23,7 +23,6 @@ from dive_py.core.content import content_entry, read_content
 from dive_py.core.entries import type_name
 from dive_py.core.image import Image
 from dive_py.core.modes import octal_mode
-from dive_py.core.tarscan import HARDLINK
 from dive_py.core.text import printable
 from dive_py.core.units import humanize_bytes
 from dive_py.errors import UsageError
@@ -75,12 +74,8 @@ def _version(image: Image, path: str, layer: int) -> _Version | None:
     return None if g is None else _Version(g, image.entries.layer_of(g))
 
 
-def _is_file(image: Image, g: int) -> bool:
-    e = image.entries
-    return e.is_file(g) or e.tflag[g] == HARDLINK
-
-
-def _describe(image: Image, g: int) -> str:
+def describe_entry(image: Image, g: int) -> str:
+    """``file, 87 B``, ``symlink → /bin/busybox``: the viewer's summary and the extract dialog's."""
     e = image.entries
     kind = type_name(e.tflag[g])
     if kind == "symlink":
@@ -129,7 +124,7 @@ def _read(image: Image, g: int) -> tuple[bytes, bool]:
 
 def _content_rows(image: Image, g: int) -> list[Row]:
     e = image.entries
-    if not _is_file(image, g):
+    if not e.has_bytes(g):
         if e.is_dir(g):
             return [Row("A directory: expand it in the tree to see what it holds.", NOTE)]
         if type_name(e.tflag[g]) == "symlink":
@@ -159,10 +154,10 @@ def _change_rows(image: Image, path: str, old: _Version | None, new: _Version | 
         return [Row(f"{path} exists neither before nor after layer {layer}.", NOTE)]
     if old is None:
         assert new is not None
-        rows.append(Row(f"Added by layer {layer}: {_describe(image, new.entry)}.", CHANGE))
+        rows.append(Row(f"Added by layer {layer}: {describe_entry(image, new.entry)}.", CHANGE))
         return rows
     if new is None:
-        rows.append(Row(f"Removed by layer {layer}; before it: {_describe(image, old.entry)}.", CHANGE))
+        rows.append(Row(f"Removed by layer {layer}; before it: {describe_entry(image, old.entry)}.", CHANGE))
         return rows
     a, b = old.entry, new.entry
     if a == b:
@@ -179,7 +174,7 @@ def _change_rows(image: Image, path: str, old: _Version | None, new: _Version | 
     for name, before, after in changes:
         if before != after:
             rows.append(Row(f"  {name}: {before} → {after}", CHANGE))
-    if not (_is_file(image, a) and _is_file(image, b)):
+    if not (e.has_bytes(a) and e.has_bytes(b)):
         return rows
     old_data, old_cut = _read(image, a)
     new_data, new_cut = _read(image, b)
@@ -231,13 +226,13 @@ def build_view(image: Image, path: str, layer: int, mode: str = "content") -> Fi
     if shown is None:
         raise UsageError(f"{path} does not exist at layer {layer} or below it")
     if new is None:
-        summary = f"{_describe(image, shown.entry)} · removed by layer {layer}; showing the version before it"
+        summary = f"{describe_entry(image, shown.entry)} · removed by layer {layer}; showing the version before it"
     elif old is None:
-        summary = f"{_describe(image, new.entry)} · added by layer {layer}"
+        summary = f"{describe_entry(image, new.entry)} · added by layer {layer}"
     elif old.entry == new.entry:
-        summary = f"{_describe(image, new.entry)} · from layer {new.layer}, not changed by layer {layer}"
+        summary = f"{describe_entry(image, new.entry)} · from layer {new.layer}, not changed by layer {layer}"
     else:
-        summary = f"{_describe(image, new.entry)} · changed by layer {layer}"
+        summary = f"{describe_entry(image, new.entry)} · changed by layer {layer}"
     view = FileView(path, layer, mode, summary, can_show_changes=layer > 0)
     if mode == "content":
         view.rows = _content_rows(image, shown.entry)
