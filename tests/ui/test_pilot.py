@@ -11,6 +11,7 @@ from dive_py.ui.main_screen import MainScreen
 from dive_py.ui.widgets.file_tree import FileTreeView
 from dive_py.ui.widgets.layer_list import LayerListView
 from dive_py.ui_settings import UiSettings
+from tests.ui.helpers import select_path, settled
 
 SIZE = (160, 45)
 
@@ -246,29 +247,19 @@ async def test_load_error_ends_the_app_with_status_2() -> None:
 
 # -- Ctrl+E: extract -----------------------------------------------------------------------
 
-async def _select_path(pilot, app, layer: int, path: str) -> None:  # type: ignore[no-untyped-def]
-    s = screen_of(app).session
-    await pilot.press(*(["down"] * layer), "tab")
-    assert s.layers.selected == layer
-    assert s.tree.show_path(path)
-    screen_of(app).file_tree.rebuild()
-    await pilot.pause()
-
-
 async def test_ctrl_e_writes_the_file_as_it_is_at_the_selected_layer(make_app, tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     from dive_py.ui.extract_dialog import ExtractDialog
 
     monkeypatch.chdir(tmp_path)
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
-        await _select_path(pilot, app, 4, "app/config.yaml")
+        await select_path(pilot, 4, "app/config.yaml")
         await pilot.press("ctrl+e")
         dialog = app.screen
         assert isinstance(dialog, ExtractDialog)
         assert dialog.query_one("#extract-dest").value == "./config.yaml"
         await pilot.press("enter")
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        await settled(pilot)
         assert isinstance(app.screen, MainScreen)
         assert (tmp_path / "config.yaml").read_text().count("true") == 1  # before layer 5's sed
         assert any("Wrote ./config.yaml: 1 file (23 B)" in str(n.message) for n in app._notifications)
@@ -278,19 +269,17 @@ async def test_ctrl_e_on_a_directory_with_another_name(make_app, tmp_path, monke
     monkeypatch.chdir(tmp_path)
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
-        await _select_path(pilot, app, 6, "app/static")
+        await select_path(pilot, 6, "app/static")
         await pilot.press("ctrl+e")
         assert "/app/static (directory: 2 entries, 7.0 kB)" in str(app.screen.query_one("#extract-what").render())
         await pilot.press(*["backspace"] * len("./static"), *"out/static", "enter")
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        await settled(pilot)
         # out/ does not exist: the dialog stays open with the reason
         assert not isinstance(app.screen, MainScreen)
         assert "is not a directory" in str(app.screen.query_one("#extract-error").render())
         (tmp_path / "out").mkdir()
         await pilot.press("enter")
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        await settled(pilot)
         assert isinstance(app.screen, MainScreen)
         assert sorted(p.name for p in (tmp_path / "out" / "static").iterdir()) == ["app.min.js", "logo.svg"]
 
@@ -300,7 +289,7 @@ async def test_ctrl_e_refuses_existing_destinations_and_escape_writes_nothing(ma
     (tmp_path / "main.py").write_text("mine")
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
-        await _select_path(pilot, app, 6, "app/main.py")
+        await select_path(pilot, 6, "app/main.py")
         await pilot.press("ctrl+e", "enter")
         await pilot.pause()
         assert "./main.py already exists" in str(app.screen.query_one("#extract-error").render())
@@ -315,7 +304,7 @@ async def test_ctrl_e_on_a_removed_file_explains_instead(make_app, tmp_path, mon
     monkeypatch.chdir(tmp_path)
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
-        await _select_path(pilot, app, 6, "app/static/logo.png")  # removed by layer 6's rm -rf
+        await select_path(pilot, 6, "app/static/logo.png")  # removed by layer 6's rm -rf
         await pilot.press("ctrl+e")
         await pilot.pause()
         assert isinstance(app.screen, MainScreen)
@@ -325,31 +314,25 @@ async def test_ctrl_e_on_a_removed_file_explains_instead(make_app, tmp_path, mon
 
 # -- v: the file viewer --------------------------------------------------------------------
 
-async def _settled(app, pilot) -> None:  # type: ignore[no-untyped-def]
-    """The viewer reads the file in a worker: wait for it, then for the repaint."""
-    await app.workers.wait_for_complete()
-    await pilot.pause()
-
-
 async def test_v_on_a_modified_file_opens_its_changes_and_tab_shows_content(make_app) -> None:  # type: ignore[no-untyped-def]
     from dive_py.ui.viewer import ContentView, ViewerScreen
 
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
-        await _select_path(pilot, app, 5, "app/config.yaml")
+        await select_path(pilot, 5, "app/config.yaml")
         await pilot.press("v")
-        await _settled(app, pilot)
+        await settled(pilot)
         viewer = app.screen
         assert isinstance(viewer, ViewerScreen)
         assert viewer.view.mode == "changes"
         rows = [r.text for r in viewer.query_one(ContentView).rows]
         assert "-debug: true" in rows and "+debug: false" in rows
         await pilot.press("tab")
-        await _settled(app, pilot)
+        await settled(pilot)
         assert viewer.view.mode == "content"
         assert [r.text for r in viewer.query_one(ContentView).rows] == ["debug: false", "port: 8080"]
         await pilot.press("c")
-        await _settled(app, pilot)
+        await settled(pilot)
         assert viewer.view.mode == "changes"
         await pilot.press("escape")
         assert isinstance(app.screen, MainScreen)
@@ -360,9 +343,9 @@ async def test_v_on_an_unchanged_file_opens_its_content_and_scrolls(make_app) ->
 
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
-        await _select_path(pilot, app, 1, "bin/busybox")
+        await select_path(pilot, 1, "bin/busybox")
         await pilot.press("v")
-        await _settled(app, pilot)
+        await settled(pilot)
         viewer = app.screen
         assert isinstance(viewer, ViewerScreen) and viewer.view.mode == "content"
         content = viewer.query_one(ContentView)
@@ -380,12 +363,12 @@ async def test_v_is_remappable(make_app) -> None:  # type: ignore[no-untyped-def
 
     app = make_app(settings=UiSettings(keymap={"view-file": "o", "close-viewer": "x"}))
     async with app.run_test(size=SIZE) as pilot:
-        await _select_path(pilot, app, 0, "etc/passwd")
+        await select_path(pilot, 0, "etc/passwd")
         await pilot.press("v")
-        await _settled(app, pilot)
+        await settled(pilot)
         assert isinstance(app.screen, MainScreen)
         await pilot.press("o")
-        await _settled(app, pilot)
+        await settled(pilot)
         assert isinstance(app.screen, ViewerScreen)
         assert "x Close" in str(app.screen.query_one("#viewer-keys").render())
         await pilot.press("x")

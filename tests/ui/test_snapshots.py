@@ -11,6 +11,7 @@ from textual.app import App
 
 from dive_py.ui.screens import LoadingScreen
 from tests.snapshot_support import SNAPSHOT_ROOT
+from tests.ui.helpers import select_path, settled
 
 WIDE = (160, 45)
 NARROW = (80, 24)
@@ -81,11 +82,7 @@ def test_jump_from_wasted_files(snap_compare, make_app) -> None:  # type: ignore
 
 def test_extract_dialog(snap_compare, make_app) -> None:  # type: ignore[no-untyped-def]
     async def run_before(pilot) -> None:  # type: ignore[no-untyped-def]
-        await pilot.press("down", "down", "down", "down", "tab")
-        screen = pilot.app.screen
-        assert screen.session.tree.show_path("app/config.yaml")
-        screen.file_tree.rebuild()
-        await pilot.pause()
+        await select_path(pilot, 4, "app/config.yaml")
         await pilot.press("ctrl+e")
 
     assert snap_compare(make_app(), terminal_size=WIDE, run_before=run_before)
@@ -96,11 +93,7 @@ def test_extract_refused_in_the_dialog(snap_compare, make_app, tmp_path, monkeyp
     (tmp_path / "main.py").write_text("taken")
 
     async def run_before(pilot) -> None:  # type: ignore[no-untyped-def]
-        await pilot.press("end", "tab")
-        screen = pilot.app.screen
-        assert screen.session.tree.show_path("app/main.py")
-        screen.file_tree.rebuild()
-        await pilot.pause()
+        await select_path(pilot, 6, "app/main.py")
         await pilot.press("ctrl+e", "enter")
 
     assert snap_compare(make_app(), terminal_size=WIDE, run_before=run_before)
@@ -108,18 +101,12 @@ def test_extract_refused_in_the_dialog(snap_compare, make_app, tmp_path, monkeyp
 
 def _viewer_at(layer: int, path: str, *keys: str):  # type: ignore[no-untyped-def]
     async def run_before(pilot) -> None:  # type: ignore[no-untyped-def]
-        await pilot.press(*(["down"] * layer), "tab")
-        screen = pilot.app.screen
-        assert screen.session.tree.show_path(path)
-        screen.file_tree.rebuild()
-        await pilot.pause()
+        await select_path(pilot, layer, path)
         await pilot.press("v")
-        await pilot.app.workers.wait_for_complete()
-        await pilot.pause()
+        await settled(pilot)
         if keys:
             await pilot.press(*keys)
-            await pilot.app.workers.wait_for_complete()
-            await pilot.pause()
+            await settled(pilot)
 
     return run_before
 
