@@ -10,11 +10,13 @@ kebab-case; unknown keys are ignored, as dive ignores them.
 from __future__ import annotations
 
 import os
+import stat
 from dataclasses import dataclass
 from typing import Any
 
 import yaml
 
+from dive_py.core.limits import SETTINGS_FILE_BYTES, check_size
 from dive_py.core.units import parse_bytes
 from dive_py.errors import UsageError
 
@@ -67,16 +69,43 @@ def parse_rule(name: str, text: str, origin: str) -> Rule:
     return Rule(name, value, ratio, origin)
 
 
-def _read_ci_file(path: str) -> dict[str, str]:
+def read_yaml_file(path: str, what: str, loader: Any) -> Any:
+    """Parse a small YAML settings file; every way it can be bad is one :class:`UsageError`.
+
+    Opened without blocking (a fifo named ``.dive-ci`` must not hang the run),
+    only if it is a regular file, at most ``SETTINGS_FILE_BYTES``, and only
+    as UTF-8.  Deep nesting (which PyYAML meets with recursion) is refused too.
+    """
     try:
-        with open(path, encoding="utf-8") as fh:
-            doc: Any = yaml.load(fh, Loader=yaml.BaseLoader)
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
     except OSError as exc:
-        raise UsageError(f"{path}: cannot read CI config ({exc.strerror})") from None
+        raise UsageError(f"{path}: cannot read {what} ({exc.strerror})") from None
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise UsageError(f"{path}: {what} is not a regular file")
+        check_size(st.st_size, SETTINGS_FILE_BYTES, f"{path}", what)
+        data = os.read(fd, SETTINGS_FILE_BYTES + 1)
+    except OSError as exc:
+        raise UsageError(f"{path}: cannot read {what} ({exc.strerror})") from None
+    finally:
+        os.close(fd)
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise UsageError(f"{path}: {what} is not UTF-8 text (byte {exc.start + 1})") from None
+    try:
+        return yaml.load(text, Loader=loader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark is not None else ""
-        raise UsageError(f"{path}: invalid YAML{where}") from None
+        raise UsageError(f"{path}: {what} is not valid YAML{where}") from None
+    except RecursionError:
+        raise UsageError(f"{path}: {what} is nested too deeply") from None
+
+
+def _read_ci_file(path: str) -> dict[str, str]:
+    doc: Any = read_yaml_file(path, "CI config", yaml.BaseLoader)
     if doc is None:
         return {}
     if not isinstance(doc, dict):

@@ -44,3 +44,7 @@ class LayerError(InputError):
 
 class UsageError(DiveError):
     """A flag, a config value or a combination of options is invalid."""
+
+
+class LimitError(InputError):
+    """The image exceeds one of divepy's size or count limits (see ``core.limits``)."""

@@ -19,6 +19,7 @@ from typing import Any
 
 import yaml
 
+from dive_py.config import read_yaml_file
 from dive_py.errors import UsageError
 from dive_py.viewmodel.bindings import BY_ID, keymap_from_config
 
@@ -84,11 +85,7 @@ def load_ui_settings(explicit: str | None = None, environ: dict[str, str] | None
     doc: dict[str, Any] = {}
     path = find_config(explicit)
     if path is not None:
-        try:
-            with open(path, encoding="utf-8") as fh:
-                loaded = yaml.safe_load(fh)
-        except (OSError, yaml.YAMLError) as exc:
-            raise UsageError(f"{path}: cannot read config ({exc})") from None
+        loaded = read_yaml_file(path, "config", yaml.SafeLoader)
         if loaded is not None and not isinstance(loaded, dict):
             raise UsageError(f"{path}: expected a mapping of settings")
         doc = loaded or {}

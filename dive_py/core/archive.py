@@ -8,14 +8,18 @@ are.  How it gets there differs:
   only headers, then reads each layer in place with ``pread``.
 * :class:`~dive_py.core.streamed.StreamedArchive` (``docker save | gzip``)
   cannot seek, so it makes a single decompressing pass (see that module).
-* :class:`DirectoryArchive` reads an unpacked OCI layout (or docker save).
+* :class:`~dive_py.core.layoutdir.DirectoryArchive` reads an unpacked OCI
+  layout (or docker save).
+
+Members can be symlinks or hardlinks to other members (containers/image
+writes ``<id>/layer.tar -> ../<digest>.tar``); a link that leads out of the
+archive is *refused* with that reason, not reported as missing.
 """
 
 from __future__ import annotations
 
 import os
 import posixpath
-import stat
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
@@ -25,16 +29,24 @@ import orjson
 
 from dive_py.core import blobio
 from dive_py.core.layerread import RawLayer, read_layer
-from dive_py.core.tarscan import DIR, SYMLINK, Window, iter_headers
+from dive_py.core.limits import (
+    ARCHIVE_MEMBERS,
+    JSON_DOCUMENT_BYTES,
+    JSON_DOCUMENTS,
+    JSON_TOTAL_BYTES,
+    MEMBER_LINK_HOPS,
+    Budget,
+    check_count,
+    check_size,
+)
+from dive_py.core.tarscan import CONTIGUOUS, DIR, HARDLINK, REGULAR, SYMLINK, Window, iter_headers
 from dive_py.core.tarwindow import FileWindow, StreamWindow
 from dive_py.errors import ArchiveError, InputError, LayerError, ManifestError
 
-#: Largest non-layer member kept in memory by a streamed archive (configs,
-#: manifests and attestations are a few kB; this bounds a hostile archive).
-SMALL_MEMBER_LIMIT = 64 << 20
-
 #: ``progress(done_bytes, total_bytes)`` as layers are read.
 ProgressFn = Callable[[int, int], None]
+
+OUTSIDE = "is a link that points outside the archive: refused"
 
 
 @dataclass(slots=True)
@@ -45,7 +57,9 @@ class Member:
     is_file: bool
     offset: int  # data offset in the archive file (-1 when streamed)
     size: int
-    link: str = ""  # symlink target, already resolved to a member name
+    link: str = ""  # symlink/hardlink target, already resolved to a member name
+    #: Why the member cannot be used ("is a link that points outside ..."), or "".
+    refused: str = ""
 
 
 @dataclass(slots=True)
@@ -65,72 +79,118 @@ def normalise_member(name: str) -> str:
     return name.rstrip("/")
 
 
+def _link_member(norm: str, target: str) -> Member:
+    """A link member to ``target`` (already joined, not yet normalised)."""
+    resolved = posixpath.normpath(target)
+    if resolved == ".." or resolved.startswith("../"):
+        return Member(norm, False, -1, 0, "", OUTSIDE)
+    return Member(norm, False, -1, 0, normalise_member(resolved))
+
+
 def member_of(name: str, tflag: int, size: int, link: str, offset: int) -> Member | None:
-    """A regular file or symlink of the outer archive as a :class:`Member` (None for others).
+    """A regular file or link of the outer archive as a :class:`Member` (None for others).
 
     Symlink targets are resolved relative to the link's directory, so
-    ``<id>/layer.tar -> ../<digest>.tar`` points at ``<digest>.tar``.
+    ``<id>/layer.tar -> ../<digest>.tar`` points at ``<digest>.tar``; a
+    hardlink's target is named from the archive's root, as tar names it.
     """
     norm = normalise_member(name)
     if not norm or tflag == DIR:
         return None
     if tflag == SYMLINK:
-        target = posixpath.normpath(posixpath.join(posixpath.dirname(norm), link))
-        return Member(norm, False, -1, 0, normalise_member(target))
-    if tflag in (0x30, 0x37):
+        return _link_member(norm, posixpath.join(posixpath.dirname(norm), link))
+    if tflag == HARDLINK:
+        return _link_member(norm, link.lstrip("/"))
+    if tflag in (REGULAR, CONTIGUOUS):
         return Member(norm, True, offset, size)
     return None
 
 
 class Archive:
-    """Common behaviour: member lookup, symlink resolution, JSON reading."""
+    """Common behaviour: member lookup, link resolution, bounded JSON reading."""
 
     label: str
     path: str
 
     def __init__(self) -> None:
         self.members: dict[str, Member] = {}
+        #: Entries and name characters the layers read so far hold.
+        self.budget = Budget()
+        self._json: dict[str, Any] = {}
+        self._json_bytes = 0
+
+    def add_member(self, member: Member) -> None:
+        """Record a member; a second member of the same name replaces the first (tar semantics)."""
+        self.members[member.name] = member
+        check_count(len(self.members), ARCHIVE_MEMBERS, self.label, "members")
 
     # -- lookup ---------------------------------------------------------
+    def lookup(self, name: str) -> Member | None:
+        """The member called ``name`` (normalised), links not followed."""
+        return self.members.get(name)
+
     def resolve(self, name: str) -> Member | None:
-        """Find a member, following symlinks inside the archive.
+        """Find a member, following links inside the archive.
 
         containers/image archives store each layer once as ``<digest>.tar``
         and add ``<id>/layer.tar`` symlinks to it; dive parses those symlinks
-        as empty layers, we follow them.
+        as empty layers, we follow them.  ``None`` means missing; a refused
+        member raises with its reason.
         """
-        seen = 0
+        hops = 0
         name = normalise_member(name)
         while True:
-            member = self.members.get(name)
-            if member is None or member.is_file:
+            member = self.lookup(name)
+            if member is None:
+                return None
+            if member.refused:
+                raise ArchiveError(f"{self.label}: member {name!r} {member.refused}")
+            if member.is_file:
                 return member
-            seen += 1
-            if seen > 16:
-                raise ArchiveError(f"{self.label}: symlink loop at member {name!r}")
+            hops += 1
+            if hops > MEMBER_LINK_HOPS:
+                raise ArchiveError(f"{self.label}: member {name!r} is a loop of links (or more than "
+                                   f"{MEMBER_LINK_HOPS} in a row)")
             name = member.link
 
     def has(self, name: str) -> bool:
         return self.resolve(name) is not None
 
+    def has_layer_tar_links(self) -> bool:
+        """Does any ``<dir>/layer.tar`` link to a blob (containers/image's docker-archive)?"""
+        return any(not m.is_file and name.endswith("/layer.tar") for name, m in self.members.items())
+
     def read_bytes(self, name: str) -> bytes:
+        """The bytes of a small member (callers check its size first)."""
         raise NotImplementedError
 
     def read_json(self, name: str, what: str | None = None) -> Any:
-        """Parse a member as JSON; errors name the member."""
+        """Parse a member as JSON, once; errors name the member, sizes are bounded."""
         what = what or name
         member = self.resolve(name)
         if member is None:
             raise ManifestError(f"{what} is missing from the archive")
+        if member.name in self._json:
+            return self._json[member.name]
+        check_size(member.size, JSON_DOCUMENT_BYTES, what, "a JSON document")
+        self._json_bytes += member.size
+        check_size(self._json_bytes, JSON_TOTAL_BYTES, self.label, "the JSON documents read")
+        check_count(len(self._json) + 1, JSON_DOCUMENTS, self.label, "JSON documents")
         data = self.read_bytes(member.name)
         try:
-            return orjson.loads(data)
+            doc = orjson.loads(data)
         except orjson.JSONDecodeError as exc:
             raise ManifestError(f"{what} is not valid JSON ({exc})") from None
+        self._json[member.name] = doc
+        return doc
 
     def read_layer(self, name: str, *, hash_files: bool, what: str,
-                   progress: Callable[[int], None] | None = None) -> LayerBlob:
-        """Parse a layer blob; ``progress`` gets its (uncompressed) read offset now and then."""
+                   progress: Callable[[int], None] | None = None, budget: Budget | None = None) -> LayerBlob:
+        """Parse a layer blob; ``progress`` gets its (uncompressed) read offset now and then.
+
+        ``budget`` defaults to the archive's own (a second read of the same
+        layer, for hashing, passes a fresh one).
+        """
         raise NotImplementedError
 
     def layer_window(self, name: str, what: str) -> AbstractContextManager[Window]:
@@ -168,21 +228,19 @@ def fd_layer_window(fd: int, start: int, size: int, what: str) -> Iterator[Windo
     if kind == blobio.TAR:
         yield FileWindow(fd, start, size, what)
         return
-    stream = blobio.open_decompressed(blobio.RegionReader(fd, start, size), kind, what)
+    stream, head = blobio.open_tar_stream(blobio.RegionReader(fd, start, size), kind, what)
     try:
-        yield StreamWindow(stream, what)
+        yield StreamWindow(stream, what, head)
     finally:
-        close = getattr(stream, "close", None)
-        if close is not None:
-            close()
+        blobio.close_quietly(stream)
 
 
-def _read_fd_layer(fd: int, start: int, size: int, *, hash_files: bool, what: str,
-                   progress: Callable[[int], None] | None = None) -> LayerBlob:
+def read_fd_layer(fd: int, start: int, size: int, *, hash_files: bool, what: str,
+                  progress: Callable[[int], None] | None, budget: Budget) -> LayerBlob:
     """Parse a layer blob stored at ``[start, start+size)`` of a file."""
     kind = _blob_kind(fd, start, size, what)
     with fd_layer_window(fd, start, size, what) as win:
-        raw = read_layer(win, hash_files=hash_files and kind != blobio.TAR, progress=progress)
+        raw = read_layer(win, hash_files=hash_files and kind != blobio.TAR, progress=progress, budget=budget)
     return LayerBlob(raw, kind, size)
 
 
@@ -204,16 +262,16 @@ class TarArchive(Archive):
     def _index(self) -> None:
         win = FileWindow(self.fd, 0, self.size, self.label)
         try:
-            headers = list(iter_headers(win))
+            for name, tflag, _m, _u, _g, size, _t, link, data_off in iter_headers(win):
+                member = member_of(name, tflag, size, link, data_off)
+                if member is None:
+                    continue
+                if member.is_file and data_off + size > self.size:
+                    raise ArchiveError(f"{self.label} is truncated: member {member.name!r} runs past the end "
+                                       "of the file")
+                self.add_member(member)
         except LayerError as exc:
             raise ArchiveError(str(exc)) from None
-        for name, tflag, _m, _u, _g, size, _t, link, data_off in headers:
-            member = member_of(name, tflag, size, link, data_off)
-            if member is None:
-                continue
-            if member.is_file and data_off + size > self.size:
-                raise ArchiveError(f"{self.label} is truncated: member {member.name!r} runs past the end of the file")
-            self.members[member.name] = member
 
     def read_bytes(self, name: str) -> bytes:
         member = self.resolve(name)
@@ -222,12 +280,12 @@ class TarArchive(Archive):
         return os.pread(self.fd, member.size, member.offset)
 
     def read_layer(self, name: str, *, hash_files: bool, what: str,
-                   progress: Callable[[int], None] | None = None) -> LayerBlob:
+                   progress: Callable[[int], None] | None = None, budget: Budget | None = None) -> LayerBlob:
         member = self.resolve(name)
         if member is None:
             raise ManifestError(f"{what}: blob {name!r} is missing from the archive")
-        return _read_fd_layer(self.fd, member.offset, member.size, hash_files=hash_files, what=what,
-                              progress=progress)
+        return read_fd_layer(self.fd, member.offset, member.size, hash_files=hash_files, what=what,
+                             progress=progress, budget=budget or self.budget)
 
     def pread(self, layer_name: str, offset: int, size: int) -> bytes:
         return os.pread(self.fd, size, offset)
@@ -249,85 +307,18 @@ class TarArchive(Archive):
             self.fd = -1
 
 
-class DirectoryArchive(Archive):
-    """An unpacked image: an OCI layout directory or an extracted docker save."""
-
-    def __init__(self, path: str, label: str) -> None:
-        super().__init__()
-        self.path = path
-        self.label = label
-        self._fds: dict[str, int] = {}
-        root = os.path.realpath(path)
-        for dirpath, _dirs, files in os.walk(root):
-            for fname in files:
-                full = os.path.join(dirpath, fname)
-                rel = os.path.relpath(full, root).replace(os.sep, "/")
-                st = os.lstat(full)
-                if stat.S_ISLNK(st.st_mode):
-                    target = os.path.realpath(full)
-                    if not target.startswith(root + os.sep):
-                        continue  # never follow links out of the layout
-                    link = os.path.relpath(target, root).replace(os.sep, "/")
-                    self.members[rel] = Member(rel, False, -1, 0, link)
-                elif stat.S_ISREG(st.st_mode):
-                    self.members[rel] = Member(rel, True, 0, st.st_size)
-
-    def _fd(self, rel: str) -> int:
-        fd = self._fds.get(rel)
-        if fd is None:
-            fd = os.open(os.path.join(self.path, rel), os.O_RDONLY)
-            self._fds[rel] = fd
-        return fd
-
-    def read_bytes(self, name: str) -> bytes:
-        member = self.resolve(name)
-        if member is None:
-            raise ArchiveError(f"{self.label}: file {name!r} is missing")
-        with open(os.path.join(self.path, member.name), "rb") as fh:
-            return fh.read()
-
-    def read_layer(self, name: str, *, hash_files: bool, what: str,
-                   progress: Callable[[int], None] | None = None) -> LayerBlob:
-        member = self.resolve(name)
-        if member is None:
-            raise ManifestError(f"{what}: blob {name!r} is missing from the layout")
-        return _read_fd_layer(self._fd(member.name), 0, member.size, hash_files=hash_files, what=what,
-                              progress=progress)
-
-    def pread(self, layer_name: str, offset: int, size: int) -> bytes:
-        member = self.resolve(layer_name)
-        if member is None:
-            raise ArchiveError(f"{self.label}: blob {layer_name!r} is missing")
-        return os.pread(self._fd(member.name), size, offset)
-
-    def hash_range(self, layer_name: str, offset: int, size: int) -> int:
-        member = self.resolve(layer_name)
-        if member is None:
-            raise ArchiveError(f"{self.label}: blob {layer_name!r} is missing")
-        return FileWindow(self._fd(member.name), 0, member.size, self.label).hash(offset, size)
-
-    @contextmanager
-    def layer_window(self, name: str, what: str) -> Iterator[Window]:
-        member = self.resolve(name)
-        if member is None:
-            raise ArchiveError(f"{self.label}: blob {name!r} is missing")
-        with fd_layer_window(self._fd(member.name), 0, member.size, what) as win:
-            yield win
-
-    def close(self) -> None:
-        for fd in self._fds.values():
-            os.close(fd)
-        self._fds.clear()
-
-
 def open_archive(path: str, *, hash_files: bool, progress: ProgressFn | None = None) -> Archive:
     """Open whatever ``path`` is: a tar, a compressed tar, or a layout directory."""
     label = path
-    if not os.path.exists(path):
-        raise InputError(f"{path}: no such file or directory")
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        raise InputError(f"{path}: no such file or directory") from None
+    except OSError as exc:
+        raise InputError(f"{path}: cannot open ({exc.strerror})") from None
     if os.path.isdir(path):
-        if not any(os.path.isfile(os.path.join(path, f)) for f in ("index.json", "manifest.json")):
-            raise InputError(f"{path} is a directory but not an image layout (no index.json or manifest.json)")
+        from dive_py.core.layoutdir import DirectoryArchive
+
         return DirectoryArchive(path, label)
     if not os.path.isfile(path):
         raise InputError(f"{path} is not a regular file")
@@ -336,7 +327,7 @@ def open_archive(path: str, *, hash_files: bool, progress: ProgressFn | None = N
             head = fh.read(512)
     except OSError as exc:
         raise InputError(f"{path}: cannot read ({exc.strerror})") from None
-    if not head:
+    if not head or st.st_size == 0:
         raise ArchiveError(f"{path} is empty")
     kind = blobio.sniff(head)
     if kind == blobio.TAR:

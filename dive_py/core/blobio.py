@@ -12,21 +12,29 @@ import contextlib
 import lzma
 import os
 import zlib
-from collections.abc import Callable
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 import zstandard
 
+from dive_py.core.zstdframes import ZstdFrameWalker
 from dive_py.errors import ArchiveError
 
 _igzip_threaded: Any
+_isal_errors: tuple[type[BaseException], ...]
 try:  # ISA-L inflates gzip 2-3x faster than zlib; fall back if it is missing.
     from isal import igzip_threaded as _igzip_threaded
+    from isal.igzip_lib import IsalError
+
+    _isal_errors = (cast("type[BaseException]", IsalError),)
 except ImportError:  # pragma: no cover - exercised only without the wheel
     _igzip_threaded = None
+    _isal_errors = ()
 
-_DECOMPRESS_ERRORS: tuple[type[BaseException], ...] = (
-    OSError, EOFError, zlib.error, ValueError, zstandard.ZstdError, lzma.LZMAError)
+#: Every exception a decompressor raises on bad data, in one place: ISA-L's
+#: IsalError derives from nothing but Exception, gzip's BadGzipFile from
+#: OSError, zstandard's and lzma's from their own bases.
+DECOMPRESS_ERRORS: tuple[type[BaseException], ...] = (
+    OSError, EOFError, zlib.error, ValueError, zstandard.ZstdError, lzma.LZMAError, *_isal_errors)
 
 GZIP = "gzip"
 ZSTD = "zstd"
@@ -138,25 +146,49 @@ class RegionReader(ReadOnlyStream):
         return data
 
 
+class _ZstdTap(ReadOnlyStream):
+    """Passes compressed bytes to the decompressor and walks their frames on the way."""
+
+    def __init__(self, raw: Readable) -> None:
+        self.raw = raw
+        self.walker = ZstdFrameWalker()
+        self.ended = False
+
+    def read(self, n: int = -1, /) -> bytes:
+        data = self.raw.read(n)
+        if data:
+            self.walker.feed(data)
+        else:
+            self.ended = True
+        return data
+
+
 class _ErrorMappingReader:
     """Wraps a decompressor so its many exception types become ArchiveError."""
 
-    def __init__(self, inner: Any, kind: str, what: str) -> None:
+    def __init__(self, inner: Any, kind: str, what: str, tap: _ZstdTap | None = None) -> None:
         self._inner = inner
         self._kind = kind
         self._what = what
+        self._tap = tap
 
     def read(self, n: int = -1, /) -> bytes:
         try:
             data: bytes = self._inner.read(n)
-            return data
         except ArchiveError:
             raise
-        except _DECOMPRESS_ERRORS as exc:
+        except DECOMPRESS_ERRORS as exc:
             detail = str(exc) or type(exc).__name__
             if isinstance(exc, EOFError) or "end-of-stream" in detail or "truncated" in detail:
-                raise ArchiveError(f"{self._what} is truncated ({self._kind} stream ends early)") from None
+                raise self.truncated() from None
             raise ArchiveError(f"{self._what} is not valid {self._kind} data: {detail}") from None
+        tap = self._tap
+        if not data and n != 0 and tap is not None and tap.ended and not tap.walker.at_frame_end:
+            raise self.truncated()
+        return data
+
+    def truncated(self) -> ArchiveError:
+        return ArchiveError(f"{self._what} is truncated ({self._kind} stream ends early)")
 
     def close(self) -> None:
         # Closing a broken stream must not mask the error that broke it.
@@ -175,6 +207,7 @@ def open_decompressed(raw: Readable, kind: str, what: str) -> Readable:
         return raw
     inner: Any
     source: Any = raw  # the decompressors accept any object with read()
+    tap = None
     if kind == GZIP:
         if _igzip_threaded is not None:
             # A helper thread inflates while we parse: both cores stay busy.
@@ -184,8 +217,10 @@ def open_decompressed(raw: Readable, kind: str, what: str) -> Readable:
 
             inner = gzip.GzipFile(fileobj=source)
     elif kind == ZSTD:
+        tap = _ZstdTap(raw)
+        tapped: Any = tap  # the decompressor accepts any object with read()
         inner = zstandard.ZstdDecompressor().stream_reader(
-            source, read_size=1 << 20, read_across_frames=True, closefd=False
+            tapped, read_size=1 << 20, read_across_frames=True, closefd=False
         )
     elif kind == XZ:
         inner = lzma.LZMAFile(source)  # noqa: SIM115 - closed by the wrapper
@@ -193,17 +228,45 @@ def open_decompressed(raw: Readable, kind: str, what: str) -> Readable:
         inner = bz2.BZ2File(source)
     else:
         raise ArchiveError(f"{what} is neither a tar archive nor gzip/zstd/xz/bzip2-compressed")
-    return _ErrorMappingReader(inner, kind, what)
+    return _ErrorMappingReader(inner, kind, what, tap)
 
 
-def head_of(read: Callable[[int], bytes], n: int = 512) -> bytes:
+def read_head(stream: Readable, n: int = 512) -> bytes:
     """Read up to ``n`` bytes, looping over short reads."""
     parts: list[bytes] = []
     got = 0
     while got < n:
-        chunk = read(n - got)
+        chunk = stream.read(n - got)
         if not chunk:
             break
         parts.append(chunk)
         got += len(chunk)
     return b"".join(parts)
+
+
+def open_tar_stream(raw: Readable, kind: str, what: str) -> tuple[Readable, bytes]:
+    """Decompress ``raw`` and return ``(stream, first 512 bytes)``, refusing a second compression.
+
+    ``docker save | gzip | gzip`` or a gzip layer gzipped again decompress to
+    compressed bytes, not a tar; saying so beats "not a tar archive".
+    """
+    stream = open_decompressed(raw, kind, what)
+    try:
+        head = read_head(stream)
+        inner = sniff(head) if head else TAR
+    except BaseException:
+        close_quietly(stream)
+        raise
+    if inner not in (TAR, UNKNOWN):
+        close_quietly(stream)
+        raise ArchiveError(f"{what} is compressed twice ({inner} data inside the {kind} stream)")
+    return stream, head
+
+
+def close_quietly(stream: object) -> None:
+    """Close a stream if it can be closed; a broken one must not mask the error at hand."""
+    close = getattr(stream, "close", None)
+    if close is not None:
+        with contextlib.suppress(Exception):
+            close()
+

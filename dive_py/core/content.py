@@ -33,8 +33,9 @@ def content_entry(image: Image, g: int) -> int:
 
 
 def _is_regular(image: Image, g: int) -> bool:
+    """A regular file's own entry (a shadowed one too: a hardlink may hold on to it)."""
     t = image.entries.tflag[g]
-    return image.entries.kind[g] == ENTRY and (t == REGULAR or t == CONTIGUOUS)
+    return image.entries.kind[g] in (ENTRY, SHADOWED) and (t == REGULAR or t == CONTIGUOUS)
 
 
 def _occurrences(image: Image, layer: int, contents: list[int]) -> dict[int, int]:
@@ -48,9 +49,8 @@ def _occurrences(image: Image, layer: int, contents: list[int]) -> dict[int, int
     tflags = e.tflag
     for h in e.layer_range(layer):
         p = e.pid[h]
-        # Earlier duplicates (SHADOWED) are in the stream too and count.  (A
-        # shadowed *whiteout* of the same path would be miscounted; a layer
-        # would need to delete one path twice for that.)
+        # Earlier duplicates (SHADOWED) are in the stream too and count; whiteouts
+        # (also shadowed ones, SHADOWED_MARKER) are named .wh.* there and do not.
         if p in pids and kinds[h] in (ENTRY, SHADOWED) and tflags[h] in (REGULAR, CONTIGUOUS):
             k = counts.get(p, 0)
             if h in targets:

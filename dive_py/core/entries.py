@@ -13,12 +13,16 @@ from bisect import bisect_right
 from collections.abc import Iterable
 from typing import cast
 
+import numpy as np
+
 from dive_py.core.layerread import ENTRY, RawLayer
+from dive_py.core.limits import NAME_CHARS, check_count
 from dive_py.core.tarscan import BLOCKDEV, CHAR, CONTIGUOUS, DIR, FIFO, HARDLINK, REGULAR, SYMLINK
 
 #: Entry kinds beyond the layer reader's ENTRY / WHITEOUT / OPAQUE.
 SHADOWED = 3  #: an earlier duplicate of a path within the same layer (the later one wins)
 IMPLICIT = 4  #: a directory the merged tree needs but no layer declares
+SHADOWED_MARKER = 5  #: an earlier duplicate of a whiteout or opaque marker within the same layer
 
 ROOT = 0  #: path id of the root directory ("")
 
@@ -37,9 +41,13 @@ def tree_key(path: str) -> str:
 class PathTable:
     """Every path any layer mentions, each with an integer id and its parent."""
 
-    __slots__ = ("_children", "index", "parent", "paths")
+    __slots__ = ("_children", "chars", "has_children", "index", "parent", "paths")
 
     def __init__(self) -> None:
+        #: 1 for every path id that some other path lies under.
+        self.has_children = bytearray(1)
+        #: Characters of every interned path (parents included): see ``limits.NAME_CHARS``.
+        self.chars = 0
         self.index: dict[str, int] = {"": ROOT}
         self.paths: list[str] = [""]
         self.parent: array[int] = array("i", [-1])
@@ -49,15 +57,36 @@ class PathTable:
         return len(self.paths)
 
     def intern(self, path: str) -> int:
+        """The id of ``path``, interning it and any parents not seen yet.
+
+        A loop, not recursion: a path may have two thousand components.
+        """
         pid = self.index.get(path)
         if pid is not None:
             return pid
+        index = self.index
+        missing = [path]
+        parent = ROOT
         slash = path.rfind("/")
-        parent = self.intern(path[:slash]) if slash > 0 else ROOT
-        pid = len(self.paths)
-        self.paths.append(path)
-        self.parent.append(parent)
-        self.index[path] = pid
+        while slash > 0:
+            head = path[:slash]
+            known = index.get(head)
+            if known is not None:
+                parent = known
+                break
+            missing.append(head)
+            slash = path.rfind("/", 0, slash)
+        paths = self.paths
+        pid = ROOT
+        for p in reversed(missing):  # parents first: ids come out as the recursive walk gave them
+            pid = len(paths)
+            paths.append(p)
+            self.parent.append(parent)
+            self.has_children.append(0)
+            self.has_children[parent] = 1
+            index[p] = pid
+            self.chars += len(p)
+            parent = pid
         self._children = None
         return pid
 
@@ -156,6 +185,7 @@ class EntryTable:
         else:
             pids = cast(list[int], found)
         self.pid.extend(pids)
+        check_count(paths.chars, NAME_CHARS, f"layer {self.layer_count}", "characters of interned paths")
         kinds = bytearray(raw.kinds)
         # A path written twice in one layer: the later entry wins (tar semantics).
         # (Distinct path ids imply distinct (path, kind) pairs: test the cheap set first.)
@@ -164,8 +194,9 @@ class EntryTable:
             for i, key in enumerate(zip(pids, kinds)):
                 prev = last.get(key)
                 if prev is not None:
-                    kinds[prev] = SHADOWED
+                    kinds[prev] = SHADOWED if key[1] == ENTRY else SHADOWED_MARKER
                 last[key] = i
+        _shadow_replaced(pids, np.frombuffer(self.pid, dtype=np.int32)[start:], kinds, raw, paths)
         self.kind.extend(kinds)
         self.tflag.extend(raw.tflags)
         self.mode.extend(raw.modes)
@@ -206,10 +237,38 @@ class EntryTable:
         t = self.tflag[g]
         return t == REGULAR or t == CONTIGUOUS
 
-    def has_bytes(self, g: int) -> bool:
-        """A regular file or a hardlink to one: something whose content can be read."""
-        t = self.tflag[g]
-        return t == REGULAR or t == CONTIGUOUS or t == HARDLINK
+
+
+def _shadow_replaced(pids: list[int], ids: np.ndarray, kinds: bytearray, raw: RawLayer, paths: PathTable) -> None:
+    """Shadow entries that a later non-directory of the same layer replaced, with their subtree.
+
+    Tar entries apply in archive order: ``etc/passwd`` then the symlink
+    ``etc -> /elsewhere`` removes the directory ``etc`` and ``passwd`` with it
+    (an unpacking runtime removes whatever is in the way of a non-directory).
+    Only paths that have children anywhere in the image can do this, so the
+    usual layer is cleared by one vectorised test.
+    """
+    if len(pids) < 2:
+        return
+    with_children = np.frombuffer(paths.has_children, dtype=np.uint8)[ids] != 0
+    candidates = np.flatnonzero(with_children & (np.frombuffer(kinds, dtype=np.uint8) == ENTRY)
+                                & (np.frombuffer(raw.tflags, dtype=np.uint8) != DIR))
+    if candidates.size == 0:
+        return
+    last_nondir = {pids[i]: i for i in candidates.tolist()}  # the last non-directory at each path
+    names = paths.paths
+    prefixes = tuple(names[p] + "/" for p in last_nondir)
+    parent = paths.parent
+    for j, path in enumerate(raw.paths):
+        if kinds[j] != ENTRY or not path.startswith(prefixes):
+            continue
+        q = parent[pids[j]]
+        while q > ROOT:
+            i = last_nondir.get(q)
+            if i is not None and i > j:
+                kinds[j] = SHADOWED
+                break
+            q = parent[q]
 
 
 #: Short type names used by ``--list`` and the JSON extras.

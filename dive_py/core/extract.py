@@ -8,8 +8,9 @@ opaque directories and hardlinks already resolved by the merged tree.
 Writing only ever happens inside the destination the user named, which
 must not exist yet:
 
-* the destination is created fresh (``O_EXCL`` / ``mkdir``), nothing is
-  overwritten;
+* the destination is created fresh (``O_EXCL`` / ``mkdir``) from the name
+  exactly as typed, nothing is overwritten, and a failure removes only what
+  this run created (:mod:`dive_py.core.destination`);
 * symlinks from the image are created last, so no file is ever written
   through a link the image supplied (a tar can hold ``lib -> /usr/lib`` and
   ``lib/x``);
@@ -23,22 +24,20 @@ Hardlinks become independent copies of their target's bytes.
 from __future__ import annotations
 
 import os
-import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import BinaryIO
 
 from dive_py.core.content import iter_contents
+from dive_py.core.destination import DIRECTORY, FILE, SYMLINK, Destination, ExtractError, claim
+from dive_py.core.entries import type_name
 from dive_py.core.image import Image
-from dive_py.core.tarscan import DIR, SYMLINK
-from dive_py.errors import InputError, UsageError
+from dive_py.core.tarscan import DIR
+from dive_py.core.tarscan import SYMLINK as SYMLINK_TYPE
+from dive_py.errors import UsageError
 
 #: ``progress(done_bytes, total_bytes)`` while file contents are written.
 ExtractProgress = Callable[[int, int], None]
-
-
-class ExtractError(InputError):
-    """The extraction could not be done (destination exists, disk full...)."""
 
 
 @dataclass(slots=True)
@@ -96,71 +95,89 @@ def entries_under(image: Image, path: str, layer: int) -> list[int]:
     return found
 
 
+def _top_kind(image: Image, entries: list[int], want: str) -> tuple[str, str]:
+    """What the destination itself becomes: ``(kind, symlink target)``."""
+    if not want:
+        return DIRECTORY, ""
+    g = entries[0]
+    e = image.entries
+    if e.tflag[g] == DIR:
+        return DIRECTORY, ""
+    if image.has_bytes(g):
+        return FILE, ""
+    link = _symlink_text(image, g)
+    if link is not None:
+        return SYMLINK, link
+    raise ExtractError(f"/{want} is a {type_name(e.tflag[_resolved(image, g)])}: there is nothing to write")
+
+
+def _resolved(image: Image, g: int) -> int:
+    """A hardlink's target entry (itself for anything else)."""
+    return image.timeline.hardlink_target.get(g, g)
+
+
+def _symlink_text(image: Image, g: int) -> str | None:
+    """The target text if ``g`` is a symlink (or a hardlink to one), else None."""
+    t = _resolved(image, g)
+    return image.entries.link[t] if image.entries.tflag[t] == SYMLINK_TYPE else None
+
+
 def extract(image: Image, path: str, layer: int, dest: str,
             progress: ExtractProgress | None = None) -> ExtractResult:
-    """Write ``path`` (a file, link or directory tree) as it is after ``layer`` to ``dest``."""
+    """Write ``path`` (a file, link or directory tree) as it is after ``layer`` to ``dest``.
+
+    ``dest`` must not exist (see :mod:`dive_py.core.destination`); on any
+    failure or cancel, what this call created is removed again, and only that.
+    """
     entries = entries_under(image, path, layer)
-    if os.path.lexists(dest):
-        raise ExtractError(f"{dest} already exists; name a new file or directory")
-    parent = os.path.dirname(os.path.abspath(dest))
-    if not os.path.isdir(parent):
-        raise ExtractError(f"{parent} is not a directory")
-    target = os.path.abspath(dest)
+    want = _normal(path)
+    kind, link = _top_kind(image, entries, want)
+    target = claim(dest, kind=kind, link=link)
     try:
-        result = _write(image, entries, _normal(path), target, progress)
+        result = _write(image, entries, want, target, progress)
     except OSError as exc:
-        _discard(target)
+        target.discard()
         raise ExtractError(f"cannot write {exc.filename or dest}: {exc.strerror}") from None
     except BaseException:  # a cancel from the progress callback, an unreadable layer, Ctrl+C
-        _discard(target)
+        target.discard()
         raise
+    target.close()
     result.dest = dest
     return result
 
 
-def _discard(dest: str) -> None:
-    """Remove a half-written destination.  It did not exist before, so all of it is ours."""
-    if os.path.islink(dest) or os.path.isfile(dest):
-        os.unlink(dest)
-    elif os.path.isdir(dest):
-        for root, dirs, _files in os.walk(dest):  # extracted directories may be read-only
-            for d in dirs:
-                full = os.path.join(root, d)
-                if not os.path.islink(full):
-                    os.chmod(full, 0o700)
-        shutil.rmtree(dest, ignore_errors=True)
-
-
-def _write(image: Image, entries: list[int], root: str, dest: str,
+def _write(image: Image, entries: list[int], root: str, dest: Destination,
            progress: ExtractProgress | None) -> ExtractResult:
     e = image.entries
     names = image.paths.paths
-    result = ExtractResult(dest)
+    result = ExtractResult(dest.shown)
     strip = len(root) + 1 if root else 0
+    top = dest.path
 
     def target(g: int) -> str:
         rel = names[e.pid[g]][strip:]
-        return os.path.join(dest, *rel.split("/")) if rel else dest
+        return os.path.join(top, *rel.split("/")) if rel else top
 
-    made: set[str] = set()  # directories known to exist: one mkdir each, not one per file
-
-    def ensure_dir(path: str) -> None:
-        if path not in made:
-            os.makedirs(path, mode=0o700, exist_ok=True)
-            made.add(path)
+    if dest.kind == SYMLINK:  # claim() made it already
+        result.symlinks = 1
+        os.utime(top, (e.mtime[entries[0]], e.mtime[entries[0]]), follow_symlinks=False)
+        return result
 
     files: list[int] = []
-    links: list[int] = []
+    links: list[tuple[int, str]] = []
     dirs: list[int] = []
     for g in entries:
         t = e.tflag[g]
         if t == DIR:
-            ensure_dir(target(g))
+            out = target(g)
+            if out != top:  # parents come first (entries are in tree order), so one mkdir each
+                os.mkdir(out, 0o700)
+                dest.made(out, True)
             dirs.append(g)
-        elif e.has_bytes(g):
+        elif image.has_bytes(g):
             files.append(g)
-        elif t == SYMLINK:
-            links.append(g)
+        elif (text := _symlink_text(image, g)) is not None:
+            links.append((g, text))
         else:
             result.skipped.append("/" + names[e.pid[g]])
 
@@ -169,8 +186,11 @@ def _write(image: Image, entries: list[int], root: str, dest: str,
     for same, chunks in iter_contents(image, files):
         g = same[0]
         out = target(g)
-        ensure_dir(os.path.dirname(out))
-        fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+        if out == top:
+            fd, dest.fd = dest.fd, -1
+        else:
+            fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+            dest.made(out, False)
         try:
             for chunk in chunks:
                 _write_all(fd, chunk)
@@ -183,8 +203,7 @@ def _write(image: Image, entries: list[int], root: str, dest: str,
         os.utime(out, (e.mtime[g], e.mtime[g]), follow_symlinks=False)
         for other in same[1:]:  # hardlinks to the same bytes: copies of the file just written
             copy = target(other)
-            ensure_dir(os.path.dirname(copy))
-            _copy_new(out, copy)
+            _copy_new(out, copy, dest)
             os.chmod(copy, e.mode[other] & 0o777)
             os.utime(copy, (e.mtime[other], e.mtime[other]))
             done += image.content_size(other)
@@ -193,13 +212,10 @@ def _write(image: Image, entries: list[int], root: str, dest: str,
         result.files += len(same)
         result.bytes += image.content_size(g) * len(same)
 
-    for g in links:  # last: nothing is written after a link from the image exists
+    for g, text in links:  # last: nothing is written after a link from the image exists
         out = target(g)
-        if os.path.lexists(out):
-            result.skipped.append("/" + names[e.pid[g]])
-            continue
-        ensure_dir(os.path.dirname(out))
-        os.symlink(e.link[g], out)
+        os.symlink(text, out)
+        dest.made(out, False)
         os.utime(out, (e.mtime[g], e.mtime[g]), follow_symlinks=False)
         result.symlinks += 1
 
@@ -211,9 +227,10 @@ def _write(image: Image, entries: list[int], root: str, dest: str,
     return result
 
 
-def _copy_new(src: str, dest: str) -> None:
+def _copy_new(src: str, dest: str, into: Destination) -> None:
     """Copy ``src`` to a new file ``dest`` (never through a link, never over a file)."""
     out = os.open(dest, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+    into.made(dest, False)
     try:
         with open(src, "rb") as fh:
             while chunk := fh.read(1 << 20):
@@ -233,8 +250,7 @@ def write_file(image: Image, path: str, layer: int, out: BinaryIO) -> int:
     """Copy one regular file's bytes to ``out`` (``--extract PATH --output -``); returns the byte count."""
     entries = entries_under(image, path, layer)
     g = entries[0]
-    e = image.entries
-    if len(entries) != 1 or not e.has_bytes(g):
+    if len(entries) != 1 or not image.has_bytes(g):
         raise UsageError(f"/{_normal(path)} is not a regular file; only files can be written to stdout")
     count = 0
     for _same, chunks in iter_contents(image, [g]):

@@ -13,6 +13,7 @@ import numpy as np
 
 from dive_py.core.archive import Archive
 from dive_py.core.entries import ENTRY, IMPLICIT, EntryTable, PathTable
+from dive_py.core.hardlinks import has_bytes
 from dive_py.core.imageconfig import HistoryEntry, ImageConfig
 from dive_py.core.manifest import ArchiveIndex, ImageRef
 from dive_py.core.merge import Timeline
@@ -125,6 +126,10 @@ class Image:
         ids = self.visible_at(layer)
         ids.sort(key=lambda g: names[e.pid[g]].replace("/", "\x00"))
         return ids
+
+    def has_bytes(self, g: int) -> bool:
+        """A regular file, or a hardlink that ends at one: something whose content can be read."""
+        return has_bytes(self.entries, self.timeline.hardlink_target, g)
 
     def content_size(self, g: int) -> int:
         """Bytes of content an entry stands for (a hardlink: its target's)."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from dive_py.core.limits import HISTORY_ENTRIES, check_count
 from dive_py.errors import ManifestError
 
 SHELL_PREFIX = "/bin/sh -c "
@@ -71,6 +72,28 @@ def _str_list(value: Any) -> list[str] | None:
     return None
 
 
+_HEALTHCHECK_DURATIONS = ("Interval", "Timeout", "StartPeriod", "StartInterval")
+
+
+def _healthcheck(value: Any) -> dict[str, Any] | None:
+    """The healthcheck's known fields with the types Docker writes; anything else is dropped.
+
+    Keeping the raw object would pass any nesting the JSON allows to every
+    output (the JSON writer refuses depth beyond 255 after half a document).
+    """
+    if not isinstance(value, dict):
+        return None
+    out: dict[str, Any] = {}
+    test = _str_list(value.get("Test"))
+    if test is not None:
+        out["Test"] = test
+    for key in (*_HEALTHCHECK_DURATIONS, "Retries"):
+        number = value.get(key)
+        if isinstance(number, int) and not isinstance(number, bool):
+            out[key] = number
+    return out
+
+
 def parse_config(doc: Any, what: str) -> ImageConfig:
     """Build an :class:`ImageConfig` from parsed JSON, validating what we rely on."""
     if not isinstance(doc, dict):
@@ -101,11 +124,12 @@ def parse_config(doc: Any, what: str) -> ImageConfig:
         exposed_ports=sorted(run["ExposedPorts"]) if isinstance(run.get("ExposedPorts"), dict) else [],
         volumes=sorted(run["Volumes"]) if isinstance(run.get("Volumes"), dict) else [],
         stop_signal=_opt_str(run.get("StopSignal")),
-        healthcheck=run.get("Healthcheck") if isinstance(run.get("Healthcheck"), dict) else None,
+        healthcheck=_healthcheck(run.get("Healthcheck")),
         diff_ids=list(diff_ids),
     )
     history = doc.get("history")
     if isinstance(history, list):
+        check_count(len(history), HISTORY_ENTRIES, what, "history entries")
         for item in history:
             if not isinstance(item, dict):
                 continue

@@ -12,7 +12,19 @@ from array import array
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from dive_py.core.tarscan import CONTIGUOUS, HARDLINK, REGULAR, Window, iter_headers
+from dive_py.core.limits import PATH_CHARS, Budget, check_count
+from dive_py.core.tarscan import (
+    BLOCKDEV,
+    CHAR,
+    CONTIGUOUS,
+    DIR,
+    FIFO,
+    HARDLINK,
+    REGULAR,
+    SYMLINK,
+    Window,
+    iter_headers,
+)
 from dive_py.errors import LayerError
 
 #: Entry kinds.
@@ -24,6 +36,14 @@ WHITEOUT_PREFIX = ".wh."
 OPAQUE_NAME = ".wh..wh..opq"
 
 EMPTY_HASH = 0x2D06800538D394C2  # xxh3_64(b"")
+
+#: Entry types a layer may hold.  Anything else (GNU volume labels aside) is
+#: refused, as Docker's layer applier refuses it: no runtime could unpack it.
+KNOWN_TYPES = frozenset((REGULAR, HARDLINK, SYMLINK, CHAR, BLOCKDEV, DIR, FIFO, CONTIGUOUS))
+VOLUME_LABEL = 0x56  # 'V': names the tape, not a file
+
+#: Entries between two charges of the load's :class:`Budget`.
+_CHARGE_EVERY = 8192
 
 
 @dataclass(slots=True)
@@ -88,7 +108,13 @@ def clean_path(name: str, what: str) -> str | None:
     return s
 
 
-def read_layer(win: Window, *, hash_files: bool, progress: Callable[[int], None] | None = None) -> RawLayer:
+def _check_name(name: str, what: str, field: str) -> None:
+    """Refuse a path or link target no runtime could create (longer than PATH_MAX)."""
+    check_count(len(name), PATH_CHARS, what, f"characters in one {field} ({name[:60]!r}...)")
+
+
+def read_layer(win: Window, *, hash_files: bool, progress: Callable[[int], None] | None = None,
+               budget: Budget | None = None) -> RawLayer:
     """Parse every entry of the layer in ``win``.
 
     ``hash_files`` hashes regular-file contents on the way past; it is only
@@ -96,6 +122,8 @@ def read_layer(win: Window, *, hash_files: bool, progress: Callable[[int], None]
     Seekable layers record data offsets and are hashed later, on demand.
     ``progress(offset)`` is told how far into the stream the reader is, every
     8,192 entries (so a single multi-GB layer still shows movement).
+    ``budget`` is charged for the entries and name characters held (a fresh
+    one per layer when not given).
     """
     what = win.what
     layer = RawLayer()
@@ -114,12 +142,25 @@ def read_layer(win: Window, *, hash_files: bool, progress: Callable[[int], None]
     hashes = layer.hashes
     # A seekable window maps stream offsets to file offsets by a constant shift.
     origin = win.absolute(0) if win.seekable else -1
+    if budget is None:
+        budget = Budget()
+    charged = 0
     end = 0
     count = 0
     for name, tflag, mode, uid, gid, size, mtime, link, data_off in iter_headers(win):
         count += 1
-        if progress is not None and not count & 8191:
-            progress(data_off)
+        if not count & (_CHARGE_EVERY - 1):
+            charged = _charge(layer, charged, budget, what)
+            if progress is not None:
+                progress(data_off)
+        if tflag not in KNOWN_TYPES:
+            if tflag == VOLUME_LABEL:
+                continue
+            raise LayerError(f"{what}: entry {name[:200]!r} has type {chr(tflag)!r}, which no runtime unpacks")
+        if len(name) > PATH_CHARS:
+            _check_name(clean_path(name, what) or "", what, "path")
+        if len(link) > PATH_CHARS:
+            _check_name(link, what, "link target")
         is_file = tflag == REGULAR or tflag == CONTIGUOUS
         end = data_off + ((size + 511) & ~511 if is_file else 0)
         # Fast path for the usual "a/b/c" or "a/b/" (same result as clean_path):
@@ -169,8 +210,17 @@ def read_layer(win: Window, *, hash_files: bool, progress: Callable[[int], None]
             offsets.append(-1)
             if hashes is not None:
                 hashes.append(0)
+    _charge(layer, charged, budget, what)
     layer.tar_bytes = end
     return layer
+
+
+def _charge(layer: RawLayer, charged: int, budget: Budget, what: str) -> int:
+    """Charge the entries read since the last charge; returns the new mark."""
+    n = len(layer.paths)
+    chars = sum(map(len, layer.paths[charged:])) + sum(map(len, layer.links[charged:]))
+    budget.spend(n - charged, chars, what)
+    return n
 
 
 def hardlink_path(link: str) -> str:

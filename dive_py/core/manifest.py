@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from dive_py.core.archive import Archive, normalise_member
+from dive_py.core.limits import IMAGES, INDEX_DEPTH, LAYERS, check_count
 from dive_py.errors import ManifestError
 
 OCI_INDEX = "application/vnd.oci.image.index.v1+json"
@@ -128,6 +129,7 @@ def _layer_refs(manifest: dict[str, Any], what: str) -> list[LayerRef]:
         layers = []
     if not isinstance(layers, list):
         raise ManifestError(f"{what}: 'layers' is not a list")
+    check_count(len(layers), LAYERS, what, "layers")
     refs: list[LayerRef] = []
     for i, desc in enumerate(layers):
         desc = _expect_dict(desc, f"{what}: layer {i}")
@@ -152,16 +154,22 @@ class _IndexWalker:
         self._group = 0
         #: Top-level manifests with the same names are platforms of one image.
         self._by_names: dict[tuple[str, ...], int] = {}
+        #: Indexes already walked and (manifest, names) pairs already added: an
+        #: index that lists the same child twice adds nothing the second time,
+        #: so a chain that lists each next index twelve times costs one walk each.
+        self._walked: set[tuple[str, tuple[str, ...]]] = set()
+        self._added: set[tuple[str, tuple[str, ...]]] = set()
 
     def walk(self, index: dict[str, Any], what: str, names: list[str], depth: int, group: int | None) -> None:
-        if depth > 8:
-            raise ManifestError(f"{what}: indexes nested too deeply")
+        if depth > INDEX_DEPTH:
+            raise ManifestError(f"{what}: indexes nested more than {INDEX_DEPTH} deep (divepy's limit)")
         manifests = index.get("manifests")
         if manifests is None:  # Docker's `save IMAGE@DIGEST` wrote "manifests": null
             self.skipped.append(f"{what} lists no manifests")
             return
         if not isinstance(manifests, list):
             raise ManifestError(f"{what}: 'manifests' is not a list")
+        check_count(len(manifests), IMAGES, what, "manifests")
         for i, desc in enumerate(manifests):
             desc = _expect_dict(desc, f"{what}: manifests[{i}]")
             if _is_attestation(desc):
@@ -179,9 +187,15 @@ class _IndexWalker:
             if media is None:
                 media = doc.get("mediaType") or (OCI_INDEX if "manifests" in doc else OCI_MANIFEST)
             if media in INDEX_TYPES:
+                if (digest, tuple(here_names)) in self._walked:
+                    continue
+                self._walked.add((digest, tuple(here_names)))
                 sub_group = group if group is not None else self._new_group()
                 self.walk(doc, f"index {digest}", here_names, depth + 1, sub_group)
             elif media in MANIFEST_TYPES:
+                if (digest, tuple(here_names)) in self._added:
+                    continue
+                self._added.add((digest, tuple(here_names)))
                 if group is None:  # a flat multi-platform index: one image per set of names
                     key = tuple(here_names)
                     if key not in self._by_names:
@@ -211,6 +225,7 @@ class _IndexWalker:
         if not layers:
             self.skipped.append(f"{what} lists no layers")
             return
+        check_count(len(self.images) + 1, IMAGES, "the archive", "images")
         self.images.append(ImageRef(
             names=list(names), config_member=_blob_member(cfg_digest), layers=layers,
             config_digest=cfg_digest, platform=_platform_of(desc), manifest_digest=digest,
@@ -224,15 +239,17 @@ def _docker_manifest(archive: Archive, has_index: bool) -> ArchiveIndex:
         doc = []
     if not isinstance(doc, list):
         raise ManifestError("manifest.json is not a JSON list")
+    check_count(len(doc), IMAGES, "manifest.json", "images")
     images: list[ImageRef] = []
     kinds: set[str] = set()
-    links_to_layers = any(not m.is_file and name.endswith("/layer.tar") for name, m in archive.members.items())
+    links_to_layers = archive.has_layer_tar_links()
     for i, entry in enumerate(doc):
         entry = _expect_dict(entry, f"manifest.json entry {i}")
         config = entry.get("Config")
         if not isinstance(config, str) or not config:
             raise ManifestError(f"manifest.json entry {i} has no Config")
         layer_paths = _str_list(entry.get("Layers"), f"manifest.json entry {i} Layers")
+        check_count(len(layer_paths), LAYERS, f"manifest.json entry {i}", "layers")
         raw_sources = entry.get("LayerSources")
         sources: dict[str, Any] = raw_sources if isinstance(raw_sources, dict) else {}
         refs: list[LayerRef] = []

@@ -27,10 +27,10 @@ from __future__ import annotations
 from array import array
 from dataclasses import dataclass, field
 
-from dive_py.core.entries import ENTRY, IMPLICIT, ROOT, EntryTable, PathTable, tree_key
-from dive_py.core.layerread import OPAQUE, WHITEOUT, hardlink_path
+from dive_py.core.entries import ENTRY, ROOT, SHADOWED, EntryTable, PathTable, tree_key
+from dive_py.core.hardlinks import bind, bind_earlier
+from dive_py.core.layerread import OPAQUE, WHITEOUT
 from dive_py.core.tarscan import DIR, HARDLINK
-from dive_py.errors import LayerError
 
 NONE = -1
 
@@ -144,11 +144,16 @@ def build_timeline(entries: EntryTable, paths: PathTable, *, strict: bool = True
         whiteouts: list[int] = []
         opaques: list[int] = []
         adds: list[int] = []
+        links: list[int] = []  # hardlinks, visible or shadowed, in archive order
         for g in entries.layer_range(layer):
             k = kinds[g]
             if k == ENTRY:
                 adds.append(g)
+                if tflags[g] == HARDLINK:
+                    links.append(g)
                 continue
+            if k == SHADOWED and tflags[g] == HARDLINK:
+                links.append(g)
             if k == WHITEOUT:
                 whiteouts.append(g)
             elif k == OPAQUE:
@@ -176,10 +181,11 @@ def build_timeline(entries: EntryTable, paths: PathTable, *, strict: bool = True
                 for c in by_name(kids.get(d)):
                     hide_under_opaque(c, layer, here, implied)
 
+        early = bind_earlier(links, layer, entries, paths, vis) if links else {}
+
         # 3. additions, parents before children
         if len(adds) > 1:
             adds.sort(key=lambda g: tree_key(names[epid[g]]))
-        links: list[int] = []
         for g in adds:
             p = epid[g]
             q = parent[p]
@@ -188,8 +194,6 @@ def build_timeline(entries: EntryTable, paths: PathTable, *, strict: bool = True
             old = vis[p]
             if old == NONE:
                 show(p, g)
-                if tflags[g] == HARDLINK:
-                    links.append(g)
                 continue
             old_dir = tflags[old] == DIR
             new_dir = tflags[g] == DIR
@@ -202,30 +206,7 @@ def build_timeline(entries: EntryTable, paths: PathTable, *, strict: bool = True
                 implied.append((p, 0))
             end[old] = layer
             vis[p] = g
-            if tflags[g] == HARDLINK:
-                links.append(g)
-        # Hardlinks last: their target may sort after them in the same layer.
-        for g in links:
-            _resolve_hardlink(g, entries, paths, vis, tl, strict, warn)
+        if links:
+            bind(links, early, entries, paths, vis, tl.hardlink_target, strict=strict, warn=warn)
     return tl
 
-
-def _resolve_hardlink(g: int, entries: EntryTable, paths: PathTable, vis: array[int], tl: Timeline,
-                      strict: bool, warn: list[str] | None) -> None:
-    """Bind a hardlink to the entry holding its content (same or lower layer)."""
-    target = paths.lookup(hardlink_path(entries.link[g]))
-    t = vis[target] if target is not None else NONE
-    seen = 0
-    while t != NONE and entries.tflag[t] == HARDLINK and seen < 32:
-        t = tl.hardlink_target.get(t, NONE)
-        seen += 1
-    if t == NONE or entries.kind[t] == IMPLICIT or entries.tflag[t] == DIR:
-        layer = entries.layer_of(g)
-        msg = (f"layer {layer}: hardlink /{paths.paths[entries.pid[g]]} points to "
-               f"/{hardlink_path(entries.link[g])}, which does not exist")
-        if strict:
-            raise LayerError(msg)
-        if warn is not None:
-            warn.append(msg)
-        return
-    tl.hardlink_target[g] = t

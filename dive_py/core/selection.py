@@ -55,8 +55,8 @@ def select_image(found: ArchiveIndex, image: str | None = None, platform: str | 
     chosen: list[ImageRef]
     if image is None:
         chosen = ordered[0]
-    elif image.isdigit():
-        idx = int(image)
+    elif image.isascii() and image.isdigit():  # "²" and "٣" are digits to str.isdigit, not to int()
+        idx = int(image) if len(image) < 10 else len(ordered)
         if idx >= len(ordered):
             raise UsageError(f"--image {image}: the archive holds {len(ordered)} image(s) (0..{len(ordered) - 1})")
         chosen = ordered[idx]

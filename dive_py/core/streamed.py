@@ -16,11 +16,15 @@ from contextlib import contextmanager
 from typing import Any
 
 from dive_py.core import blobio
-from dive_py.core.archive import SMALL_MEMBER_LIMIT, Archive, LayerBlob, ProgressFn, member_of
+from dive_py.core.archive import Archive, LayerBlob, ProgressFn, member_of
 from dive_py.core.layerread import read_layer
+from dive_py.core.limits import HELD_MEMBER_BYTES, JSON_DOCUMENT_BYTES, Budget, binary_size
 from dive_py.core.tarscan import Window, iter_headers
 from dive_py.core.tarwindow import StreamWindow
-from dive_py.errors import ArchiveError, InputError, LayerError, ManifestError
+from dive_py.errors import ArchiveError, InputError, LayerError, LimitError, ManifestError
+
+_JSON_START = frozenset(b"{[")
+_BLANK = b" \t\r\n"
 
 
 class _SubStream(blobio.ReadOnlyStream):
@@ -77,16 +81,21 @@ class StreamedArchive(Archive):
         self.label = label
         self.compression = compression
         self._small: dict[str, bytes] = {}
+        self._held = 0
+        #: Members not held, and why (too large, not JSON, over the total).
+        self._dropped: dict[str, str] = {}
         self._layers: dict[str, LayerBlob] = {}
         self._errors: dict[str, InputError] = {}
         fh = open(path, "rb")  # noqa: SIM115 - closed below, after the single pass
-        total = os.fstat(fh.fileno()).st_size
-        counting = _CountingReader(fh, progress, total)
-        stream = blobio.open_decompressed(counting, compression, label)
         try:
-            self._scan(StreamWindow(stream, label), hash_files)
+            total = os.fstat(fh.fileno()).st_size
+            counting = _CountingReader(fh, progress, total)
+            stream, head = blobio.open_tar_stream(counting, compression, label)
+            try:
+                self._scan(StreamWindow(stream, label, head), hash_files)
+            finally:
+                blobio.close_quietly(stream)
         finally:
-            getattr(stream, "close", lambda: None)()
             fh.close()
 
     def _scan(self, win: StreamWindow, hash_files: bool) -> None:
@@ -94,24 +103,46 @@ class StreamedArchive(Archive):
             member = member_of(name, tflag, size, link, -1)
             if member is None:
                 continue
-            self.members[member.name] = member
+            self.add_member(member)
+            norm = member.name
+            for held in (self._small, self._layers, self._errors, self._dropped):
+                held.pop(norm, None)  # a later member of the same name replaces the earlier one
             if not member.is_file:
                 continue
-            norm = member.name
             head = win.read(data_off, min(size, 512)) if size else b""
             kind = blobio.sniff(head) if head else blobio.TAR
             if kind != blobio.UNKNOWN and size > 0:
                 what = f"{self.label}: member {norm!r}"
-                sub = _SubStream(win, data_off, size)
                 try:
-                    stream = blobio.open_decompressed(sub, kind, what)
-                    raw = read_layer(StreamWindow(stream, what), hash_files=hash_files)
+                    stream, inner_head = blobio.open_tar_stream(_SubStream(win, data_off, size), kind, what)
+                    try:
+                        raw = read_layer(StreamWindow(stream, what, inner_head), hash_files=hash_files,
+                                         budget=self.budget)
+                    finally:
+                        blobio.close_quietly(stream)
                     self._layers[norm] = LayerBlob(raw, kind, size)
+                except LimitError:
+                    raise  # memory is at stake: stop now, whichever blob it is
                 except InputError as exc:
                     self._errors[norm] = exc
                 # Whatever the layer parse left unread is skipped by the next get().
-            elif size <= SMALL_MEMBER_LIMIT:
-                self._small[norm] = win.read(data_off, size) if size else b""
+            else:
+                self._hold(norm, win, data_off, size, head)
+
+    def _hold(self, norm: str, win: StreamWindow, data_off: int, size: int, head: bytes) -> None:
+        """Keep a member that may be a manifest or config, within the limits."""
+        start = head.lstrip(_BLANK)[:1]
+        if size and (not start or start[0] not in _JSON_START):
+            self._dropped[norm] = "is not a JSON document"
+        elif size > JSON_DOCUMENT_BYTES:
+            self._dropped[norm] = (f"is {size:,} bytes, over divepy's limit of {binary_size(JSON_DOCUMENT_BYTES)} "
+                                   "for a JSON document")
+        elif self._held + size > HELD_MEMBER_BYTES:
+            self._dropped[norm] = (f"was not kept: the archive's metadata members exceed divepy's limit of "
+                                   f"{binary_size(HELD_MEMBER_BYTES)} in total")
+        else:
+            self._small[norm] = win.read(data_off, size) if size else b""
+            self._held += size
 
     def read_bytes(self, name: str) -> bytes:
         member = self.resolve(name)
@@ -121,10 +152,13 @@ class StreamedArchive(Archive):
             return self._small[member.name]
         if member.name in self._layers or member.name in self._errors:
             raise ManifestError(f"{self.label}: member {name!r} is a tar stream, not a JSON document")
-        raise ArchiveError(f"{self.label}: member {name!r} is too large to hold in memory")
+        why = self._dropped.get(member.name, "cannot be read")
+        if "limit" in why:
+            raise LimitError(f"{self.label}: member {name!r} {why}")
+        raise ManifestError(f"{self.label}: member {name!r} {why}")
 
     def read_layer(self, name: str, *, hash_files: bool, what: str,
-                   progress: Callable[[int], None] | None = None) -> LayerBlob:
+                   progress: Callable[[int], None] | None = None, budget: Budget | None = None) -> LayerBlob:
         member = self.resolve(name)
         if member is None:
             raise ManifestError(f"{what}: blob {name!r} is missing from the archive")
@@ -143,9 +177,9 @@ class StreamedArchive(Archive):
         if member is None or not member.is_file:
             raise ArchiveError(f"{self.label}: member {name!r} is missing")
         with open(self.path, "rb") as fh:
-            outer = blobio.open_decompressed(fh, self.compression, self.label)
+            outer, outer_head = blobio.open_tar_stream(fh, self.compression, self.label)
             try:
-                win = StreamWindow(outer, self.label)
+                win = StreamWindow(outer, self.label, outer_head)
                 for raw_name, tflag, _m, _u, _g, size, _t, link, data_off in iter_headers(win):
                     found = member_of(raw_name, tflag, size, link, -1)
                     if found is None or found.name != member.name or not found.is_file:
@@ -154,12 +188,12 @@ class StreamedArchive(Archive):
                     kind = blobio.sniff(head) if head else blobio.TAR
                     if kind == blobio.UNKNOWN:
                         raise LayerError(f"{what} is not a tar archive (nor a gzip/zstd-compressed one)")
-                    inner = blobio.open_decompressed(_SubStream(win, data_off, size), kind, what)
+                    inner, inner_head = blobio.open_tar_stream(_SubStream(win, data_off, size), kind, what)
                     try:
-                        yield StreamWindow(inner, what)
+                        yield StreamWindow(inner, what, inner_head)
                     finally:
-                        getattr(inner, "close", lambda: None)()
+                        blobio.close_quietly(inner)
                     return
                 raise ArchiveError(f"{self.label}: member {name!r} is missing")
             finally:
-                getattr(outer, "close", lambda: None)()
+                blobio.close_quietly(outer)

@@ -14,6 +14,7 @@ import struct
 from collections.abc import Iterator
 from typing import Protocol
 
+from dive_py.core.limits import EXTENDED_HEADER_BYTES, check_size
 from dive_py.errors import LayerError
 
 BLOCK = 512
@@ -52,23 +53,37 @@ class Window(Protocol):
     def absolute(self, off: int) -> int: ...
 
 
+#: Largest value of a 64-bit signed field: sizes, ids and times must fit one.
+INT64_MAX = (1 << 63) - 1
+#: ``mode`` is 7 octal digits in a ustar header; anything larger is not a mode.
+MODE_MAX = 0o7777777
+
+
 def _octal(field: bytes, what: str, name: str) -> int:
-    """Parse a numeric header field: octal text or GNU base-256."""
+    """Parse a numeric header field: octal digits, or GNU base-256 (first byte's high bit set).
+
+    Strict, unlike ``int(text, 8)``, which also takes signs, underscores and
+    ``0o`` prefixes that no tar writer produces.  A base-256 field may hold a
+    96-bit number; callers check the range they need.
+    """
     if field and field[0] & 0x80:
         value = int.from_bytes(field[1:], "big")
         if field[0] & 0x40:  # negative base-256
             value -= 1 << (8 * (len(field) - 1))
         return value
     text = field.strip(b"\x00 ")
-    if not text:
-        return 0
     nul = text.find(b"\x00")
     if nul >= 0:
-        text = text[:nul].strip()
-    try:
-        return int(text, 8)
-    except ValueError:
-        raise LayerError(f"{what}: corrupt tar header for {name!r} (bad number {field!r})") from None
+        text = text[:nul].strip(b" ")
+    if not text:
+        return 0
+    if text.strip(b"01234567"):
+        raise LayerError(f"{what}: corrupt tar header for {name!r} (bad number {field!r})")
+    return int(text, 8)
+
+
+def _out_of_range(what: str, name: str, field: str, value: int) -> LayerError:
+    return LayerError(f"{what}: corrupt tar header for {name!r} ({field} {value} is out of range)")
 
 
 def _checksum_ok(buf: bytes, pos: int) -> bool:
@@ -92,21 +107,23 @@ def _decode(raw: bytes, what: str, field: str) -> str:
 
 
 def _parse_pax(data: bytes, what: str) -> dict[str, str]:
-    """Parse PAX extended-header records ``"<len> <key>=<value>\\n"``."""
+    """Parse PAX extended-header records ``"<len> <key>=<value>\\n"``.
+
+    Each record's length must be plain decimal digits and move forward, so
+    the loop ends after at most ``len(data)`` bytes whatever the input.
+    """
     out: dict[str, str] = {}
     pos = 0
     n = len(data)
     while pos < n:
         if data[pos] == 0:
             break
-        sp = data.find(b" ", pos)
-        if sp < 0:
-            raise LayerError(f"{what}: corrupt PAX header")
-        try:
-            length = int(data[pos:sp])
-        except ValueError:
-            raise LayerError(f"{what}: corrupt PAX header (bad record length)") from None
-        if length <= 0 or pos + length > n:
+        sp = data.find(b" ", pos, pos + 21)
+        digits = data[pos:sp]
+        if sp < 0 or not digits.isdigit():
+            raise LayerError(f"{what}: corrupt PAX header (bad record length)")
+        length = int(digits)
+        if length <= sp - pos + 1 or pos + length > n:
             raise LayerError(f"{what}: corrupt PAX header (record overruns)")
         record = data[sp + 1 : pos + length - 1]
         eq = record.find(b"=")
@@ -114,14 +131,39 @@ def _parse_pax(data: bytes, what: str) -> dict[str, str]:
             raise LayerError(f"{what}: corrupt PAX header (record without '=')")
         key = record[:eq].decode("utf-8", "replace")
         raw_value = record[eq + 1 :]
-        if key in ("path", "linkpath", "GNU.sparse.name"):
+        if key in ("path", "linkpath"):
             if b"\x00" in raw_value:
                 raise LayerError(f"{what}: entry name contains a NUL byte: {raw_value!r}")
             out[key] = _decode(raw_value, what, "name" if key != "linkpath" else "link target")
+        elif key.startswith("GNU.sparse."):
+            raise LayerError(f"{what} holds a GNU sparse file, which divepy cannot read")
         else:
             out[key] = raw_value.decode("utf-8", "replace")
         pos += length
     return out
+
+
+def _pax_int(value: str, what: str, name: str, key: str) -> int:
+    """A PAX ``size``/``uid``/``gid``: decimal digits that fit in 63 bits."""
+    if not (value.isascii() and value.isdigit()) or len(value) > 19 or int(value) > INT64_MAX:
+        raise LayerError(f"{what}: corrupt PAX header for {name!r} ({key}={value[:40]!r})")
+    return int(value)
+
+
+def _pax_time(value: str, what: str, name: str) -> int:
+    """A PAX ``mtime``: ``[-]seconds[.fraction]`` (no exponents, infinities or NaN)."""
+    whole, _, frac = value.partition(".")
+    digits = whole[1:] if whole.startswith("-") else whole
+    if (not (digits.isascii() and digits.isdigit()) or len(digits) > 18
+            or (frac and not (frac.isascii() and frac.isdigit()))):
+        raise LayerError(f"{what}: corrupt PAX header for {name!r} (mtime={value[:40]!r})")
+    return int(whole)
+
+
+def _extended(win: Window, data_off: int, size: int, what: str, kind: str) -> bytes:
+    """The data of an extended header, refused before reading if it is absurdly large."""
+    check_size(size, EXTENDED_HEADER_BYTES, what, kind)
+    return win.read(data_off, size)
 
 
 def _long_field(data: bytes, what: str) -> bytes:
@@ -130,6 +172,20 @@ def _long_field(data: bytes, what: str) -> bytes:
     if b"\x00" in raw:
         raise LayerError(f"{what}: entry name contains a NUL byte: {raw!r}")
     return raw
+
+
+def _check_ranges(mode_f: bytes, uid_f: bytes, gid_f: bytes, mtime_f: bytes, what: str, name: str) -> None:
+    """Name the numeric field that does not fit (a 12-byte base-256 field holds 95 bits)."""
+    mode = _octal(mode_f, what, name)
+    if not 0 <= mode <= MODE_MAX:
+        raise _out_of_range(what, name, "mode", mode)
+    for field, raw in (("uid", uid_f), ("gid", gid_f)):
+        value = _octal(raw, what, name)
+        if not 0 <= value <= INT64_MAX:
+            raise _out_of_range(what, name, field, value)
+    mtime = _octal(mtime_f, what, name)
+    if not -INT64_MAX <= mtime <= INT64_MAX:
+        raise _out_of_range(what, name, "mtime", mtime)
 
 
 #: One header: (name, typeflag, mode, uid, gid, size, mtime, linkname, data_offset).
@@ -188,28 +244,32 @@ def iter_headers(win: Window) -> Iterator[Header]:
                 raise LayerError(f"{what} is corrupt: bad tar header checksum at offset {off}")
             first = False
         tflag = tflag_b[0]
-        try:  # fast path: the usual "0000644\0" fields
+        try:  # fast path: the usual "00000001234\0" field
             size = int(size_f[:-1], 8)
         except ValueError:
             size = _octal(size_f, what, "?")
-        if size < 0:
-            raise LayerError(f"{what}: corrupt tar header (negative size)")
+        if not 0 <= size <= INT64_MAX:
+            size = _octal(size_f, what, "?")  # the fast path takes signs and underscores: be strict
+            if not 0 <= size <= INT64_MAX:
+                raise LayerError(f"{what}: corrupt tar header at offset {off} (size {size} is out of range)")
         data_off = off + BLOCK
         data_len = 0 if tflag in HEADER_ONLY else size
         next_off = data_off + ((data_len + 511) & ~511)
 
         if tflag == 0x78 or tflag == 0x58:  # 'x' / 'X': PAX for the next member
-            pax = _parse_pax(win.read(data_off, size), what)
+            pax = _parse_pax(_extended(win, data_off, size, what, "a PAX extended header"), what)
             off = next_off
             continue
         if tflag == 0x67:  # 'g'
             raise LayerError(f"{what} holds a PAX global header, which image layers must not use")
         if tflag == 0x4C:  # 'L': GNU long name
-            long_name = _decode(_long_field(win.read(data_off, size), what), what, "name")
+            raw = _extended(win, data_off, size, what, "a GNU long name")
+            long_name = _decode(_long_field(raw, what), what, "name")
             off = next_off
             continue
         if tflag == 0x4B:  # 'K': GNU long link name
-            long_link = _decode(_long_field(win.read(data_off, size), what), what, "link target")
+            raw = _extended(win, data_off, size, what, "a GNU long link name")
+            long_link = _decode(_long_field(raw, what), what, "link target")
             off = next_off
             continue
         if tflag == 0x53:  # 'S': old GNU sparse
@@ -252,37 +312,34 @@ def iter_headers(win: Window) -> Iterator[Header]:
                 uid = _octal(uid_f, what, name)
                 gid = _octal(gid_f, what, name)
                 mtime = _octal(mtime_f, what, name)
-            else:  # only fast-path values are remembered, so a hit means the same result
-                if len(numbers) < _NUMBER_CACHE_LIMIT:
-                    numbers[mode_f] = mode
-                    numbers[uid_f] = uid
-                    numbers[gid_f] = gid
-                    numbers[mtime_f] = mtime
+            if not (0 <= mode <= MODE_MAX and 0 <= uid <= INT64_MAX and 0 <= gid <= INT64_MAX
+                    and -INT64_MAX <= mtime <= INT64_MAX):
+                _check_ranges(mode_f, uid_f, gid_f, mtime_f, what, name)
+                mode = _octal(mode_f, what, name)  # a fast-path sign or underscore: strict parse
+                uid = _octal(uid_f, what, name)
+                gid = _octal(gid_f, what, name)
+                mtime = _octal(mtime_f, what, name)
+            elif len(numbers) < _NUMBER_CACHE_LIMIT:  # only checked values are remembered
+                numbers[mode_f] = mode
+                numbers[uid_f] = uid
+                numbers[gid_f] = gid
+                numbers[mtime_f] = mtime
         if pax is not None:
-            if "GNU.sparse.name" in pax:
-                name = pax["GNU.sparse.name"]
-            elif "path" in pax:
+            if "path" in pax:
                 name = pax["path"]
             if "linkpath" in pax:
                 link = pax["linkpath"]
-            try:
-                if "size" in pax:
-                    size = int(pax["size"])
-                    if tflag not in HEADER_ONLY:
-                        data_len = size
-                        next_off = data_off + ((data_len + 511) & ~511)
-                if "GNU.sparse.realsize" in pax:
-                    size = int(pax["GNU.sparse.realsize"])
-                elif "GNU.sparse.size" in pax:
-                    size = int(pax["GNU.sparse.size"])
-                if "uid" in pax:
-                    uid = int(pax["uid"])
-                if "gid" in pax:
-                    gid = int(pax["gid"])
-                if "mtime" in pax:
-                    mtime = int(float(pax["mtime"]))
-            except ValueError:
-                raise LayerError(f"{what}: corrupt PAX header for {name!r}") from None
+            if "size" in pax:
+                size = _pax_int(pax["size"], what, name, "size")
+                if tflag not in HEADER_ONLY:
+                    data_len = size
+                    next_off = data_off + ((data_len + 511) & ~511)
+            if "uid" in pax:
+                uid = _pax_int(pax["uid"], what, name, "uid")
+            if "gid" in pax:
+                gid = _pax_int(pax["gid"], what, name, "gid")
+            if "mtime" in pax:
+                mtime = _pax_time(pax["mtime"], what, name)
             pax = None
         if tflag == 0:  # old-style regular file; a trailing slash (of the final name) meant a directory,
             if name.endswith("/"):  # which, like every directory, has no data (Go's archive/tar agrees)

@@ -39,7 +39,7 @@ def parse_bytes(text: str) -> int:
     digits = 0
     has_comma = False
     for ch in text:
-        if not (ch.isdigit() or ch in ".,"):
+        if ch not in "0123456789.,":  # ASCII only, as Go's ParseFloat accepts
             break
         has_comma = has_comma or ch == ","
         digits += 1

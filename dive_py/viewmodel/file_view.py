@@ -124,7 +124,7 @@ def _read(image: Image, g: int) -> tuple[bytes, bool]:
 
 def _content_rows(image: Image, g: int) -> list[Row]:
     e = image.entries
-    if not e.has_bytes(g):
+    if not image.has_bytes(g):
         if e.is_dir(g):
             return [Row("A directory: expand it in the tree to see what it holds.", NOTE)]
         if type_name(e.tflag[g]) == "symlink":
@@ -174,7 +174,7 @@ def _change_rows(image: Image, path: str, old: _Version | None, new: _Version | 
     for name, before, after in changes:
         if before != after:
             rows.append(Row(f"  {name}: {before} → {after}", CHANGE))
-    if not (e.has_bytes(a) and e.has_bytes(b)):
+    if not (image.has_bytes(a) and image.has_bytes(b)):
         return rows
     old_data, old_cut = _read(image, a)
     new_data, new_cut = _read(image, b)

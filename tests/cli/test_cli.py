@@ -219,7 +219,7 @@ def test_extract_a_directory_to_its_own_name(tmp_path: Path) -> None:
     (["--extract", "/app", "--json", "x.json"], "--extract writes files; it cannot be combined with --json, --ci "
                                                 "or --list"),
     (["--output", "x"], "--output only applies to --extract"),
-    (["--extract", "/app", "-o", "no/such/dir/app"], "is not a directory"),
+    (["--extract", "/app", "-o", "no/such/dir/app"], "the parent no/such/dir does not exist"),
 ])
 def test_extract_refusals(tmp_path: Path, args: list[str], message: str) -> None:
     res = run_divepy("--demo", *args, cwd=tmp_path)

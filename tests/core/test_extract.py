@@ -159,7 +159,7 @@ def test_refusals(tmp_path: Path) -> None:
         with pytest.raises(ExtractError, match="already exists"):
             extract(image, "/etc", top, str(tmp_path / "taken"))
         assert (tmp_path / "taken").read_text() == "mine"
-        with pytest.raises(ExtractError, match="is not a directory"):
+        with pytest.raises(ExtractError, match="does not exist"):
             extract(image, "/etc", top, str(tmp_path / "missing" / "etc"))
         with pytest.raises(UsageError, match="/bin/su does not exist in the filesystem after layer 4"):
             extract(image, "/bin/su", top, str(tmp_path / "su"))

@@ -236,7 +236,7 @@ def test_misconfigured_file(tmp_path: Path, docker: Path) -> None:
 def test_invalid_yaml_and_shapes(tmp_path: Path, docker: Path) -> None:
     (tmp_path / "bad.yaml").write_text("rules: [\n")
     res = ci(tmp_path, docker, "--ci-config", "bad.yaml")
-    assert (res.code, res.stderr) == (2, "divepy: error: bad.yaml: invalid YAML at line 2\n")
+    assert (res.code, res.stderr) == (2, "divepy: error: bad.yaml: CI config is not valid YAML at line 2\n")
     (tmp_path / "list.yaml").write_text("- rules\n")
     res = ci(tmp_path, docker, "--ci-config", "list.yaml")
     assert (res.code, res.stderr) == (2, "divepy: error: list.yaml: expected a mapping with a 'rules' section\n")

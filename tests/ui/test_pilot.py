@@ -276,7 +276,7 @@ async def test_ctrl_e_on_a_directory_with_another_name(make_app, tmp_path, monke
         await settled(pilot)
         # out/ does not exist: the dialog stays open with the reason
         assert not isinstance(app.screen, MainScreen)
-        assert "is not a directory" in str(app.screen.query_one("#extract-error").render())
+        assert "the parent out does not exist" in str(app.screen.query_one("#extract-error").render())
         (tmp_path / "out").mkdir()
         await pilot.press("enter")
         await settled(pilot)
