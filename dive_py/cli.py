@@ -15,7 +15,7 @@ from typing import Annotated, NoReturn
 
 import typer
 
-from dive_py import __version__
+from dive_py import __version__, messages
 from dive_py.errors import EXIT_RULES_FAILED, EXIT_USAGE, DiveError, UsageError
 
 app = typer.Typer(add_completion=False, pretty_exceptions_enable=False, rich_markup_mode=None,
@@ -27,7 +27,7 @@ _ARCHIVE_SCHEMES = ("docker-archive://", "docker-tar://", "oci-archive://", "oci
 
 
 def _fail(message: str) -> NoReturn:
-    sys.stderr.write(f"divepy: error: {message}\n")
+    messages.error(message)
     raise typer.Exit(EXIT_USAGE)
 
 
@@ -139,7 +139,7 @@ def run(
     except DiveError as exc:
         _fail(exc.message)
     except KeyboardInterrupt:
-        sys.stderr.write("divepy: interrupted\n")
+        messages.note("interrupted")
         raise typer.Exit(130) from None
     except BrokenPipeError:  # caught here: Click would turn EPIPE into exit status 1
         _reader_left()
@@ -155,11 +155,62 @@ def _reader_left() -> NoReturn:
 
 
 def main() -> None:
-    """Console-script entry point."""
+    """Console-script entry point: every way a run can end becomes an exit status and at most one line.
+
+    Click's own usage errors (``--layer abc``, a misspelt flag) would print a
+    usage block and ``Error: …`` in another format; they are caught here and
+    said as ``divepy: error: …`` like every other bad input.  Anything that
+    escapes as an unexpected exception is a bug in divepy, not in the input:
+    it is still one line (``DIVEPY_DEBUG=1`` shows the traceback).
+    """
+    sys.exit(_main(sys.argv[1:]))
+
+
+def _main(argv: list[str]) -> int:
     try:
-        app(prog_name="divepy")
+        code = app(args=argv, prog_name="divepy", standalone_mode=False)
+    except typer.Abort:
+        messages.note("interrupted")
+        return 130
     except BrokenPipeError:  # `divepy --list img | head`
         _reader_left()
+    except KeyboardInterrupt:
+        messages.note("interrupted")
+        return 130
+    except MemoryError:
+        messages.error("out of memory (see the limits in docs/user-guide.md)")
+        return EXIT_USAGE
+    except RecursionError:
+        messages.error("the input is nested too deeply (a bug in divepy: please report it)")
+        return EXIT_USAGE
+    except Exception as exc:  # the last line of defence: one line, never a traceback
+        usage = _usage_error(exc)
+        if usage is not None:
+            messages.error(usage)
+            return EXIT_USAGE
+        if os.environ.get("DIVEPY_DEBUG"):
+            raise
+        messages.error(f"internal error: {type(exc).__name__}: {exc} (a bug in divepy: please report it; "
+                       "DIVEPY_DEBUG=1 shows where)")
+        return EXIT_USAGE
+    return code if isinstance(code, int) else 0
+
+
+def _usage_error(exc: Exception) -> str | None:
+    """The message of a command-line parsing error (Click's, vendored by Typer or not), else None.
+
+    Typer >= 0.29 ships its own copy of Click, so the classes are matched by
+    what they offer (``format_message`` and ``exit_code``), not by import.
+    """
+    fmt = getattr(exc, "format_message", None)
+    if not callable(fmt) or getattr(exc, "exit_code", None) != EXIT_USAGE:
+        return None
+    return _lower_first(str(fmt()).rstrip(".")) + " (see divepy --help)"
+
+
+def _lower_first(text: str) -> str:
+    """Click says "Invalid value for …"; divepy's lines continue in lower case after ``error:``."""
+    return text[:1].lower() + text[1:] if text[:2] != text[:2].upper() else text
 
 
 __all__ = ["EXIT_RULES_FAILED", "app", "main"]

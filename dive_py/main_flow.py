@@ -10,12 +10,19 @@ starts; it is imported here, inside the function, and nowhere else outside
 from __future__ import annotations
 
 import gc
-import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
+from dive_py import messages
 from dive_py.config import ci_env_enabled, load_rules, use_color
 from dive_py.errors import EXIT_OK, EXIT_RULES_FAILED, UsageError
+from dive_py.report.output import check_target, write_to
+
+if TYPE_CHECKING:
+    from dive_py.core.image import Image
 
 
 @dataclass(slots=True)
@@ -41,17 +48,6 @@ class Options:
     output: str | None = None
 
 
-def _check_json_target(path: str) -> None:
-    """Refuse before the (possibly long) analysis if the file cannot be written."""
-    if path == "-":
-        return
-    directory = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(directory):
-        raise UsageError(f"--json {path}: directory {directory} does not exist")
-    if os.path.isdir(path):
-        raise UsageError(f"--json {path}: is a directory")
-
-
 def run(opts: Options) -> int:
     """Execute one run; returns the exit status."""
     from dive_py.cli_progress import RichLoadProgress
@@ -64,11 +60,10 @@ def run(opts: Options) -> int:
     interactive = not (ci_mode or opts.json_path or opts.list_files or opts.extract is not None)
     summary = interactive and not _has_terminal()
     if summary and not opts.quiet:
-        sys.stderr.write("divepy: not a terminal, so no explorer: printing a summary "
-                         "(--ci, --json or --list choose an output)\n")
+        messages.note("not a terminal, so no explorer: printing a summary (--ci, --json or --list choose an output)")
     rules = load_rules(opts.rule_flags, opts.ci_config) if ci_mode else None
     if opts.json_path:
-        _check_json_target(opts.json_path)
+        check_target(opts.json_path, "--json")
     if interactive and not summary:
         from dive_py.ui.launch import launch  # the only import of the UI outside dive_py.ui
 
@@ -84,7 +79,7 @@ def run(opts: Options) -> int:
     gc.freeze()
     try:
         for warning in image.warnings:
-            sys.stderr.write(f"divepy: warning: {warning}\n")
+            messages.warning(warning)
         if opts.list_files:
             return _list(image, opts)
         if opts.extract is not None:
@@ -97,49 +92,70 @@ def run(opts: Options) -> int:
             from dive_py.report.export import write_export
 
             if opts.json_path == "-":
-                write_export(image, eff, sys.stdout.buffer)
-                sys.stdout.buffer.flush()
-            else:
-                with open(opts.json_path, "wb") as fh:  # truncates, unlike dive
-                    write_export(image, eff, fh)
+                with _stdout("--json -"):
+                    write_export(image, eff, sys.stdout.buffer)
+                    sys.stdout.buffer.flush()
+            else:  # replaced only once the new export is complete (dive writes over it in place)
+                write_to(opts.json_path, "--json", lambda fh: write_export(image, eff, fh))
         if summary:
             from dive_py.report.summary import render_summary
 
             color = use_color(sys.stdout.isatty(), opts.no_color)
-            sys.stdout.write(render_summary(image, eff, color=color, archive_note=_archive_note(image)))
-            sys.stdout.flush()
+            with _stdout("the summary"):
+                sys.stdout.write(render_summary(image, eff, color=color, archive_note=_archive_note(image)))
+                sys.stdout.flush()
         if rules is not None:
             from dive_py.report.ci import evaluate, passed, render_report
 
             results = evaluate(rules, eff)
             out = sys.stderr if opts.json_path == "-" else sys.stdout
             color = use_color(out.isatty(), opts.no_color)
-            out.write(render_report(eff, results, color=color, archive_note=_archive_note(image)))
-            out.flush()
+            with _stdout("the CI report"):
+                out.write(render_report(eff, results, color=color, archive_note=_archive_note(image)))
+                out.flush()
             return EXIT_OK if passed(results) else EXIT_RULES_FAILED
         return EXIT_OK
     finally:
         image.close()
 
 
-def _extract(image: object, opts: Options) -> int:
-    from dive_py.core.extract import default_destination, extract, write_file
-    from dive_py.core.image import Image
+@contextmanager
+def _stdout(what: str) -> Iterator[None]:
+    """Write errors on standard output (``> /dev/full``) as one line; a closed pipe is not an error."""
+    try:
+        yield
+    except BrokenPipeError:
+        raise
+    except OSError as exc:
+        raise UsageError(f"cannot write {what} to standard output ({exc.strerror})") from None
 
-    assert isinstance(image, Image) and opts.extract is not None
+
+def _chosen_layer(image: Image, opts: Options, what: str) -> int:
+    """``--layer N`` (default: the top layer), checked against the image."""
     top = len(image.layers) - 1
+    if top < 0:
+        raise UsageError(f"the image has no layers: there is nothing to {what}")
     layer = top if opts.layer is None else opts.layer
     if not 0 <= layer <= top:
         raise UsageError(f"--layer {layer}: the image has layers 0..{top}")
+    return layer
+
+
+def _extract(image: Image, opts: Options) -> int:
+    from dive_py.core.extract import default_destination, extract, write_file
+
+    assert opts.extract is not None
+    layer = _chosen_layer(image, opts, "extract")
     if opts.output == "-":
-        write_file(image, opts.extract, layer, sys.stdout.buffer)
-        sys.stdout.buffer.flush()
+        with _stdout("the file"):
+            write_file(image, opts.extract, layer, sys.stdout.buffer)
+            sys.stdout.buffer.flush()
         return EXIT_OK
     dest = opts.output if opts.output is not None else default_destination(opts.extract)
     result = extract(image, opts.extract, layer, dest)
     if not opts.quiet:
         shown = "/" + opts.extract.strip("/")
-        sys.stderr.write(f"divepy: extracted {shown} (after layer {layer}) to {dest}: {result.summary()}\n")
+        messages.note(f"extracted {shown} (after layer {layer}) to {dest}: {result.summary()}")
     return EXIT_OK
 
 
@@ -148,38 +164,33 @@ def _has_terminal() -> bool:
     return sys.stdin.isatty() and sys.stdout.isatty()
 
 
-def _list(image: object, opts: Options) -> int:
-    from dive_py.core.image import Image
+def _list(image: Image, opts: Options) -> int:
     from dive_py.report.listing import iter_listing
 
-    assert isinstance(image, Image)
-    top = len(image.layers) - 1
-    layer = top if opts.layer is None else opts.layer
-    if not 0 <= layer <= top:
-        raise UsageError(f"--layer {layer}: the image has layers 0..{top}")
+    layer = _chosen_layer(image, opts, "list")
     write = sys.stdout.write
-    for line in iter_listing(image, layer, opts.list_format):
-        write(line)
-        write("\n")
-    sys.stdout.flush()
+    with _stdout("the listing"):
+        for line in iter_listing(image, layer, opts.list_format):
+            write(line)
+            write("\n")
+        sys.stdout.flush()
     return EXIT_OK
 
 
-def _archive_note(image: object) -> str | None:
+def _archive_note(image: Image) -> str | None:
     """For multi-image archives: which image this is, what is shared, what is stored."""
-    from dive_py.core.image import Image
+    from dive_py.core.text import printable
     from dive_py.core.units import humanize_bytes
     from dive_py.report.export import archive_summary
 
-    assert isinstance(image, Image)
     if len(image.index.images) < 2:
         return None
     summary = archive_summary(image)
-    lines = [f"images: {len(summary['images'])} (analysed: {image.display_name})"]
+    lines = [f"images: {len(summary['images'])} (analysed: {printable(image.display_name)})"]
     for img in summary["images"]:
         mark = "*" if img["selected"] else " "
-        name = ", ".join(img["names"]) or "(untagged)"
-        plat = f" [{img['platform']}]" if img["platform"] else ""
+        name = printable(", ".join(img["names"])) or "(untagged)"
+        plat = f" [{printable(img['platform'])}]" if img["platform"] else ""
         lines.append(f"{mark} {name}{plat}: {img['layers']} layers")
     lines.append(f"shared layers: {len(summary['sharedLayers'])}")
     lines.append(f"layer bytes stored: {summary['layerBytesStored']} ({humanize_bytes(summary['layerBytesStored'])})")

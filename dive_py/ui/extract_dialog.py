@@ -26,6 +26,7 @@ from textual.worker import get_current_worker
 
 from dive_py.core.extract import ExtractResult, default_destination, extract
 from dive_py.core.image import Image
+from dive_py.core.text import printable
 from dive_py.core.units import humanize_bytes
 from dive_py.errors import DiveError
 from dive_py.viewmodel.file_view import describe_entry
@@ -67,12 +68,13 @@ class ExtractDialog(ModalScreen[ExtractResult | None]):
     def compose(self) -> ComposeResult:
         with Vertical() as box:
             box.border_title = "Extract"
-            yield Label(self.what, id="extract-what")
-            yield Label(f"as it is after layer {self.at_layer}", id="extract-layer")
+            yield Label(self.what, id="extract-what", markup=False)
+            yield Label(f"as it is after layer {self.at_layer}", id="extract-layer", markup=False)
             yield Input(default_destination(self.image_path), id="extract-dest", select_on_focus=False)
-            yield Label("Enter writes a new file or directory there; Esc cancels.", id="extract-hint")
+            yield Label("Enter writes a new file or directory there; Esc cancels.", id="extract-hint",
+                        markup=False)
             yield ProgressBar(total=None, show_eta=False, id="extract-bar")
-            yield Label("", id="extract-error")
+            yield Label("", id="extract-error", markup=False)
 
     def on_mount(self) -> None:
         self.query_one(Input).focus()
@@ -90,7 +92,7 @@ class ExtractDialog(ModalScreen[ExtractResult | None]):
             return
         self._error("")
         self.add_class("-running")
-        self.query_one("#extract-hint", Label).update(f"Writing {dest}…  Esc cancels.")
+        self.query_one("#extract-hint", Label).update(f"Writing {printable(dest)}…  Esc cancels.")
         self._cancel.clear()
         self._run(dest)
 
@@ -126,7 +128,7 @@ class ExtractDialog(ModalScreen[ExtractResult | None]):
         self.query_one(Input).focus()
 
     def _error(self, message: str) -> None:
-        self.query_one("#extract-error", Label).update(message)
+        self.query_one("#extract-error", Label).update(printable(message))
 
     def action_cancel(self) -> None:
         if self.running:
@@ -142,5 +144,6 @@ def describe(image: Image, entries: list[int], path: str) -> str:
     if e.is_dir(first):
         files = [g for g in entries if not e.is_dir(g)]
         size = sum(image.content_size(g) for g in files)
-        return f"{path} (directory: {len(files)} entr{'y' if len(files) == 1 else 'ies'}, {humanize_bytes(size)})"
-    return f"{path} ({describe_entry(image, first)})"
+        count = f"{len(files)} entr{'y' if len(files) == 1 else 'ies'}"
+        return f"{printable(path)} (directory: {count}, {humanize_bytes(size)})"
+    return f"{printable(path)} ({describe_entry(image, first)})"

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import gc
 import os
-import sys
 from typing import Protocol
 
+from dive_py import messages
 from dive_py.errors import EXIT_OK, InputError
 from dive_py.ui_settings import load_ui_settings
 
@@ -31,7 +31,7 @@ def launch(opts: LaunchOptions) -> int:
         os.environ["NO_COLOR"] = "1"  # Textual renders monochrome when NO_COLOR is set
     settings = load_ui_settings(opts.config)
     for warning in settings.warnings:
-        sys.stderr.write(f"divepy: warning: {warning}\n")
+        messages.warning(warning)
     if not os.path.exists(opts.path):
         raise InputError(f"{opts.path}: no such file or directory")
 
@@ -52,6 +52,6 @@ def launch(opts: LaunchOptions) -> int:
         raise InputError(app.error)
     if app.session is not None:
         for warning in app.session.image.warnings:
-            sys.stderr.write(f"divepy: warning: {warning}\n")
+            messages.warning(warning)
         app.session.image.close()
     return app.return_code if app.return_code is not None else EXIT_OK

@@ -16,6 +16,7 @@ from textual.widget import Widget
 from textual.widgets import DataTable, Static
 
 from dive_py.core.compare import ADDED, MODIFIED, REMOVED, UNMODIFIED
+from dive_py.core.text import printable
 from dive_py.ui.bindings import bindings_for
 from dive_py.ui.widgets.bars import InputBar, KeyBar
 from dive_py.ui.widgets.details import ImageDetails, LayerDetails
@@ -251,7 +252,7 @@ class MainScreen(Screen[None]):
         if found:
             self.file_tree.rebuild()
         else:
-            self.notify(f"no match for {self.last_search!r}", severity="warning", timeout=2)
+            self.notify(f"no match for {self.last_search!r}", severity="warning", timeout=2, markup=False)
 
     # -- viewing and extraction ----------------------------------------------------
     def action_view_file(self) -> None:
@@ -280,13 +281,13 @@ class MainScreen(Screen[None]):
         path = "/" + s.image.paths.paths[pid]
         layer = s.layers.selected
         if s.tree.diff_of(pid) == REMOVED:
-            self.notify(f"{path} was removed in layer {layer}; select an earlier layer to extract it",
-                        severity="warning", timeout=4)
+            self.notify(f"{printable(path)} was removed in layer {layer}; select an earlier layer to extract it",
+                        severity="warning", timeout=4, markup=False)
             return
         try:
             entries = entries_under(s.image, path, layer)
         except DiveError as exc:
-            self.notify(exc.message, severity="warning", timeout=4)
+            self.notify(printable(exc.message), severity="warning", timeout=4, markup=False)
             return
         dialog = ExtractDialog(s.image, path, layer, describe(s.image, entries, path))
         self.app.push_screen(dialog, self._extracted)
@@ -295,7 +296,8 @@ class MainScreen(Screen[None]):
         from dive_py.core.extract import ExtractResult
 
         if isinstance(result, ExtractResult):
-            self.notify(f"Wrote {result.dest}: {result.summary()}", title="Extracted", timeout=6)
+            self.notify(printable(f"Wrote {result.dest}: {result.summary()}"), title="Extracted", timeout=6,
+                        markup=False)
 
     # -- focus ---------------------------------------------------------------------
     def _panes(self) -> list[Widget]:

@@ -9,6 +9,7 @@ from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Label, ProgressBar, Static
 
+from dive_py.core.text import printable
 from dive_py.core.units import humanize_bytes
 from dive_py.viewmodel.bindings import APP, GLOBAL, INPUT, KEYS, LAYERS, NAV, TREE, VIEWER, display_key
 
@@ -75,10 +76,10 @@ class LoadingScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         with Vertical() as box:
             box.border_title = "divepy"
-            yield Label(f"Opening {self.source}", id="loading-source")
-            yield Label("Reading archive…", id="loading-phase")
+            yield Label(f"Opening {printable(self.source)}", id="loading-source", markup=False)
+            yield Label("Reading archive…", id="loading-phase", markup=False)
             yield ProgressBar(total=None, show_eta=False, id="loading-bar")
-            yield Label("", id="loading-detail")
+            yield Label("", id="loading-detail", markup=False)
 
     def update_progress(self, phase: str, done: int, total: int, detail: str) -> None:
         """Show a phase ("Reading layers"), bytes done of total, and a step ("layer 3/7")."""

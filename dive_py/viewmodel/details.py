@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from dive_py.core.efficiency import Efficiency
 from dive_py.core.image import Image, Layer
+from dive_py.core.text import printable
 from dive_py.core.units import humanize_bytes
 
 
@@ -56,7 +57,7 @@ def split_command(command: str) -> list[str]:
 
 def command_lines(command: str) -> list[str]:
     """The command as display lines: first part flush, the rest indented."""
-    parts = split_command(command)
+    parts = [printable(p) for p in split_command(command)]
     if not parts:
         return [""]
     return [parts[0]] + ["    " + p for p in parts[1:]]
@@ -64,8 +65,13 @@ def command_lines(command: str) -> list[str]:
 
 @dataclass(slots=True, frozen=True)
 class Field:
+    """A labelled value; image-supplied text is escaped when the field is made."""
+
     label: str
     value: str
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "value", printable(self.value))
 
 
 def layer_fields(image: Image, layer: Layer) -> list[Field]:
@@ -107,12 +113,12 @@ class ImageSummary:
 def image_summary(image: Image, eff: Efficiency) -> ImageSummary:
     """The Image details figures, worded like dive's pane."""
     return ImageSummary(
-        name=image.display_name,
+        name=printable(image.display_name),
         total_size=humanize_bytes(eff.size_bytes),
         wasted=humanize_bytes(eff.wasted_bytes),
         efficiency=f"{int(100 * eff.score)} %",
         user_wasted=f"{eff.user_wasted_percent * 100:.2f} %",
         reclaimable=humanize_bytes(eff.reclaimable_bytes),
-        platform=image.config.platform or image.ref.platform or "unknown",
+        platform=printable(image.config.platform or image.ref.platform or "unknown"),
         archive_format=image.archive_format,
     )

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from dive_py.core.image import Image
 from dive_py.core.imageconfig import command_of
+from dive_py.core.text import printable
 from dive_py.core.units import humanize_bytes
 
 BOTTOM = "bottom"
@@ -29,8 +30,8 @@ class LayerRow:
 
 
 def one_line(command: str) -> str:
-    """Commands on one row: newlines shown as ``↵`` (dive), tabs as spaces."""
-    return command.replace("\r\n", "↵").replace("\n", "↵").replace("\t", " ")
+    """Commands on one row: newlines shown as ``↵`` (dive), tabs as spaces, other controls escaped."""
+    return printable(command.replace("\r\n", "↵").replace("\n", "↵").replace("\t", " "))
 
 
 def step_text(created_by: str) -> str:
@@ -53,7 +54,7 @@ class LayerListModel:
         before = [h for h in history if h.layer_index is None and h.after_layer < 0]
         rows.extend(LayerRow(None, "", step_text(h.created_by)) for h in before)
         for layer in image.layers:
-            command = f"FROM {layer.id[:15]}" if layer.index == 0 else one_line(layer.command)
+            command = f"FROM {printable(layer.id[:15])}" if layer.index == 0 else one_line(layer.command)
             rows.append(LayerRow(layer.index, humanize_bytes(layer.size), command))
             rows.extend(LayerRow(None, "", step_text(h.created_by)) for h in history
                         if h.layer_index is None and h.after_layer == layer.index)

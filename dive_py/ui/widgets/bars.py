@@ -53,9 +53,9 @@ class InputBar(Horizontal):
         self.placeholder = placeholder
 
     def compose(self) -> ComposeResult:
-        yield Label(self.label)
+        yield Label(self.label, markup=False)
         yield Input(placeholder=self.placeholder, select_on_focus=False)
-        yield Label("", classes="error")
+        yield Label("", classes="error", markup=False)
 
     @property
     def input(self) -> Input:

@@ -10,6 +10,7 @@ from textual.widgets import DataTable, Static
 
 from dive_py.core.efficiency import Efficiency
 from dive_py.core.image import Image
+from dive_py.core.text import printable
 from dive_py.core.units import humanize_bytes
 from dive_py.viewmodel.details import command_lines, image_summary, layer_fields
 from dive_py.viewmodel.layers import step_text
@@ -86,7 +87,7 @@ class ImageDetails(Vertical):
         text.append("User wasted: ", style="bold")
         text.append(s.user_wasted)
         yield Static(text, markup=False)
-        table: DataTable[str] = DataTable(cursor_type="row", zebra_stripes=False, id="wasted-table")
+        table: DataTable[str | Text] = DataTable(cursor_type="row", zebra_stripes=False, id="wasted-table")
         table.add_column("Count", width=5)
         table.add_column("Total Space", width=11)
         table.add_column("Path")
@@ -94,7 +95,8 @@ class ImageDetails(Vertical):
         # --json has them all.
         shown = self.eff.inefficient[:TABLE_LIMIT]
         for i, w in enumerate(shown):
-            table.add_row(str(w.count), humanize_bytes(w.cumulative), w.path, key=str(i))
+            # A Text, not a str: DataTable parses str cells as markup, and a file may be named "[/]".
+            table.add_row(str(w.count), humanize_bytes(w.cumulative), Text(printable(w.path)), key=str(i))
         rest = len(self.eff.inefficient) - len(shown)
         if rest > 0:
             table.add_row("", "", f"… and {rest:,} more (smaller; all are in --json)", key="more")
