@@ -124,9 +124,9 @@ def run(
             raise UsageError("--layer only applies to --list and --extract")
         if output is not None and extract_path is None:
             raise UsageError("--output only applies to --extract")
-        if list_files and (json_path or ci):  # --list --no-ci is fine
+        if list_files and (json_path is not None or ci):  # --list --no-ci is fine
             raise UsageError("--list prints the filesystem; it cannot be combined with --json or --ci")
-        if extract_path is not None and (json_path or ci or list_files):
+        if extract_path is not None and (json_path is not None or ci or list_files):
             raise UsageError("--extract writes files; it cannot be combined with --json, --ci or --list")
         code = main_flow.run(main_flow.Options(
             path=path, shown_name=image or "divepy-demo", ci=ci, ci_config=ci_config,

@@ -135,11 +135,11 @@ def load_rules(flags: dict[str, str | None], ci_config: str | None) -> RuleSetti
     path = ci_config if ci_config is not None else DEFAULT_CI_CONFIG
     from_file: dict[str, str] = {}
     source_file = None
-    if os.path.isfile(path):
+    if ci_config is not None and not os.path.lexists(path):
+        raise UsageError(f"{ci_config}: CI config file not found")
+    if ci_config is not None or os.path.isfile(path):  # a default .dive-ci that is a directory is ignored
         from_file = _read_ci_file(path)
         source_file = path
-    elif ci_config is not None:
-        raise UsageError(f"{ci_config}: CI config file not found")
     rules: list[Rule] = []
     for name, (_kebab, env, default) in RULES.items():
         flag = flags.get(name)

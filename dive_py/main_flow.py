@@ -10,6 +10,7 @@ starts; it is imported here, inside the function, and nowhere else outside
 from __future__ import annotations
 
 import gc
+import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -57,12 +58,10 @@ def run(opts: Options) -> int:
     # should not turn a try-out of the tool into exit 1 (an explicit --ci does).
     env_ci = ci_env_enabled() and not (opts.list_files or opts.extract is not None or opts.demo)
     ci_mode = opts.ci if opts.ci is not None else env_ci
-    interactive = not (ci_mode or opts.json_path or opts.list_files or opts.extract is not None)
+    interactive = not (ci_mode or opts.json_path is not None or opts.list_files or opts.extract is not None)
     summary = interactive and not _has_terminal()
-    if summary and not opts.quiet:
-        messages.note("not a terminal, so no explorer: printing a summary (--ci, --json or --list choose an output)")
     rules = load_rules(opts.rule_flags, opts.ci_config) if ci_mode else None
-    if opts.json_path:
+    if opts.json_path is not None:
         check_target(opts.json_path, "--json")
     if interactive and not summary:
         from dive_py.ui.launch import launch  # the only import of the UI outside dive_py.ui
@@ -88,7 +87,7 @@ def run(opts: Options) -> int:
 
         eff = analyse(image)
         gc.freeze()
-        if opts.json_path:
+        if opts.json_path is not None:
             from dive_py.report.export import write_export
 
             if opts.json_path == "-":
@@ -100,6 +99,9 @@ def run(opts: Options) -> int:
         if summary:
             from dive_py.report.summary import render_summary
 
+            if not opts.quiet:
+                messages.note("not a terminal, so no explorer: printing a summary "
+                              "(--ci, --json or --list choose an output)")
             color = use_color(sys.stdout.isatty(), opts.no_color)
             with _stdout("the summary"):
                 sys.stdout.write(render_summary(image, eff, color=color, archive_note=_archive_note(image)))
@@ -127,7 +129,17 @@ def _stdout(what: str) -> Iterator[None]:
     except BrokenPipeError:
         raise
     except OSError as exc:
+        _discard_stdout()
         raise UsageError(f"cannot write {what} to standard output ({exc.strerror})") from None
+
+
+def _discard_stdout() -> None:
+    """Point descriptor 1 at /dev/null, so the interpreter's last flush of what is still buffered succeeds."""
+    fd = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(fd, 1)
+    finally:
+        os.close(fd)
 
 
 def _chosen_layer(image: Image, opts: Options, what: str) -> int:

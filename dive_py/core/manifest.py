@@ -7,6 +7,7 @@ reads OCI archives without ``manifest.json`` in random layer order, we must not.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -68,11 +69,17 @@ class ArchiveIndex:
     notes: list[str] = field(default_factory=list)
 
 
+#: The OCI digest grammar: ``algorithm:encoded``.  A digest names a file
+#: (``blobs/<algorithm>/<encoded>``), so anything else -- a slash, ``..``,
+#: a newline -- is refused before it becomes a path or a message.
+_DIGEST = re.compile(r"[a-z0-9]+(?:[+._-][a-z0-9]+)*:[a-zA-Z0-9=_-]+")
+
+
 def _blob_member(digest: str) -> str:
-    algo, _, hexpart = digest.partition(":")
-    if not hexpart or "/" in hexpart or "/" in algo or ".." in digest:
-        raise ManifestError(f"invalid digest {digest!r}")
-    return f"blobs/{algo}/{hexpart}"
+    if len(digest) > 256 or not _DIGEST.fullmatch(digest):
+        raise ManifestError(f"invalid digest {digest[:100]!r}")
+    algo, _, encoded = digest.partition(":")
+    return f"blobs/{algo}/{encoded}"
 
 
 def _expect_dict(value: Any, what: str) -> dict[str, Any]:

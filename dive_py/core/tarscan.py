@@ -66,10 +66,10 @@ def _octal(field: bytes, what: str, name: str) -> int:
     ``0o`` prefixes that no tar writer produces.  A base-256 field may hold a
     96-bit number; callers check the range they need.
     """
-    if field and field[0] & 0x80:
-        value = int.from_bytes(field[1:], "big")
-        if field[0] & 0x40:  # negative base-256
-            value -= 1 << (8 * (len(field) - 1))
+    if field and field[0] & 0x80:  # the marker bit aside, the whole field is a two's-complement number
+        value = int.from_bytes(bytes((field[0] & 0x7F,)) + field[1:], "big")
+        if field[0] & 0x40:  # negative
+            value -= 1 << (8 * len(field) - 1)
         return value
     text = field.strip(b"\x00 ")
     nul = text.find(b"\x00")

@@ -12,6 +12,7 @@ are written directly, as a shell redirection would.  Write errors become one
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import stat
 import tempfile
@@ -84,8 +85,16 @@ def _temporary_beside(target: str, st: os.stat_result | None) -> Iterator[tuple[
 
 
 def _write_direct(path: str, flag: str, write: Writer) -> None:
+    """Write into an existing non-regular file; a fifo nobody reads is refused, not waited on."""
     try:
-        with open(path, "wb") as fh:
+        fd = os.open(path, os.O_WRONLY | os.O_NONBLOCK)
+    except OSError as exc:
+        if exc.errno == errno.ENXIO:
+            raise UsageError(f"{flag} {path}: it is a fifo and nothing is reading it") from None
+        raise UsageError(f"{flag} {path}: cannot write ({exc.strerror})") from None
+    try:
+        os.set_blocking(fd, True)
+        with os.fdopen(fd, "wb") as fh:
             write(fh)
     except OSError as exc:
         raise UsageError(f"{flag} {path}: cannot write ({exc.strerror})") from None

@@ -7,7 +7,7 @@ import os
 from typing import Protocol
 
 from dive_py import messages
-from dive_py.errors import EXIT_OK, InputError
+from dive_py.errors import EXIT_OK, InputError, UsageError
 from dive_py.ui_settings import load_ui_settings
 
 
@@ -38,6 +38,9 @@ def launch(opts: LaunchOptions) -> int:
     def loader(progress: LoadProgress) -> Session:
         image = load_image(opts.path, image=opts.select, platform=opts.platform, hash_files=True,
                            strict=not opts.ignore_errors, progress=progress)
+        if not image.layers:
+            image.close()
+            raise UsageError("the image has no layers: there is nothing to explore (--json and --ci still work)")
         session = Session.build(image, hidden=settings.hidden, collapse_dir=settings.collapse_dir,
                                 aggregated=settings.aggregated, progress=progress)
         # Millions of long-lived objects now exist; keep the cyclic GC from rescanning
