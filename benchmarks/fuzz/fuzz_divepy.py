@@ -11,8 +11,8 @@ Targets (``--target``):
 
 ``tar``
     The layer reader on the raw input: :func:`~dive_py.core.tarscan.iter_headers`
-    over a :class:`~dive_py.core.tarwindow.FileWindow` (a file in /dev/shm, read
-    at an unaligned start offset) and over a
+    over a :class:`~dive_py.core.tarwindow.FileWindow` (an unlinked file in /dev/shm,
+    read at an unaligned start offset) and over a
     :class:`~dive_py.core.tarwindow.StreamWindow` (``io.BytesIO``, and a reader
     that returns short reads), and :func:`~dive_py.core.layerread.read_layer`
     with ``hash_files`` on and off.
@@ -46,14 +46,22 @@ is exceptions that are not ``DiveError``.
 
 Run (seeds from ``make_seeds.py``; everything after ``--target X`` goes to libFuzzer)::
 
-    . /work/venv/bin/activate
+    pip install atheris==2.3.0          # in the project's virtual environment
     python benchmarks/fuzz/make_seeds.py /tmp/fuzz-corpus
     mkdir -p /tmp/fuzz-crashes/tar /tmp/fuzz-work/tar
     python benchmarks/fuzz/fuzz_divepy.py --target tar /tmp/fuzz-work/tar /tmp/fuzz-corpus/tar \\
         -max_len=16384 -timeout=10 -rss_limit_mb=1024 -max_total_time=600 \\
         -artifact_prefix=/tmp/fuzz-crashes/tar/ -workers=1 -jobs=1
 
-Reproduce a crash: ``python benchmarks/fuzz/fuzz_divepy.py --target tar CRASH_FILE``.
+With ``-jobs=1`` libFuzzer runs the fuzzing in a child process (this same command line, so the
+script must stay runnable as is), writes its output to ``./fuzz-0.log`` and stops at the first
+crash, hang or OOM.
+
+Reproduce a crash: ``python benchmarks/fuzz/fuzz_divepy.py --target tar CRASH_FILE``; confirm it
+with ``DIVEPY_FUZZ_NO_INSTRUMENT=1`` too (see ``_INSTRUMENT``), as instrumentation has produced a
+false crash before.  A crash prints ``DIVEPY-FUZZ-SIGNATURE: Type@file.py:line`` (innermost
+dive_py frame); ``DIVEPY_FUZZ_IGNORE=sig1,sig2`` swallows known ones so a campaign goes on, and
+``DIVEPY_FUZZ_MANUAL_GC=1`` sidesteps the cycle-collector hang described at ``MANUAL_GC``.
 """
 
 from __future__ import annotations
@@ -69,6 +77,7 @@ import json
 import os
 import shlex
 import sys
+import tempfile
 import traceback
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -78,7 +87,12 @@ import orjson
 import xxhash
 import zstandard
 
-with atheris.instrument_imports(include=["dive_py"]):
+#: ``DIVEPY_FUZZ_NO_INSTRUMENT=1`` imports dive_py without coverage instrumentation, to confirm
+#: a crash file: atheris 2.3.0 miscompiles some Python 3.11 loops (seen on ``Archive.resolve``
+#: of a later divepy, where ``self.lookup`` was looked up on the loop's last ``member``).
+_INSTRUMENT = os.environ.get("DIVEPY_FUZZ_NO_INSTRUMENT") != "1"
+
+with atheris.instrument_imports(include=["dive_py"]) if _INSTRUMENT else contextlib.nullcontext():
     from dive_py.core import manifest as manifest_mod
     from dive_py.core.archive import Archive, Member, member_of
     from dive_py.core.efficiency import analyse
@@ -101,33 +115,54 @@ IGNORE = frozenset(filter(None, os.environ.get("DIVEPY_FUZZ_IGNORE", "").split("
 #: deadlock when it runs inside ``threading``'s bootstrap), so a campaign can look further.
 MANUAL_GC = os.environ.get("DIVEPY_FUZZ_MANUAL_GC") == "1"
 
-# -- shared scratch file ------------------------------------------------------------------
+# -- scratch files ---------------------------------------------------------------------------
 
 _scratch: dict[str, Any] = {}
+_SCRATCH_PREFIX = "divepy-fuzz-"
+
+
+def _scratch_dir() -> str:
+    return SHM if os.path.isdir(SHM) else "/tmp"
+
+
+def _remove_stale_scratch() -> None:
+    """Delete scratch files of harness processes that died (libFuzzer exits without atexit)."""
+    for name in os.listdir(_scratch_dir()):
+        pid = name[len(_SCRATCH_PREFIX) : -4] if name.startswith(_SCRATCH_PREFIX) and name.endswith(".img") else ""
+        if not pid.isdigit() or int(pid) == os.getpid():
+            continue
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            with contextlib.suppress(OSError):
+                os.unlink(os.path.join(_scratch_dir(), name))
+        except PermissionError:
+            pass  # someone else's live process
 
 
 def _scratch_path() -> str:
+    """The one file per process the archive target writes its input to."""
     path: str | None = _scratch.get("path")
     if path is None:
-        path = os.path.join(SHM if os.path.isdir(SHM) else "/tmp", f"divepy-fuzz-{os.getpid()}.img")
+        _remove_stale_scratch()
+        path = os.path.join(_scratch_dir(), f"{_SCRATCH_PREFIX}{os.getpid()}.img")
         _scratch["path"] = path
         atexit.register(_remove_scratch)
     return path
 
 
 def _remove_scratch() -> None:
-    fd = _scratch.pop("fd", None)
-    if fd is not None:
-        os.close(fd)
     path = _scratch.pop("path", None)
     if path is not None and os.path.exists(path):
         os.unlink(path)
 
 
 def _scratch_fd() -> int:
+    """An unlinked file for the tar target's FileWindow: nothing is left behind, even on a crash."""
     fd: int | None = _scratch.get("fd")
     if fd is None:
-        fd = os.open(_scratch_path(), os.O_RDWR | os.O_CREAT, 0o600)
+        fd, path = tempfile.mkstemp(prefix="divepy-fuzz-tar-", dir=_scratch_dir())
+        os.unlink(path)
         _scratch["fd"] = fd
     return fd
 

@@ -4,7 +4,7 @@ Why it exists: coverage-guided fuzzing starts far deeper from real inputs than
 from nothing, and real inputs are what :mod:`dive_py.fixtures.builder` writes.
 The seeds are generated, never committed: run this before fuzzing::
 
-    . /work/venv/bin/activate
+    pip install atheris==2.3.0          # in the project's virtual environment
     python benchmarks/fuzz/make_seeds.py /tmp/fuzz-corpus
 
 which fills ``/tmp/fuzz-corpus/tar``, ``/tmp/fuzz-corpus/archive`` and

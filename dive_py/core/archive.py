@@ -137,21 +137,19 @@ class Archive:
         as empty layers, we follow them.  ``None`` means missing; a refused
         member raises with its reason.
         """
-        hops = 0
+        lookup = self.lookup
         name = normalise_member(name)
-        while True:
-            member = self.lookup(name)
-            if member is None:
+        for _hop in range(MEMBER_LINK_HOPS + 1):
+            found = lookup(name)
+            if found is None:
                 return None
-            if member.refused:
-                raise ArchiveError(f"{self.label}: member {name!r} {member.refused}")
-            if member.is_file:
-                return member
-            hops += 1
-            if hops > MEMBER_LINK_HOPS:
-                raise ArchiveError(f"{self.label}: member {name!r} is a loop of links (or more than "
-                                   f"{MEMBER_LINK_HOPS} in a row)")
-            name = member.link
+            if found.refused:
+                raise ArchiveError(f"{self.label}: member {name!r} {found.refused}")
+            if found.is_file:
+                return found
+            name = found.link
+        raise ArchiveError(f"{self.label}: member {name!r} is a loop of links (or more than "
+                           f"{MEMBER_LINK_HOPS} in a row)")
 
     def has(self, name: str) -> bool:
         return self.resolve(name) is not None

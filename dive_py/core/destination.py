@@ -20,6 +20,7 @@ check, then the cleanup removes something that was there before.  So:
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import stat
@@ -50,6 +51,9 @@ class Destination:
     #: Paths created inside a directory destination, in creation order, with "is a directory".
     created: list[tuple[str, bool]] = field(default_factory=list)
     fd: int = -1  #: the open file of a file destination
+    #: Held open for the destination's life, so its inode cannot be freed and reused
+    #: by someone else's new file: ``ident`` then names this entry and no other.
+    pin: int = -1
 
     def made(self, path: str, is_dir: bool) -> None:
         """Record that ``path`` (inside the destination) was just created by this run."""
@@ -87,9 +91,23 @@ class Destination:
     def close(self) -> None:
         """Release the descriptors (the destination stays)."""
         self.close_file()
+        if self.pin >= 0:
+            os.close(self.pin)
+            self.pin = -1
         if self.parent_fd >= 0:
             os.close(self.parent_fd)
             self.parent_fd = -1
+
+
+def _pin(fd: int, name: str, kind: str, parent_fd: int) -> int:
+    """A descriptor that holds the entry just created (-1 for a symlink where O_PATH is missing)."""
+    if fd >= 0:
+        return os.dup(fd)  # the very inode O_EXCL created
+    if kind == DIRECTORY:
+        return os.open(name, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=parent_fd)
+    if hasattr(os, "O_PATH"):  # Linux opens a symlink itself this way
+        return os.open(name, os.O_PATH | os.O_NOFOLLOW, dir_fd=parent_fd)
+    return -1
 
 
 def _split(dest: str, kind: str, what: str) -> tuple[str, str]:
@@ -125,7 +143,8 @@ def claim(dest: str, *, kind: str, link: str = "", what: str = "--output") -> De
         why = {errno.ENOTDIR: "is not a directory", errno.ENOENT: "does not exist"}.get(
             exc.errno or 0, f"cannot be used ({exc.strerror})")
         raise ExtractError(f"{dest}: the parent {parent} {why}") from None
-    fd = -1
+    fd = pin = -1
+    created = False
     try:
         try:
             if kind == DIRECTORY:
@@ -138,11 +157,17 @@ def claim(dest: str, *, kind: str, link: str = "", what: str = "--output") -> De
             raise ExtractError(f"{dest} already exists; name a new file or directory") from None
         except OSError as exc:
             raise ExtractError(f"cannot create {dest}: {exc.strerror}") from None
-        st = os.fstat(fd) if fd >= 0 else os.stat(name, dir_fd=parent_fd, follow_symlinks=False)
-        target = Destination(dest, parent_fd, name, "", kind, (st.st_dev, st.st_ino), fd=fd)
+        created = True
+        pin = _pin(fd, name, kind, parent_fd)
+        st = os.fstat(pin) if pin >= 0 else os.stat(name, dir_fd=parent_fd, follow_symlinks=False)
+        target = Destination(dest, parent_fd, name, "", kind, (st.st_dev, st.st_ino), fd=fd, pin=pin)
     except BaseException:
-        if fd >= 0:
-            os.close(fd)
+        for open_fd in (fd, pin):
+            if open_fd >= 0:
+                os.close(open_fd)
+        if created:  # made a moment ago, exclusively: ours to remove
+            with contextlib.suppress(OSError):
+                (os.rmdir if kind == DIRECTORY else os.unlink)(name, dir_fd=parent_fd)
         os.close(parent_fd)
         raise
     # Writes inside go by path: resolve the parent the way the kernel did and

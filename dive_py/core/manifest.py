@@ -96,6 +96,14 @@ def _str_list(value: Any, what: str) -> list[str]:
     return list(value)
 
 
+def _media_type(doc: dict[str, Any], what: str) -> str | None:
+    """A descriptor's or document's ``mediaType``: a string or absent, nothing else."""
+    media = doc.get("mediaType")
+    if media is not None and not isinstance(media, str):
+        raise ManifestError(f"{what}: 'mediaType' is not a string")
+    return media
+
+
 def _platform_of(desc: dict[str, Any]) -> str | None:
     plat = desc.get("platform")
     if not isinstance(plat, dict):
@@ -186,13 +194,13 @@ class _IndexWalker:
             if not isinstance(digest, str):
                 raise ManifestError(f"{what}: manifests[{i}] has no digest")
             member = _blob_member(digest)
-            media = desc.get("mediaType")
+            media = _media_type(desc, f"{what}: manifests[{i}]")
             here_names = _names_of(desc) or names
             if not self.archive.has(member):
                 raise ManifestError(f"{what} refers to {digest}, which is not in the archive")
             doc = _expect_dict(self.archive.read_json(member, f"manifest {digest}"), f"manifest {digest}")
             if media is None:
-                media = doc.get("mediaType") or (OCI_INDEX if "manifests" in doc else OCI_MANIFEST)
+                media = _media_type(doc, f"manifest {digest}") or (OCI_INDEX if "manifests" in doc else OCI_MANIFEST)
             if media in INDEX_TYPES:
                 if (digest, tuple(here_names)) in self._walked:
                     continue

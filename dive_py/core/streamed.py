@@ -124,7 +124,7 @@ class StreamedArchive(Archive):
                 except LimitError:
                     raise  # memory is at stake: stop now, whichever blob it is
                 except InputError as exc:
-                    self._errors[norm] = exc
+                    self._errors[norm] = exc.with_traceback(None)  # no frames (and no cycle) kept alive
                 # Whatever the layer parse left unread is skipped by the next get().
             else:
                 self._hold(norm, win, data_off, size, head)

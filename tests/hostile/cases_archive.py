@@ -274,6 +274,13 @@ CASES: list[Case] = [
          fails(r"manifest.json entry 0: more than 4,096 layers \(divepy's limit\)")),
     Case("history-of-70000-steps", "memory", long_history,
          fails(r"config .*: more than 65,536 history entries \(divepy's limit\)")),
+    Case("index-media-type-is-a-list", "traceback",  # found by the fuzzer
+         lambda box: _oci(box, index=lambda d, n, put: {"manifests": [{"mediaType": ["x"], "digest": d, "size": n}]}),
+         fails(r"index.json: manifests\[0\]: 'mediaType' is not a string")),
+    Case("manifest-media-type-is-an-object", "traceback",
+         lambda box: _oci(box, index=lambda d, n, put: {"manifests": [{"digest": put(orjson.dumps(
+             {"mediaType": {"a": 1}, "layers": []})), "size": 1}]}),
+         fails(r"manifest sha256:[0-9a-f]+: 'mediaType' is not a string")),
     Case("json-nested-2000-deep", "traceback", json_too_deep, fails(r"manifest.json is not valid JSON")),
     Case("healthcheck-nested-600-deep", "traceback", deep_healthcheck, ok_everywhere(),
          ("json", "ci", "summary", "explorer")),
