@@ -164,33 +164,32 @@ def run_explorer(box: Path, args: list[str], *, quit_when: str = "Layers") -> Ou
     start = time.monotonic()
     proc = subprocess.Popen([sys.executable, str(RUNNER), *args], cwd=box, env=env, stdin=slave, stdout=slave,
                             stderr=slave, preexec_fn=_cap_memory, start_new_session=True)
-    os.close(slave)
+    # Our copy of the terminal's slave side stays open until the end: with it closed,
+    # Linux may drop what the child wrote last (the error line) when the child exits.
     data = bytearray()
     sent_quit = False
     timed_out = False
-    while True:
+    while proc.poll() is None:
         if time.monotonic() - start > TIMEOUT:
             os.killpg(proc.pid, signal.SIGKILL)
             timed_out = True
             break
         ready, _, _ = select.select([master], [], [], 0.1)
         if ready:
-            try:
-                chunk = os.read(master, 65536)
-            except OSError:  # the child closed the terminal
-                chunk = b""
-            if not chunk and proc.poll() is not None:
-                break
-            data += chunk
+            data += os.read(master, 65536)
             if not sent_quit and quit_when.encode() in data:
                 time.sleep(0.3)
                 os.write(master, b"q")
                 sent_quit = True
-        elif proc.poll() is not None:
-            break
     code = proc.wait()
+    while select.select([master], [], [], 0.2)[0]:  # what is still in the terminal's buffer
+        chunk = os.read(master, 65536)
+        if not chunk:
+            break
+        data += chunk
+    os.close(slave)
     os.close(master)
-    text = ANSI.sub("", data.decode("utf-8", "replace"))
+    text = ANSI.sub("\n", data.decode("utf-8", "replace"))  # a cursor move ends a line of plain text
     # What the process said after the screen closed: its last lines of plain text.
     lines = [ln.strip() for ln in text.replace("\r", "\n").split("\n") if ln.strip().startswith("divepy:")]
     return Outcome(code, bytes(data), "\n".join(lines) + ("\n" if lines else ""), _read_rss(rss_file),
