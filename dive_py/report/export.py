@@ -203,10 +203,11 @@ _INEFFICIENT_FILES = "\x00inefficientFiles\x00"
 
 
 def write_export(image: Image, eff: Efficiency, out: BinaryIO) -> None:
-    """Write the whole export to ``out``; the big lists are streamed item by item."""
-    out.write(b"{\n")
-    for chunk in _layer_section(image):
-        out.write(chunk)
+    """Write the whole export to ``out``; the big lists are streamed item by item.
+
+    Everything that could fail to serialise (the config's values) is dumped
+    before the first byte goes out, so ``--json -`` never stops half-way.
+    """
     image_part = {
         "sizeBytes": eff.size_bytes,
         "inefficientBytes": eff.wasted_bytes,
@@ -218,6 +219,9 @@ def write_export(image: Image, eff: Efficiency, out: BinaryIO) -> None:
     rest = _go_escape(orjson.dumps(rest_doc, option=orjson.OPT_INDENT_2))
     head, _, tail = rest.partition(orjson.dumps(_FILE_REFERENCE))
     middle, _, tail = tail.partition(orjson.dumps(_INEFFICIENT_FILES))
+    out.write(b"{\n")
+    for chunk in _layer_section(image):
+        out.write(chunk)
     out.write(b",\n")
     out.write(head[2:])  # drop the "{\n" of the nested dump
     _stream_list(out, ({"count": w.count, "sizeBytes": w.cumulative, "file": w.path} for w in eff.inefficient), 4)
