@@ -129,6 +129,12 @@ def _content_rows(image: Image, g: int) -> list[Row]:
             return [Row("A directory: expand it in the tree to see what it holds.", NOTE)]
         if type_name(e.tflag[g]) == "symlink":
             return [Row(f"A symbolic link to {printable(e.link[g])}.", NOTE)]
+        if type_name(e.tflag[g]) == "hardlink":  # to a symlink, fifo or device (legal in tar), or to nothing
+            t = image.timeline.hardlink_target.get(g)
+            target = printable(e.link[g].lstrip("/"))
+            if t is None:
+                return [Row(f"A hardlink to /{target}, which does not exist.", NOTE)]
+            return [Row(f"A hardlink to the {type_name(e.tflag[t])} /{target}, which has no content.", NOTE)]
         return [Row(f"A {type_name(e.tflag[g])} node has no content.", NOTE)]
     data, truncated = _read(image, g)
     rows: list[Row] = []

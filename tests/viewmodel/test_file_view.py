@@ -121,3 +121,18 @@ def test_big_files_are_cut_and_say_so(tmp_path: Path, monkeypatch: pytest.Monkey
         changes = build_view(image, "/log.txt", 1, "changes")
         assert changes.rows[-2].text == "… the diff goes on; the first 5 lines are shown."
         assert changes.rows[-1].text == "… compared the first 64 B of each version only."
+
+
+def test_hardlinks_to_things_without_bytes(tmp_path: Path) -> None:
+    """Tar allows a hardlink to a symlink or a fifo: the viewer says what it is, and reads nothing."""
+    img = ImageSpec()
+    img.layer("base").symlink("s", "/etc/passwd").fifo("p").file("f", "bytes\n")
+    img.layer("links").hardlink("hs", "s").hardlink("hp", "p").hardlink("hf", "f")
+    with loaded(write_archive(img, tmp_path / "img.tar")) as image:
+        def text(path: str) -> list[str]:
+            return [r.text for r in build_view(image, path, 1).rows]
+
+        assert text("/hs") == ["A hardlink to the symlink /s, which has no content."]
+        assert text("/hp") == ["A hardlink to the fifo /p, which has no content."]
+        assert text("/hf") == ["bytes"]
+        assert not image.has_bytes(image.entry_at("/hs", 1) or -1)
