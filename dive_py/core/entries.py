@@ -256,19 +256,26 @@ def _shadow_replaced(pids: list[int], ids: np.ndarray, kinds: bytearray, raw: Ra
     if candidates.size == 0:
         return
     last_nondir = {pids[i]: i for i in candidates.tolist()}  # the last non-directory at each path
-    names = paths.paths
-    prefixes = tuple(names[p] + "/" for p in last_nondir)
     parent = paths.parent
-    for j, path in enumerate(raw.paths):
-        if kinds[j] != ENTRY or not path.startswith(prefixes):
+    # latest[q]: the last index of a non-directory of this layer at q or above it.  Memoised per
+    # directory, so the pass is linear in entries plus directories, whatever the depth.
+    latest: dict[int, int] = {ROOT: last_nondir.get(ROOT, -1)}
+    for j, pid in enumerate(pids):
+        if kinds[j] != ENTRY:
             continue
-        q = parent[pids[j]]
-        while q > ROOT:
-            i = last_nondir.get(q)
-            if i is not None and i > j:
-                kinds[j] = SHADOWED
-                break
-            q = parent[q]
+        q = parent[pid]
+        if q not in latest:
+            chain = []
+            while q not in latest:
+                chain.append(q)
+                q = parent[q]
+            best = latest[q]
+            for d in reversed(chain):
+                best = max(best, last_nondir.get(d, -1))
+                latest[d] = best
+            q = parent[pid]
+        if latest[q] > j:
+            kinds[j] = SHADOWED
 
 
 #: Short type names used by ``--list`` and the JSON extras.

@@ -114,6 +114,8 @@ CASES: list[Case] = [
     # -- tar semantics ----------------------------------------------------------------------
     Case("file-then-symlink-over-its-directory", "semantics", _img(L.replaced_by_symlink),
          ok_everywhere({"list": _listed("/etc -> /elsewhere", absent=("/etc/passwd",))}), ("list", "json")),
+    Case("deep-tree-replaced-by-a-file", HANG, _img(lambda: L.deep_tree_replaced(1500, 20_000)),
+         ok_everywhere({"list": _listed("/top\n", absent=("/top/d",))}), ("list",)),
     Case("file-then-symlink-over-its-directory-gzip", "semantics", _img(L.replaced_by_symlink, "oci-gzip"),
          ok_everywhere({"list": _listed("/etc -> /elsewhere", absent=("/etc/passwd",))}), ("list",)),
     _bad("layer-name-with-nul-in-pax", "traceback", lambda: L.with_pax({"path": b"a\x00b"}),

@@ -115,6 +115,17 @@ def replaced_by_symlink() -> bytes:
             + raw_member(b"etc", b"", b"2", link=b"/elsewhere") + END)
 
 
+def deep_tree_replaced(depth: int, files: int) -> bytes:
+    """``files`` files ``depth`` levels down, then a file where the top directory was: all of it is replaced.
+
+    Finding what the file replaced must cost entries plus directories, not
+    entries times depth.
+    """
+    deep = b"top/" + b"d/" * (depth - 2)
+    body = b"".join(with_pax({"path": deep + b"f%d" % i}, name=b"placeholder")[:-1024] for i in range(files))
+    return body + raw_member(b"top", b"now a file\n") + END
+
+
 def relinked_versions() -> bytes:
     """``f`` (v1), ``h -> f``, ``f`` (v2): ``h`` keeps v1."""
     return (raw_member(b"f", b"version one\n") + raw_member(b"h", b"", b"1", link=b"f")
