@@ -193,3 +193,24 @@ def test_entry_at_agrees_with_the_merged_tree(tmp_path: Path) -> None:
             for p in names[1:]:
                 assert image.entry_at("/" + p, layer) == visible.get(p), (p, layer)
         assert image.entry_at("/no/such/path", 0) is None
+
+
+@pytest.mark.parametrize(("layout", "compression", "outer"), STORAGES)
+def test_archive_order_inside_a_layer_decides_the_bytes(tmp_path: Path, layout: str, compression: str,
+                                                        outer: str) -> None:
+    """``f`` v1, ``h -> f``, ``f`` v2 in one layer: ``h`` keeps v1; a doubled whiteout is not a file copy."""
+    img = ImageSpec()
+    img.layer("base").file("x", "lower x\n")
+    top = img.layer("same layer")
+    top.file("f", "version one\n").hardlink("h", "f").file("f", "version two, longer\n")
+    top.whiteout("x").whiteout("x").file("x", "upper x\n")  # the second .wh.x shadows the first
+    with loaded(store(img, tmp_path, layout, compression, outer)) as image:
+        def content(path: str) -> bytes:
+            g = image.entry_at(path, 1)
+            assert g is not None, path
+            return read_content(image, g)
+
+        assert content("/h") == b"version one\n"
+        assert content("/f") == b"version two, longer\n"
+        assert content("/x") == b"upper x\n"
+        assert image.content_size(image.entry_at("/h", 1) or -1) == len(b"version one\n")

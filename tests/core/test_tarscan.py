@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import random
+import re
 import tarfile
 
 import pytest
@@ -307,10 +308,15 @@ def test_gnu_long_name_trailing_nuls_are_stripped(kind, tmp_path):
 
 
 @KINDS
-@pytest.mark.parametrize("records", [b"garbage", b"5 a=b\n", b"12 keyvalue\n", b"99 k=v\n", b"12 uid=many\n"])
-def test_corrupt_pax_records(kind, records, tmp_path):
+@pytest.mark.parametrize(("records", "why"), [
+    (b"garbage", "bad record length"), (b"5 a=b\n", "bad record length"), (b"12 keyvalue\n", "record without '='"),
+    (b"99 k=v\n", "record overruns"), (b"12 uid=many\n", "uid='many'"),
+    (b"2 k=v\n", "record overruns"),  # a length that does not even cover its own digits and space
+    (b"+6 a=b\n", "bad record length"), (b"0 a=b\n", "record overruns"),
+])
+def test_corrupt_pax_records(kind, records, why, tmp_path):
     data = raw_member(b"PaxHeaders/x", records, b"x") + raw_member(b"x") + END
-    with pytest.raises(LayerError, match="corrupt PAX header"):
+    with pytest.raises(LayerError, match=f"corrupt PAX header.*{re.escape(why)}"):
         scan(data, kind, tmp_path)
 
 
