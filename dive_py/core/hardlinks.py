@@ -22,7 +22,6 @@ import numpy as np
 
 from dive_py.core.entries import ENTRY, IMPLICIT, SHADOWED, EntryTable, PathTable
 from dive_py.core.layerread import hardlink_path
-from dive_py.core.limits import HARDLINK_HOPS
 from dive_py.core.tarscan import CONTIGUOUS, DIR, HARDLINK, REGULAR
 from dive_py.errors import LayerError
 
@@ -68,8 +67,11 @@ def bind(links: list[int], early: dict[int, int], entries: EntryTable, paths: Pa
     """Record ``hardlink_target`` for ``links`` (archive order), after the layer's additions.
 
     A link with no earlier target takes what its path holds now (the lenient
-    case above).  Visible links whose target is missing or a directory are
-    errors (warnings with ``strict=False``); shadowed links just stay unbound.
+    case above).  A link to a link takes that link's target, which is never a
+    link itself (every recorded target is resolved this way), so one step
+    ends every chain, loops included.  Visible links whose target is missing
+    or a directory are errors (warnings with ``strict=False``); shadowed
+    links just stay unbound.
     """
     tflags = entries.tflag
     for g in links:
@@ -77,14 +79,10 @@ def bind(links: list[int], early: dict[int, int], entries: EntryTable, paths: Pa
         if t == NONE:
             target = paths.lookup(hardlink_path(entries.link[g]))
             t = vis[target] if target is not None and vis[target] != g else NONE
-        hops = 0
-        while t != NONE and tflags[t] == HARDLINK and hops <= HARDLINK_HOPS:
-            hops += 1
+        if t != NONE and tflags[t] == HARDLINK:  # a link bound earlier: its target is never a link itself
             t = hardlink_target.get(t, NONE)
         problem = None
-        if hops > HARDLINK_HOPS:
-            problem = f"starts a chain of more than {HARDLINK_HOPS} hardlinks to hardlinks"
-        elif t == NONE:
+        if t == NONE:
             problem = f"points to /{hardlink_path(entries.link[g])}, which does not exist"
         elif tflags[t] == DIR or entries.kind[t] == IMPLICIT:
             problem = (f"points to /{hardlink_path(entries.link[g])}, which is a directory "

@@ -63,9 +63,6 @@ ARCHIVE_MEMBERS = 1_000_000
 #: Symlinks followed to find one archive member.
 MEMBER_LINK_HOPS = 16
 
-#: Hardlinks followed to reach the file that holds a hardlink's bytes.
-HARDLINK_HOPS = 32
-
 #: Bytes of a CI rules or explorer settings file (real ones: a few hundred).
 SETTINGS_FILE_BYTES = 1 << 20
 

@@ -64,3 +64,13 @@ def test_any_payload_any_settings(payload: bytes, level: int, checksum: bool, si
     data = frames(payload, level=level, checksum=checksum, size=size)
     assert ends_cleanly(data, step)
     assert not ends_cleanly(data[:-1], step)
+
+
+def test_an_rle_block_stores_one_byte() -> None:
+    """A hand-made frame with an RLE block (zstandard itself rarely writes one): 100 'a's stored as one byte."""
+    size = 100
+    block = ((size << 3) | (1 << 1) | 1).to_bytes(3, "little")  # last block, type RLE
+    frame = (0xFD2FB528).to_bytes(4, "little") + bytes([0b00100000, size]) + block + b"a"  # single segment, FCS
+    assert zstandard.ZstdDecompressor().decompress(frame) == b"a" * size
+    assert ends_cleanly(frame) and ends_cleanly(frame + frame)
+    assert not ends_cleanly(frame[:-1])

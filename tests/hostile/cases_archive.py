@@ -201,6 +201,8 @@ def layout_without_index(box: Path) -> list[str]:
 # -- compression ------------------------------------------------------------------------------
 
 def gzip_corrupt(where: str) -> bytes:
+    if where == "deflate":  # a valid gzip header, then a deflate block of the reserved type 3: ISA-L's own error
+        return bytes([0x1F, 0x8B, 8, 0, 0, 0, 0, 0, 0, 0xFF, 0x07]) + bytes(20)
     data = bytearray(gz(L.good() + bytes(20000)))
     if where == "crc":
         data[-8] ^= 0xFF
@@ -306,7 +308,7 @@ CASES: list[Case] = [
     *[Case(f"gzip-layer-corrupt-{where}", "traceback",
            lambda box, w=where: _oci(box, [(gzip_corrupt(w), OCI_GZIP)]),
            fails(r"is (not valid gzip data|truncated \(gzip stream ends early\))"), ("json", "explorer"))
-      for where in ("crc", "header", "middle")],
+      for where in ("crc", "header", "middle", "deflate")],
     Case("zstd-layer-truncated-mid-stream", "messages", lambda box: _oci(box, [(zstd_truncated_at_block(), OCI_ZSTD)]),
          fails(r"is truncated \(zstd stream ends early\)"), ("json", "list", "explorer")),
     Case("zstd-layer-garbage", "traceback", lambda box: _oci(box, [(b"\x28\xb5\x2f\xfd" + os.urandom(3000), OCI_ZSTD)]),
