@@ -98,3 +98,22 @@ def test_binary_sizes_read_naturally() -> None:
     assert limits.binary_size(16 << 20) == "16 MiB"
     assert limits.binary_size(1 << 30) == "1 GiB"
     assert limits.binary_size(1000) == "1,000 bytes"
+
+
+def test_a_limit_in_an_unreferenced_blob_still_stops_a_streamed_archive(monkeypatch, tmp_path: Path) -> None:
+    """Memory is spent whichever blob it goes to: the limit ends the load even for a blob no manifest uses."""
+    import tarfile as tf
+
+    from tests.helpers import file_member, write_members
+
+    plain = Path(docker_archive(tmp_path / "img.tar", [tar_of([member("a")])]))
+    with tf.open(plain) as tar:
+        members = [(m, tar.extractfile(m).read() if m.isreg() else b"") for m in tar.getmembers()]  # type: ignore[union-attr]
+    extra = file_member("unreferenced/layer.tar", _many(3000))
+    write_members(tmp_path / "with-extra.tar", [*members, extra])  # after everything the image uses
+    packed = tmp_path / "with-extra.tar.gz"
+    packed.write_bytes(gz((tmp_path / "with-extra.tar").read_bytes()))
+    load_image(str(packed)).close()
+    monkeypatch.setattr(limits, "IMAGE_ENTRIES", 1000)
+    with pytest.raises(LimitError, match=r"more than 1,000 entries"):
+        load_image(str(packed))

@@ -92,6 +92,19 @@ def many_manifests(count: int) -> object:
     return build
 
 
+def images_across_indexes(per_index: int, indexes: int) -> object:
+    """``indexes`` nested indexes of ``per_index`` manifests each: every one under the per-index limit."""
+    def build(man_digest: str, man_size: int, put: object) -> object:
+        nested = []
+        for k in range(indexes):
+            doc = orjson.dumps({"schemaVersion": 2, "mediaType": INDEX, "manifests": [
+                {"mediaType": MANIFEST, "digest": man_digest, "size": man_size,
+                 "annotations": {"org.opencontainers.image.ref.name": f"i{k}-t{i}"}} for i in range(per_index)]})
+            nested.append({"mediaType": INDEX, "digest": put(doc), "size": len(doc)})  # type: ignore[operator]
+        return {"schemaVersion": 2, "manifests": nested}
+    return build
+
+
 def _oci(box: Path, layers: list[tuple[bytes, str]] | None = None, **kw: object) -> list[str]:
     return [raw_archive(box, oci_members(layers or [(L.good(), OCI_TAR)], **kw))]  # type: ignore[arg-type]
 
@@ -270,6 +283,8 @@ CASES: list[Case] = [
          fails(r"indexes nested more than 8 deep \(divepy's limit\)")),
     Case("index-with-5000-manifests", "memory", lambda box: _oci(box, index=many_manifests(5000)),
          fails(r"index.json: more than 4,096 manifests \(divepy's limit\)")),
+    Case("5000-images-across-nested-indexes", "memory", lambda box: _oci(box, index=images_across_indexes(2500, 2)),
+         fails(r"the archive: more than 4,096 images \(divepy's limit\)"), ("json",)),
     Case("manifest-json-with-5000-images", "memory", many_images_in_manifest,
          fails(r"manifest.json: more than 4,096 images \(divepy's limit\)")),
     Case("manifest-with-5000-layers", "memory", many_layers_in_manifest,
