@@ -182,9 +182,12 @@ def file_member(name: str, data: bytes) -> tuple[tarfile.TarInfo, bytes]:
     return member(name, data=data, mtime=0)
 
 
-def docker_archive(path: str | Path, layer_tars: list[bytes], *, config: bytes | None = None,
-                   manifest: bytes | None = None, tags: list[str] | None = None) -> str:
-    """A legacy ``docker save`` archive (``<id>/layer.tar``) of raw layer tars."""
+def docker_members(layer_tars: list[bytes], *, config: bytes | None = None, tags: list[str] | None = None,
+                   manifest: Any = None) -> list[tuple[tarfile.TarInfo, bytes]]:
+    """The members of a legacy ``docker save`` archive (``<id>/layer.tar``) of raw layer tars.
+
+    ``manifest`` replaces manifest.json: bytes as they are, or a JSON value.
+    """
     members = []
     layer_paths = []
     for i, tar in enumerate(layer_tars):
@@ -194,10 +197,16 @@ def docker_archive(path: str | Path, layer_tars: list[bytes], *, config: bytes |
     cfg = config if config is not None else orjson.dumps(config_doc(layer_tars))
     cfg_name = sha(cfg) + ".json"
     members.append(file_member(cfg_name, cfg))
-    man = manifest if manifest is not None else orjson.dumps(
-        [{"Config": cfg_name, "RepoTags": tags or ["raw:latest"], "Layers": layer_paths}])
-    members.append(file_member("manifest.json", man))
-    return write_members(path, members)
+    man = manifest if manifest is not None else [
+        {"Config": cfg_name, "RepoTags": tags or ["raw:latest"], "Layers": layer_paths}]
+    members.append(file_member("manifest.json", man if isinstance(man, bytes) else orjson.dumps(man)))
+    return members
+
+
+def docker_archive(path: str | Path, layer_tars: list[bytes], *, config: bytes | None = None,
+                   manifest: bytes | None = None, tags: list[str] | None = None) -> str:
+    """A legacy ``docker save`` archive (``<id>/layer.tar``) of raw layer tars."""
+    return write_members(path, docker_members(layer_tars, config=config, manifest=manifest, tags=tags))
 
 
 def oci_archive(path: str | Path, layers: list[tuple[bytes, str]], *, diff_tars: list[bytes] | None = None,

@@ -41,6 +41,9 @@ import zstandard
 
 from dive_py.fixtures.builder import LAYOUTS, ImageSpec, LayerSpec, archive_bytes
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the repository root, for tests.images
+from tests.images import tiny_image
+
 TAR_MAX = 16384
 ARCHIVE_MAX = 65536
 
@@ -69,15 +72,6 @@ def _bytes(seed: int, size: int) -> bytes:
 
 
 # -- image specs ------------------------------------------------------------------
-
-
-def tiny_image(tag: str = "tiny:latest", *, arch: str = "amd64", variant: str | None = None,
-               marker: str = "x") -> ImageSpec:
-    """Two small layers; ``marker`` makes the content (and digests) distinct."""
-    img = ImageSpec(tags=[tag], architecture=arch, variant=variant)
-    img.layer("ADD base").dir("etc").file("etc/os", f"tiny {marker}\n")
-    img.layer("RUN echo").file("hello.txt", f"hello {marker}\n")
-    return img
 
 
 def small_edge_image(tag: str = "edge:latest") -> ImageSpec:

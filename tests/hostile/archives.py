@@ -18,7 +18,7 @@ import orjson
 import zstandard
 
 from dive_py.fixtures.builder import ImageSpec, write_archive, write_layout_dir
-from tests.helpers import OCI_GZIP, OCI_TAR, config_doc, file_member, member, sha, tar_of
+from tests.helpers import OCI_GZIP, OCI_TAR, config_doc, docker_members, file_member, member, sha, tar_of
 
 #: layout name -> (builder layout, layer compression, outer compression or a directory)
 LAYOUTS: dict[str, tuple[str, str, str]] = {
@@ -76,23 +76,6 @@ def raw_archive(box: Path, members: list[tuple[tarfile.TarInfo, bytes]], name: s
     (box / "in").mkdir(exist_ok=True)
     (box / "in" / name).write_bytes(tar_of(members))
     return f"in/{name}"
-
-
-def docker_members(layers: list[bytes], *, config: bytes | None = None, tags: list[str] | None = None,
-                   manifest: Any = None) -> list[tuple[tarfile.TarInfo, bytes]]:
-    """The members of a legacy docker archive, to be edited before writing."""
-    out = []
-    paths = []
-    for i, tar in enumerate(layers):
-        lid = sha(b"%d" % i + tar)
-        out.append(file_member(f"{lid}/layer.tar", tar))
-        paths.append(f"{lid}/layer.tar")
-    cfg = config if config is not None else orjson.dumps(config_doc(layers))
-    cfg_name = sha(cfg) + ".json"
-    out.append(file_member(cfg_name, cfg))
-    doc = manifest if manifest is not None else [{"Config": cfg_name, "RepoTags": tags or ["raw:1"], "Layers": paths}]
-    out.append(file_member("manifest.json", doc if isinstance(doc, bytes) else orjson.dumps(doc)))
-    return out
 
 
 def sparse_member_archive(box: Path, name: str, size: int, before: list[tuple[tarfile.TarInfo, bytes]],
@@ -155,4 +138,4 @@ def link_member(name: str, target: str, kind: bytes = tarfile.SYMTYPE) -> tuple[
     return member(name, kind, linkname=target, mtime=0)
 
 
-__all__ = ["OCI_GZIP", "OCI_TAR", "os"]
+__all__ = ["OCI_GZIP", "OCI_TAR", "docker_members", "os"]
