@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
+from textual.content import Content
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widget import Widget
@@ -150,7 +151,9 @@ class MainScreen(Screen[None]):
 
     def on_file_tree_view_cursor_moved(self, event: FileTreeView.CursorMoved) -> None:
         pane = self.query_one("#right")
-        pane.border_subtitle = "/" + self.session.image.paths.paths[event.pid] if event.pid is not None else ""
+        # Plain content, not a str: a border title parses a str as markup, and a file may be named "[/]".
+        path = "/" + self.session.image.paths.paths[event.pid] if event.pid is not None else ""
+        pane.border_subtitle = Content(printable(path))
 
     def on_layer_list_view_selected(self, event: LayerListView.Selected) -> None:
         self.session.select_layer(event.layer, event.aggregated)

@@ -15,6 +15,7 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
+from textual.content import Content
 from textual.geometry import Size
 from textual.screen import ModalScreen
 from textual.scroll_view import ScrollView
@@ -22,6 +23,7 @@ from textual.strip import Strip
 from textual.widgets import Static
 
 from dive_py.core.image import Image
+from dive_py.core.text import printable
 from dive_py.errors import DiveError
 from dive_py.ui.bindings import bindings_for
 from dive_py.viewmodel.bindings import VIEWER, display_key, keys_for
@@ -155,9 +157,10 @@ class ViewerScreen(ModalScreen[None]):
         self.query_one(ContentView).set_rows(view.rows)
         self.query_one("#viewer-keys", Static).update(self._keys())
 
-    def _title(self) -> str:
+    def _title(self) -> Content:
+        """Plain content, not a str: a border title parses a str as markup, and a file may be named "[/]"."""
         what = "Content" if self.view.mode == "content" else f"Changes made by layer {self.view.layer}"
-        return f"{self.view.path} · {what}"
+        return Content(f"{printable(self.view.path)} · {what}")
 
     def _keys(self) -> str:
         close = display_key(keys_for("close-viewer", self.keymap)[0])

@@ -117,3 +117,20 @@ def test_a_limit_in_an_unreferenced_blob_still_stops_a_streamed_archive(monkeypa
     monkeypatch.setattr(limits, "IMAGE_ENTRIES", 1000)
     with pytest.raises(LimitError, match=r"more than 1,000 entries"):
         load_image(str(packed))
+
+
+def test_only_json_looking_members_are_held(monkeypatch, tmp_path: Path) -> None:
+    """A streamed archive keeps what may be a manifest or config; a signature or an SBOM blob costs nothing."""
+    from dive_py.core import streamed
+    from tests.helpers import file_member, write_members
+
+    plain = Path(docker_archive(tmp_path / "img.tar", [tar_of([member("a")])]))
+    with tarfile.open(plain) as tar:
+        members = [(m, tar.extractfile(m).read() if m.isreg() else b"") for m in tar.getmembers()]  # type: ignore[union-attr]
+    binary = file_member("signature.bin", b"\x00\x01binary" * 1000)
+    write_members(tmp_path / "signed.tar", [binary, *members])
+    packed = tmp_path / "signed.tar.gz"
+    packed.write_bytes(gz((tmp_path / "signed.tar").read_bytes()))
+    json_bytes = sum(len(d) for n, d in _members(plain) if n.endswith(".json"))
+    monkeypatch.setattr(streamed, "HELD_MEMBER_BYTES", json_bytes + 10)  # no room for the 8 kB binary member
+    load_image(str(packed)).close()

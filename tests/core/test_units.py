@@ -91,6 +91,7 @@ def test_parse_bytes(text: str, value: int) -> None:
 
 @pytest.mark.parametrize("text", [
     "", "MB", " 5MB", "not_a_size", "5 XB", "5 bytes", "5MBs", "1e3", "1..5kB", "-1kB", "5 M B", "16EiB", "20EB",
+    "١٢MB", "²MB", "1²",  # digits to str.isdigit, not to Go's ParseFloat
 ])
 def test_parse_bytes_rejects(text: str) -> None:
     with pytest.raises(ValueError):

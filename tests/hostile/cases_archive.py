@@ -123,6 +123,10 @@ def long_history(box: Path) -> list[str]:
     return [_docker(box, config=orjson.dumps(cfg))]
 
 
+def many_layers_in_oci_manifest(box: Path) -> list[str]:
+    return _oci(box, [(L.good(), OCI_TAR)] * 5000)
+
+
 def many_layers_in_manifest(box: Path) -> list[str]:
     members = docker_members([L.good()])
     man = orjson.loads(members[-1][1])
@@ -289,6 +293,8 @@ CASES: list[Case] = [
          fails(r"manifest.json: more than 4,096 images \(divepy's limit\)")),
     Case("manifest-with-5000-layers", "memory", many_layers_in_manifest,
          fails(r"manifest.json entry 0: more than 4,096 layers \(divepy's limit\)")),
+    Case("oci-manifest-with-5000-layers", "memory", many_layers_in_oci_manifest,
+         fails(r"manifest sha256:[0-9a-f]+: more than 4,096 layers \(divepy's limit\)"), ("json",)),
     Case("history-of-70000-steps", "memory", long_history,
          fails(r"config .*: more than 65,536 history entries \(divepy's limit\)")),
     Case("index-media-type-is-a-list", "traceback",  # found by the fuzzer

@@ -135,6 +135,8 @@ FLAGS: list[Case] = [
          fails(r"--image ²: no such image in the archive"), ("raw",)),
     Case("image-index-of-30-digits", USAGE, _args("--demo", "--image", "9" * 30),
          fails(r"--image 9+: the archive holds 1 image\(s\) \(0\.\.0\)"), ("raw",)),
+    Case("image-index-of-5000-digits", USAGE, _args("--demo", "--image", "7" * 5000),  # int() stops at 4300
+         fails(r"--image 7+: the archive holds 1 image\(s\) \(0\.\.0\)"), ("raw",)),
     Case("platform-empty", USAGE, _args("--demo", "--platform", ""), fails(r"--platform needs a value"), ("raw",)),
     Case("format-unknown", USAGE, _args("--demo", "--list", "--format", "xml"),
          fails(r"--format xml: expected text or jsonl"), ("raw",)),

@@ -6,6 +6,9 @@ selected layer), not on pixels; screens are covered by test_snapshots.
 
 from __future__ import annotations
 
+from textual.app import App
+from textual.screen import Screen
+
 from dive_py.core.compare import ADDED, MODIFIED, UNMODIFIED
 from dive_py.ui.main_screen import MainScreen
 from dive_py.ui.widgets.file_tree import FileTreeView
@@ -373,3 +376,52 @@ async def test_v_is_remappable(make_app) -> None:  # type: ignore[no-untyped-def
         assert "x Close" in str(app.screen.query_one("#viewer-keys").render())
         await pilot.press("x")
         assert isinstance(app.screen, MainScreen)
+
+
+async def test_names_that_look_like_markup_are_shown_as_text(make_app, tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """A file named ``[/]`` (a directory ``[`` holding ``]``) in the tree, the wasted list and the Ctrl+E dialog."""
+    from textual.containers import Vertical
+
+    from dive_py.fixtures.builder import ImageSpec, write_archive
+    from dive_py.ui.extract_dialog import ExtractDialog
+    from dive_py.ui.viewer import ViewerScreen
+
+    img = ImageSpec(tags=["markup:1"])
+    img.layer("base").dir("[").file("[/]", "first").file("[b]x", "1")
+    img.layer("again").file("[/]", "second").file("[b]x", "2")
+    monkeypatch.chdir(tmp_path)
+    app = make_app(write_archive(img, tmp_path / "img.tar"))
+    async with app.run_test(size=SIZE) as pilot:
+        await select_path(pilot, 1, "[/]")
+        await pilot.press("ctrl+e")
+        await settled(pilot)
+        assert isinstance(app.screen, ExtractDialog)
+        assert "/[/] (file, 6 B)" in str(app.screen.query_one("#extract-what").render())
+        await pilot.press("escape", "v")
+        await settled(pilot)
+        assert isinstance(app.screen, ViewerScreen)
+        # The getters return markup, with the image's "[" escaped: it is shown as text.
+        assert "/\\[/] · Changes made by layer 1" in str(app.screen.query_one(Vertical).border_title)
+        await pilot.press("escape")
+        assert str(app.screen.query_one("#right").border_subtitle) == "/\\[/]"
+
+
+async def test_the_loading_screen_shows_a_markup_like_source(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from dive_py.ui.screens import LoadingScreen
+
+    screen = LoadingScreen("in/[/]evil.tar")
+    app = DiveAppWithScreen(screen)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        assert "Opening in/[/]evil.tar" in str(screen.query_one("#loading-source").render())
+
+
+class DiveAppWithScreen(App[None]):
+    """A bare app that shows one screen (the loading screen needs no session)."""
+
+    def __init__(self, screen: Screen[None]) -> None:
+        super().__init__()
+        self._first = screen
+
+    def on_mount(self) -> None:
+        self.push_screen(self._first)
