@@ -57,8 +57,9 @@ class ExtractDialog(ModalScreen[ExtractResult | None]):
     """
     BINDINGS = [Binding("escape", "cancel", "Cancel", show=False)]
 
-    def __init__(self, image: Image, path: str, layer: int, what: str) -> None:
+    def __init__(self, image: Image, path: str, layer: int, what: str, *, removed_by: int | None = None) -> None:
         super().__init__()
+        self.removed_by = removed_by
         self.image = image
         self.image_path = path
         self.at_layer = layer
@@ -69,7 +70,10 @@ class ExtractDialog(ModalScreen[ExtractResult | None]):
         with Vertical() as box:
             box.border_title = "Extract"
             yield Label(self.what, id="extract-what", markup=False)
-            yield Label(f"as it is after layer {self.at_layer}", id="extract-layer", markup=False)
+            when = f"as it is after layer {self.at_layer}"
+            if self.removed_by is not None:
+                when += f", before layer {self.removed_by} removed it"
+            yield Label(when, id="extract-layer", markup=False)
             yield Input(default_destination(self.image_path), id="extract-dest", select_on_focus=False)
             yield Label("Enter writes a new file or directory there; Esc cancels.", id="extract-hint",
                         markup=False)

@@ -11,29 +11,25 @@ from __future__ import annotations
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
-from textual.screen import Screen
-from textual.timer import Timer
 from textual.widget import Widget
 from textual.widgets import DataTable, Static
 
 from dive_py.core.compare import ADDED, MODIFIED, REMOVED, UNMODIFIED
 from dive_py.core.text import printable
 from dive_py.ui.bindings import bindings_for
+from dive_py.ui.prompts import PromptsMixin
 from dive_py.ui.widgets.bars import InputBar, KeyBar
 from dive_py.ui.widgets.details import ImageDetails, LayerDetails
 from dive_py.ui.widgets.file_tree import FileTreeView, title_for
 from dive_py.ui.widgets.layer_list import LayerListView
 from dive_py.viewmodel.bindings import GLOBAL, LAYERS, TREE
-from dive_py.viewmodel.file_tree import FilterError
 from dive_py.viewmodel.row_text import ATTRIBUTE_HEADER, PLAIN_HEADER
 from dive_py.viewmodel.session import Session
 
-#: Width of the layer column below 90 terminal columns (index and size only).
+#: Below this many terminal columns the layout is narrow: a thin layer column, details on demand.
+NARROW_BELOW = 90
+#: Width of the layer column in the narrow layout (index and size only).
 NARROW_LAYER_COLUMN = 18
-#: Trees up to this many paths are filtered on every keystroke.
-LIVE_FILTER_PATHS = 60_000
-#: Otherwise the filter is applied once typing pauses this long (seconds).
-FILTER_PAUSE = 0.12
 
 
 def _shown(widget: Widget) -> bool:
@@ -47,10 +43,9 @@ def _shown(widget: Widget) -> bool:
     return True
 
 
-class MainScreen(Screen[None]):
+class MainScreen(PromptsMixin):
     """Layers | file tree, with the filter, search and key bars underneath."""
 
-    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (90, "-wide")]
     BINDINGS = bindings_for(GLOBAL)
 
     def __init__(self, session: Session, *, keymap: dict[str, str], show_attributes: bool = True,
@@ -61,7 +56,8 @@ class MainScreen(Screen[None]):
         self.show_attributes = show_attributes
         self.pane_width = pane_width
         self.last_search = ""
-        self._filter_timer: Timer | None = None
+        self._filter_timer = None
+        self._search = None
 
     def compose(self) -> ComposeResult:
         s = self.session
@@ -95,26 +91,36 @@ class MainScreen(Screen[None]):
         return self.query_one(LayerListView)
 
     def on_mount(self) -> None:
-        self._apply_pane_width()
+        self._apply_layout()
         self.query_one(LayerDetails).show_layer(self.session.layers.selected)
         self.layer_list.focus()
         self._update_tree_chrome()
 
-    def _apply_pane_width(self) -> None:
-        """filetree.pane-width on wide screens; a thin layer list on narrow ones."""
+    @property
+    def narrow(self) -> bool:
+        return self.app.size.width < NARROW_BELOW
+
+    def _apply_layout(self) -> None:
+        """filetree.pane-width on wide screens; a thin layer list on narrow ones.
+
+        Decided from the terminal's size, at start-up as on every resize: the first
+        frame at 80x24 is already the narrow layout.
+        """
+        narrow = self.narrow
+        self.set_class(narrow, "-narrow")
         left = self.query_one("#left")
         right = self.query_one("#right")
-        if self.has_class("-narrow"):
+        if narrow:
             left.styles.width = NARROW_LAYER_COLUMN
             right.styles.width = "1fr"
         else:
             left.styles.width = f"{round((1 - self.pane_width) * 100)}fr"
             right.styles.width = f"{round(self.pane_width * 100)}fr"
+        self.layer_list.compact = narrow
+        self.layer_list.refresh()
 
     def on_resize(self) -> None:
-        self._apply_pane_width()
-        self.layer_list.compact = self.has_class("-narrow")
-        self.layer_list.refresh()
+        self._apply_layout()
         self._update_tree_chrome()
 
     def _focused_scope(self) -> str:
@@ -138,7 +144,7 @@ class MainScreen(Screen[None]):
 
     def _update_tree_chrome(self) -> None:
         tree = self.file_tree
-        self.query_one("#right").border_title = title_for(self.session.tree)
+        self.query_one("#right").border_title = Content(printable(title_for(self.session.tree)))
         header = ATTRIBUTE_HEADER if tree.attributes_shown else PLAIN_HEADER
         self.query_one("#tree-header", Static).update(header)
         self.query_one(KeyBar).show(self._focused_scope(), self._toggle_state)
@@ -170,93 +176,6 @@ class MainScreen(Screen[None]):
         self.file_tree.rebuild()
         self.file_tree.focus()
 
-    # -- filter and search -------------------------------------------------------------
-    def action_open_filter(self) -> None:
-        bar = self.query_one("#filter", InputBar)
-        if bar.is_open:
-            self._close_filter(keep=True)
-        else:
-            self.query_one("#search", InputBar).close()
-            bar.open(self.session.tree.filter_text)
-
-    def action_open_search(self) -> None:
-        self.query_one("#filter", InputBar).close()
-        self.query_one("#search", InputBar).open(self.last_search)
-
-    def _close_filter(self, keep: bool) -> None:
-        bar = self.query_one("#filter", InputBar)
-        if self._filter_timer is not None:
-            self._filter_timer.stop()
-            self._filter_timer = None
-        if not keep:
-            self.session.tree.set_filter("")
-            bar.input.value = ""
-            self.file_tree.rebuild()
-        bar.close()
-        self.file_tree.focus()
-
-    def on_input_bar_changed(self, event: InputBar.Changed) -> None:
-        model = self.session.tree
-        if event.bar.id == "filter":
-            # Small trees filter on every keystroke; on big ones (a regex over a quarter
-            # of a million paths takes ~30 ms) the filter waits for a pause in typing.
-            if self._filter_timer is not None:
-                self._filter_timer.stop()
-                self._filter_timer = None
-            if model.index.n <= LIVE_FILTER_PATHS:
-                self.apply_filter(event.value)
-            else:
-                self._filter_timer = self.set_timer(FILTER_PAUSE, lambda: self.apply_filter(event.value))
-        elif event.value:
-            try:
-                found = model.search(event.value, from_next=False)
-            except FilterError as exc:
-                event.bar.set_error(str(exc))
-                return
-            event.bar.set_error(None if found else "no match")
-            if found:
-                self.file_tree.rebuild()
-
-    def apply_filter(self, text: str) -> None:
-        """Filter the tree now (live as the user types, or after a pause on big trees)."""
-        self._filter_timer = None
-        model = self.session.tree
-        bar = self.query_one("#filter", InputBar)
-        model.set_filter(text)
-        bar.set_error(model.filter_error)
-        if model.filter_error is None:
-            self.file_tree.rebuild()
-
-    def on_input_bar_closed(self, event: InputBar.Closed) -> None:
-        if event.bar.id == "filter":
-            if self._filter_timer is not None:  # Enter before the pause: apply now
-                self.apply_filter(event.value)
-            self._close_filter(keep=event.accepted)
-            return
-        if event.accepted and event.value:
-            self.last_search = event.value
-        event.bar.close()
-        self.file_tree.focus()
-
-    def action_next_match(self) -> None:
-        self._jump(True)
-
-    def action_previous_match(self) -> None:
-        self._jump(False)
-
-    def _jump(self, forward: bool) -> None:
-        if not self.last_search:
-            self.action_open_search()
-            return
-        try:
-            found = self.session.tree.search(self.last_search, forward)
-        except FilterError:
-            return
-        if found:
-            self.file_tree.rebuild()
-        else:
-            self.notify(f"no match for {self.last_search!r}", severity="warning", timeout=2, markup=False)
-
     # -- viewing and extraction ----------------------------------------------------
     def action_view_file(self) -> None:
         """``v``: the content of the path under the cursor, or what this layer changed in it."""
@@ -276,6 +195,7 @@ class MainScreen(Screen[None]):
         from dive_py.core.extract import entries_under
         from dive_py.errors import DiveError
         from dive_py.ui.extract_dialog import ExtractDialog, describe
+        from dive_py.viewmodel.file_view import last_layer_with
 
         s = self.session
         pid = s.tree.selected
@@ -283,16 +203,19 @@ class MainScreen(Screen[None]):
             return
         path = "/" + s.image.paths.paths[pid]
         layer = s.layers.selected
+        removed_by = None
         if s.tree.diff_of(pid) == REMOVED:
-            self.notify(f"{printable(path)} was removed in layer {layer}; select an earlier layer to extract it",
-                        severity="warning", timeout=4, markup=False)
-            return
+            # What the viewer shows for a removed path: the state before the removing layer.
+            before = last_layer_with(s.image, path, layer)
+            if before is None:
+                return
+            layer, removed_by = before, before + 1
         try:
             entries = entries_under(s.image, path, layer)
         except DiveError as exc:
             self.notify(printable(exc.message), severity="warning", timeout=4, markup=False)
             return
-        dialog = ExtractDialog(s.image, path, layer, describe(s.image, entries, path))
+        dialog = ExtractDialog(s.image, path, layer, describe(s.image, entries, path), removed_by=removed_by)
         self.app.push_screen(dialog, self._extracted)
 
     def _extracted(self, result: object) -> None:

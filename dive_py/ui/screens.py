@@ -38,7 +38,8 @@ class HelpScreen(ModalScreen[None]):
             for spec in KEYS:
                 if spec.scope != scope:
                     continue
-                keys = ", ".join(display_key(k) for k in self.keymap.get(spec.id, spec.keys).split(","))
+                shown = dict.fromkeys(display_key(k) for k in self.keymap.get(spec.id, spec.keys).split(","))
+                keys = ", ".join(shown)  # ctrl+space and what terminals send for it are one key
                 text.append(f"  {keys:<22}", style="bold")
                 text.append(f"{spec.description}\n")
             text.append("\n")

@@ -32,7 +32,10 @@ class KeySpec:
     scope: str
     show: bool = True  #: listed in the key bar (all are listed in help)
     toggle: str | None = None  #: name of the state shown as "on" in the key bar
-    priority: bool = False  #: works even while a text prompt has the focus
+    #: Checked before the focused pane sees the key.  The prompt-opening keys need it: the
+    #: prompt must have the focus before the next key of a burst (a paste, fast typing)
+    #: is dispatched, or ``/xq`` runs ``q`` instead of typing it.
+    priority: bool = False
     short: str = ""  #: label in the key bar when it differs from the description
 
     @property
@@ -45,8 +48,8 @@ KEYS: tuple[KeySpec, ...] = (
     KeySpec("quit-key", "q", "app.quit", "Quit", GLOBAL, show=False),
     KeySpec("toggle-view", "tab", "focus_next_pane", "Switch view", GLOBAL, short="Switch"),
     KeySpec("toggle-view-back", "shift+tab", "focus_previous_pane", "Previous view", GLOBAL, show=False),
-    KeySpec("filter-files", "ctrl+f", "open_filter", "Filter", GLOBAL, toggle="filter"),
-    KeySpec("search", "slash", "open_search", "Search", GLOBAL),
+    KeySpec("filter-files", "ctrl+f", "open_filter", "Filter", GLOBAL, toggle="filter", priority=True),
+    KeySpec("search", "slash", "open_search", "Search", GLOBAL, priority=True),
     KeySpec("help", "question_mark", "help", "Help", GLOBAL),
     KeySpec("suspend", "ctrl+z", "app.suspend_process", "Suspend", GLOBAL, show=False),
     KeySpec("compare-layer", "ctrl+l", "compare_layer", "Show layer changes", LAYERS, toggle="layer_changes",
@@ -62,7 +65,8 @@ KEYS: tuple[KeySpec, ...] = (
     KeySpec("home", "home,g", "cursor_home", "First row", NAV, show=False),
     KeySpec("end", "end,G", "cursor_end", "Last row", NAV, show=False),
     KeySpec("toggle-collapse-dir", "space,enter", "toggle_collapse", "Collapse dir", TREE, short="Collapse"),
-    KeySpec("toggle-collapse-all-dir", "ctrl+space", "toggle_collapse_all", "Collapse all dir", TREE, short="All"),
+    KeySpec("toggle-collapse-all-dir", "ctrl+space,ctrl+@", "toggle_collapse_all", "Collapse all dir", TREE,
+            short="All"),
     KeySpec("extract-file", "ctrl+e", "screen.extract_file", "Extract file or directory", TREE, short="Extract"),
     KeySpec("view-file", "v", "screen.view_file", "View file content and changes", TREE, short="View"),
     KeySpec("toggle-sort-order", "ctrl+o", "toggle_sort", "Sort by size", TREE, toggle="sort_by_size",
@@ -91,6 +95,23 @@ _DIVE_KEY_NAMES = {
 }
 #: Keys a terminal cannot tell apart from another key, so binding them would fire by accident.
 AMBIGUOUS = {"ctrl+m": "enter", "ctrl+i": "tab", "ctrl+j": "newline"}
+
+
+#: What terminals send for a key, when Textual names it differently from the key pressed:
+#: xterm, tmux and the Linux console send NUL for Ctrl+Space, which Textual reports as
+#: ``ctrl+@`` (the kitty protocol sends a real ``ctrl+space``).  A binding of the key
+#: also binds what the terminal sends.
+TERMINAL_ALIASES = {"ctrl+space": "ctrl+@"}
+
+
+def with_terminal_aliases(keys: list[str]) -> list[str]:
+    """``keys`` plus what a terminal sends instead of each (``ctrl+space`` -> also ``ctrl+@``)."""
+    out = list(keys)
+    for key in keys:
+        alias = TERMINAL_ALIASES.get(key)
+        if alias is not None and alias not in out:
+            out.append(alias)
+    return out
 
 
 def keys_for(key_id: str, keymap: dict[str, str]) -> list[str]:
@@ -125,6 +146,7 @@ def keymap_from_config(section: dict[str, str], warnings: list[str]) -> dict[str
                                 "in a terminal; ignored")
                 continue
             keys.append(k)
+        keys = with_terminal_aliases(keys)
         if key_id == "quit":  # plain letters must not be priority keys (they would break typing)
             letters = [k for k in keys if len(k) == 1]
             keys = [k for k in keys if len(k) > 1]
@@ -139,7 +161,7 @@ def display_key(key: str) -> str:
     """dive's style for the key bar: ``^A``, ``Tab``, ``Space``, ``PgUp``."""
     names = {"question_mark": "?", "slash": "/", "pageup": "PgUp", "pagedown": "PgDn", "escape": "Esc",
              "space": "Space", "tab": "Tab", "enter": "Enter", "shift+tab": "⇧Tab", "ctrl+space": "^Space",
-             "ctrl+underscore": "^/"}
+             "ctrl+@": "^Space", "ctrl+underscore": "^/"}
     if key in names:
         return names[key]
     if key.startswith("ctrl+"):

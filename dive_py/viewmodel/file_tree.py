@@ -350,6 +350,12 @@ class FileTreeModel:
             self._recompute_tree_state()
         return self.reveal(pid)
 
+    def restore_rows(self, collapsed: set[int], pid: int | None, top: int) -> None:
+        """Put back collapsed directories, the cursor's path and the window (a cancelled search)."""
+        self.collapsed = set(collapsed)
+        self._recompute_rows(pid)
+        self.top = top
+
     def search(self, text: str, forward: bool = True, *, from_next: bool = True) -> bool:
         """Jump to the next (or previous) path matching ``text``; rows stay as they are."""
         try:
@@ -368,9 +374,6 @@ class FileTreeModel:
             earlier = hits[hits < cur]
             pos = int(earlier[-1]) if earlier.size else int(hits[-1])
         return self.reveal(int(self.order[pos]))
-
-    def hidden_types(self) -> list[int]:
-        return [t for t in DIFF_TYPES if t in self.hidden]
 
 
 __all__ = ["ADDED", "DIFF_TYPES", "MODIFIED", "REMOVED", "UNMODIFIED", "FileTreeModel", "FilterError"]

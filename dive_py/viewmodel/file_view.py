@@ -74,6 +74,20 @@ def _version(image: Image, path: str, layer: int) -> _Version | None:
     return None if g is None else _Version(g, image.entries.layer_of(g))
 
 
+def last_layer_with(image: Image, path: str, layer: int) -> int | None:
+    """The last layer at or below ``layer`` after which ``path`` exists (None: never).
+
+    For a path removed by ``layer`` (or, in the aggregated view, by any layer
+    up to it) this is the state just before the removing layer: what the
+    viewer shows and what Ctrl+E writes, so the two always mean the same file.
+    """
+    path = "/" + path.strip("/")
+    for k in range(min(layer, len(image.layers) - 1), -1, -1):
+        if image.entry_at(path, k) is not None:
+            return k
+    return None
+
+
 def describe_entry(image: Image, g: int) -> str:
     """``file, 87 B``, ``symlink → /bin/busybox``: the viewer's summary and the extract dialog's."""
     e = image.entries
@@ -228,11 +242,15 @@ def build_view(image: Image, path: str, layer: int, mode: str = "content") -> Fi
     path = "/" + path.strip("/")
     new = _version(image, path, layer)
     old = _version(image, path, layer - 1)
+    if new is None and old is None:  # removed further down (the aggregated view shows it)
+        before = last_layer_with(image, path, layer)
+        old = None if before is None else _version(image, path, before)
     shown = new or old
     if shown is None:
         raise UsageError(f"{path} does not exist at layer {layer} or below it")
     if new is None:
-        summary = f"{describe_entry(image, shown.entry)} · removed by layer {layer}; showing the version before it"
+        gone = (last_layer_with(image, path, layer) or 0) + 1
+        summary = f"{describe_entry(image, shown.entry)} · removed by layer {gone}; showing the version before it"
     elif old is None:
         summary = f"{describe_entry(image, new.entry)} · added by layer {layer}"
     elif old.entry == new.entry:

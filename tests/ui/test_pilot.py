@@ -303,18 +303,6 @@ async def test_ctrl_e_refuses_existing_destinations_and_escape_writes_nothing(ma
     assert [p.name for p in tmp_path.iterdir()] == ["main.py"]
 
 
-async def test_ctrl_e_on_a_removed_file_explains_instead(make_app, tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    monkeypatch.chdir(tmp_path)
-    app = make_app()
-    async with app.run_test(size=SIZE) as pilot:
-        await select_path(pilot, 6, "app/static/logo.png")  # removed by layer 6's rm -rf
-        await pilot.press("ctrl+e")
-        await pilot.pause()
-        assert isinstance(app.screen, MainScreen)
-        assert any("/app/static/logo.png was removed in layer 6" in str(n.message) for n in app._notifications)
-    assert list(tmp_path.iterdir()) == []
-
-
 # -- v: the file viewer --------------------------------------------------------------------
 
 async def test_v_on_a_modified_file_opens_its_changes_and_tab_shows_content(make_app) -> None:  # type: ignore[no-untyped-def]

@@ -69,7 +69,10 @@ class InputBar(Horizontal):
         self.add_class("-open")
         if value is not None:
             self.input.value = value
-        self.input.focus()
+            self.input.cursor_position = len(value)
+        # At once, not on the next idle (what focus() does): the keys already queued
+        # behind the one that opened the prompt must reach the prompt.
+        self.screen.set_focus(self.input)
 
     def close(self) -> None:
         self.remove_class("-open")

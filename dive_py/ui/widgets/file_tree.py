@@ -111,12 +111,17 @@ class FileTreeView(ScrollView, can_focus=True):
             widest = int(self._row_widths().max()) if n else 0
             self.virtual_size = Size(max(widest, width), n)
 
-    def rebuild(self) -> None:
-        """The model changed: drop cached lines, resize, keep the cursor in view."""
+    def rebuild(self, top: int | None = None) -> None:
+        """The model changed: drop cached lines, resize, keep the cursor in view.
+
+        ``top`` puts a given row back at the top of the window (a cancelled search).
+        """
         self._generation += 1
         self._cache.clear()
         self._widths = None
         self._update_virtual_size()
+        if top is not None and len(self.model.rows):
+            self.scroll_to(y=self._line_of_row(min(top, len(self.model.rows) - 1)), animate=False, immediate=True)
         self._scroll_cursor_into_view()
         # The new virtual size only takes effect after the next layout: scroll again then.
         self.call_after_refresh(self._scroll_cursor_into_view)
@@ -358,7 +363,9 @@ def empty_reason(model: FileTreeModel) -> str:
 
 
 def title_for(model: FileTreeModel) -> str:
-    return "Aggregated Layer Contents" if model.aggregated else "Current Layer Contents"
+    """The tree pane's title; an active filter stays in it after its prompt closes."""
+    title = "Aggregated Layer Contents" if model.aggregated else "Current Layer Contents"
+    return f"{title} · filter: {model.filter_text}" if model.filter_text else title
 
 
 __all__ = ["FileTreeView", "title_for"]
