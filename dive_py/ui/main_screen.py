@@ -17,6 +17,7 @@ from textual.widgets import DataTable, Static
 from dive_py.core.compare import ADDED, MODIFIED, REMOVED, UNMODIFIED
 from dive_py.core.text import printable
 from dive_py.ui.bindings import bindings_for
+from dive_py.ui.detail_screens import ImageDetailsScreen, ImageSummaryPane
 from dive_py.ui.prompts import PromptsMixin
 from dive_py.ui.widgets.bars import InputBar, KeyBar
 from dive_py.ui.widgets.details import ImageDetails, LayerDetails
@@ -73,6 +74,9 @@ class MainScreen(PromptsMixin):
                 with Vertical(id="image-details-pane", classes="pane") as pane:
                     pane.border_title = "Image Details"
                     yield ImageDetails(s.image, s.efficiency, id="image-details")
+                with Vertical(id="image-summary-pane", classes="pane") as pane:
+                    pane.border_title = "Image"
+                    yield ImageSummaryPane(s.image, s.efficiency, id="image-summary")
             with Vertical(id="right", classes="pane") as pane:
                 pane.border_title = title_for(s.tree)
                 yield Static("", id="tree-header", classes="pane-header")
@@ -167,14 +171,30 @@ class MainScreen(PromptsMixin):
         self.file_tree.rebuild()
 
     def on_image_details_jump_to_file(self, event: ImageDetails.JumpToFile) -> None:
-        self.session.select_layer(event.layer, aggregated=False)
+        self.jump_to_file(event.path, event.layer)
+
+    def jump_to_file(self, path: str, layer: int) -> None:
+        """Select ``layer`` and show ``path`` in the tree (a row of the wasted-files table)."""
+        self.session.select_layer(layer, aggregated=False)
         self.layer_list.refresh()
         self.layer_list.scroll_to_region_row(self.session.layers.cursor_row)
-        self.query_one(LayerDetails).show_layer(event.layer)
-        self.session.tree.show_path(event.path)
+        self.query_one(LayerDetails).show_layer(layer)
+        self.session.tree.show_path(path)
         self.query_one("#filter", InputBar).close()
         self.file_tree.rebuild()
         self.file_tree.focus()
+
+    def action_image_details(self) -> None:
+        """``i``: the wasted-files table -- in its pane when it is on screen, else over the screen."""
+        if not self.narrow:
+            self.query_one("#wasted-table", DataTable).focus()
+            return
+
+        def jump(result: tuple[str, int] | None) -> None:
+            if result is not None:
+                self.jump_to_file(*result)
+
+        self.app.push_screen(ImageDetailsScreen(self.session.image, self.session.efficiency), jump)
 
     # -- viewing and extraction ----------------------------------------------------
     def action_view_file(self) -> None:

@@ -51,6 +51,7 @@ KEYS: tuple[KeySpec, ...] = (
     KeySpec("filter-files", "ctrl+f", "open_filter", "Filter", GLOBAL, toggle="filter", priority=True),
     KeySpec("search", "slash", "open_search", "Search", GLOBAL, priority=True),
     KeySpec("help", "question_mark", "help", "Help", GLOBAL),
+    KeySpec("image-details", "i", "image_details", "Image details and wasted files", GLOBAL, short="Details"),
     KeySpec("suspend", "ctrl+z", "app.suspend_process", "Suspend", GLOBAL, show=False),
     KeySpec("compare-layer", "ctrl+l", "compare_layer", "Show layer changes", LAYERS, toggle="layer_changes",
             short="Layer changes"),

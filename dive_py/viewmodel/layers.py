@@ -9,6 +9,7 @@ dive's ``GetCompareIndexes`` with the compare start fixed at 0.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from dive_py.core.image import Image
@@ -34,6 +35,38 @@ def one_line(command: str) -> str:
     return printable(command.replace("\r\n", "↵").replace("\n", "↵").replace("\t", " "))
 
 
+#: ``|2 A=1 B=2 `` -- the build arguments both builders put before a RUN's shell.
+_BUILD_ARGS = re.compile(r"\|([0-9]{1,4}) ")
+_BUILD_ARG = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]*=\S* ?")
+_SHELL = "/bin/sh -c "
+
+
+def as_written(command: str) -> str:
+    """A RUN command as the user wrote it: no ``|1 DEBIAN_FRONTEND=… /bin/sh -c`` in front.
+
+    The classic builder writes ``|1 A=b /bin/sh -c cmd`` and BuildKit
+    ``RUN |1 A=b /bin/sh -c cmd # buildkit`` (or ``RUN /bin/sh -c cmd``); the
+    layers pane shows ``cmd`` and ``RUN cmd # buildkit``.  Anything that does
+    not parse as that prefix is left as it is; details and JSON keep the raw text.
+    """
+    run = "RUN " if command.startswith("RUN ") else ""
+    text = command[len(run):]
+    args = _BUILD_ARGS.match(text)
+    if args is not None:
+        rest = text[args.end():]
+        for _ in range(int(args.group(1))):
+            arg = _BUILD_ARG.match(rest)
+            if arg is None:
+                return command
+            rest = rest[arg.end():]
+        if not rest.startswith(_SHELL):
+            return command
+        text = rest
+    elif not run:
+        return command
+    return run + text[len(_SHELL):] if text.startswith(_SHELL) else run + text
+
+
 def step_text(created_by: str) -> str:
     """An empty-layer step as a reader wants it: ``CMD ["sh"]``, not ``/bin/sh -c #(nop)  CMD ...``."""
     text = command_of(created_by).strip()
@@ -54,7 +87,7 @@ class LayerListModel:
         before = [h for h in history if h.layer_index is None and h.after_layer < 0]
         rows.extend(LayerRow(None, "", step_text(h.created_by)) for h in before)
         for layer in image.layers:
-            command = f"FROM {printable(layer.id[:15])}" if layer.index == 0 else one_line(layer.command)
+            command = f"FROM {printable(layer.id[:15])}" if layer.index == 0 else one_line(as_written(layer.command))
             rows.append(LayerRow(layer.index, humanize_bytes(layer.size), command))
             rows.extend(LayerRow(None, "", step_text(h.created_by)) for h in history
                         if h.layer_index is None and h.after_layer == layer.index)

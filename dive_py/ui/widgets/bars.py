@@ -8,8 +8,9 @@ highlighted, hidden diff types are struck through.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
+from rich.style import Style
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal
@@ -17,7 +18,7 @@ from textual.message import Message
 from textual.widgets import Input, Label, Static
 
 from dive_py.ui.bindings import bindings_for
-from dive_py.viewmodel.bindings import APP, GLOBAL, INPUT, KEYS, display_key
+from dive_py.viewmodel.bindings import APP, GLOBAL, INPUT, KEYS, KeySpec, display_key
 
 
 class InputBar(Horizontal):
@@ -98,7 +99,13 @@ class InputBar(Horizontal):
 
 
 class KeyBar(Static):
-    """The bindings of the focused pane plus the global ones, dive style."""
+    """The bindings of the focused pane plus the global ones, dive style, always whole.
+
+    When every label does not fit the terminal's width, the bar first packs
+    the items tighter, then leaves out the least needed keys from the end
+    (the focused pane's last toggles first) and says ``? more keys``; a
+    label is never cut in the middle.  ``?`` lists every key.
+    """
 
     COMPONENT_CLASSES = {"key-bar--key", "key-bar--on", "key-bar--off"}
     DEFAULT_CSS = """
@@ -111,25 +118,65 @@ class KeyBar(Static):
     def __init__(self, keymap: dict[str, str], id: str | None = None) -> None:
         super().__init__("", id=id, markup=False)
         self.keymap = keymap
+        self._items: list[tuple[str, str, str, bool]] = []  # key, label, state style, droppable
 
     def keys_of(self, binding_id: str, default: str) -> str:
         return self.keymap.get(binding_id, default).split(",")[0]
 
-    def show(self, scope: str, state: Callable[[str], bool | None]) -> None:
+    def show(self, scope: str, state: Callable[[str], bool | None], extra: Iterable[KeySpec] = ()) -> None:
         """Render the bar for ``scope``; ``state(toggle)`` says if a toggle is on/off/not applicable."""
-        key_style = self.get_component_rich_style("key-bar--key", partial=True)
-        on_style = self.get_component_rich_style("key-bar--on", partial=True)
-        off_style = self.get_component_rich_style("key-bar--off", partial=True)
-        text = Text(no_wrap=True, overflow="ellipsis")
-        for spec in KEYS:
+        items = []
+        for spec in [*KEYS, *extra]:
             if not spec.show or spec.scope not in (APP, GLOBAL, scope):
                 continue
             status = state(spec.toggle) if spec.toggle else None
-            text.append("▏")
-            text.append(display_key(self.keys_of(spec.id, spec.keys)), key_style)
-            text.append(" ")
             hides = spec.toggle is not None and spec.toggle.startswith("show_")
-            style = on_style if status is True else off_style if status is False and hides else ""
-            text.append(spec.label, style)
+            style = "on" if status is True else "off" if status is False and hides else ""
+            items.append((display_key(self.keys_of(spec.id, spec.keys)), spec.label, style,
+                          spec.scope not in (APP, GLOBAL)))
+        self._items = items
+        self._render_items()
+
+    def on_resize(self) -> None:
+        self._render_items()
+
+    def fitted(self, width: int) -> tuple[list[int], bool, bool]:
+        """Which items fit in ``width`` cells: (indexes, tight spacing, some left out)."""
+        items = self._items
+        for tight in (False, True):
+            if sum(self._item_cells(i, tight) for i in range(len(items))) <= width:
+                return list(range(len(items))), tight, False
+        shown = list(range(len(items)))
+        more = len(_MORE) + 1
+        droppable = [i for i in shown if items[i][3]]
+        while droppable and sum(self._item_cells(i, True) for i in shown) + more > width:
+            shown.remove(droppable.pop())
+        return shown, True, True
+
+    def _item_cells(self, i: int, tight: bool) -> int:
+        key, label, _, _ = self._items[i]
+        return 1 + len(key) + 1 + len(label) + (0 if tight else 1)
+
+    def _render_items(self) -> None:
+        width = self.size.width or self.app.size.width
+        shown, tight, dropped = self.fitted(width)
+        styles: dict[str, Style | str] = {"on": self.get_component_rich_style("key-bar--on", partial=True),
+                  "off": self.get_component_rich_style("key-bar--off", partial=True), "": ""}
+        key_style = self.get_component_rich_style("key-bar--key", partial=True)
+        text = Text(no_wrap=True, overflow="crop")
+        for i in shown:
+            key, label, state, _ = self._items[i]
+            text.append("▏")
+            text.append(key, key_style)
             text.append(" ")
+            text.append(label, styles[state])
+            if not tight:
+                text.append(" ")
+        if dropped:
+            text.append("▏")
+            text.append(_MORE, key_style)
         self.update(text)
+
+
+#: Said at the end of the key bar when some keys did not fit: ``?`` lists them all.
+_MORE = "? more keys"

@@ -14,6 +14,7 @@ from dive_py.core.text import printable
 from dive_py.core.units import humanize_bytes
 from dive_py.viewmodel.details import command_lines, image_summary, layer_fields
 from dive_py.viewmodel.layers import step_text
+from dive_py.viewmodel.waste_reasons import waste_reasons
 
 
 class LayerDetails(VerticalScroll, can_focus=False):
@@ -59,7 +60,7 @@ class ImageDetails(Vertical):
     DEFAULT_CSS = """
     ImageDetails { height: 1fr; }
     ImageDetails > Static { height: auto; }
-    ImageDetails > DataTable { height: 1fr; }
+    ImageDetails > DataTable { height: 1fr; scrollbar-size-horizontal: 0; }
     """
 
     class JumpToFile(Message):
@@ -90,16 +91,19 @@ class ImageDetails(Vertical):
         table: DataTable[str | Text] = DataTable(cursor_type="row", zebra_stripes=False, id="wasted-table")
         table.add_column("Count", width=5)
         table.add_column("Total Space", width=11)
+        table.add_column("Why")
         table.add_column("Path")
         # A chown -R layer can make every file "inefficient": list the biggest ones;
         # --json has them all.
         shown = self.eff.inefficient[:TABLE_LIMIT]
-        for i, w in enumerate(shown):
+        reasons = waste_reasons(self.image, [w.path for w in shown])
+        for i, (w, why) in enumerate(zip(shown, reasons, strict=True)):
             # A Text, not a str: DataTable parses str cells as markup, and a file may be named "[/]".
-            table.add_row(str(w.count), humanize_bytes(w.cumulative), Text(printable(w.path)), key=str(i))
+            table.add_row(str(w.count), humanize_bytes(w.cumulative), Text(why, style="dim"), Text(printable(w.path)),
+                          key=str(i))
         rest = len(self.eff.inefficient) - len(shown)
         if rest > 0:
-            table.add_row("", "", f"… and {rest:,} more (smaller; all are in --json)", key="more")
+            table.add_row("", "", "", f"… and {rest:,} more (smaller; all are in --json)", key="more")
         yield table
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:

@@ -26,6 +26,8 @@ from dive_py.viewmodel.file_tree import FileTreeModel
 from dive_py.viewmodel.row_text import LINK_ARROW, RowParts, row_parts
 
 ATTRIBUTE_WIDTH = 35  #: "drwxr-xr-x" + uid:gid (11) + size (10) + spacing
+#: Wrapped names keep the tree guides when this many cells are left for the name.
+MIN_WRAP_ROOM = 12
 _DIFF_CLASS = {ADDED: "file-tree--added", REMOVED: "file-tree--removed", MODIFIED: "file-tree--modified",
                UNMODIFIED: "file-tree--unmodified"}
 
@@ -45,7 +47,7 @@ class FileTreeView(ScrollView, can_focus=True):
         "file-tree--cursor", "file-tree--guides", "file-tree--dir",
     }
     DEFAULT_CSS = """
-    FileTreeView { scrollbar-size-vertical: 1; }
+    FileTreeView { scrollbar-size-vertical: 1; scrollbar-size-horizontal: 0; }
     FileTreeView > .file-tree--added { color: $success; }
     FileTreeView > .file-tree--removed { color: $error; }
     FileTreeView > .file-tree--modified { color: $warning; }
@@ -99,11 +101,28 @@ class FileTreeView(ScrollView, can_focus=True):
                             + name_cells[m.rows] + link_cells[entry])
         return self._widths
 
+    def _prefix_widths(self) -> np.ndarray:
+        """Cells before each row's name: attributes and tree guides (kept on wrapped lines)."""
+        m = self.model
+        return ((ATTRIBUTE_WIDTH if self.attributes_shown else 0)
+                + 4 * m.index.depth[m.rows].astype(np.int64))
+
+    def _wrap_room(self, prefix: int, width: int) -> int:
+        """Cells for the name on each wrapped line; 0 when the guides leave too little (plain wrap)."""
+        room = width - prefix
+        return room if room >= MIN_WRAP_ROOM else 0
+
     def _update_virtual_size(self) -> None:
         width = max(1, self.scrollable_content_region.width)
         n = len(self.model.rows)
         if self.wrap and n:
-            lines = np.maximum(1, np.ceil(self._row_widths() / width)).astype(np.int64)
+            prefix = self._prefix_widths()
+            room = width - prefix
+            guided = room >= MIN_WRAP_ROOM
+            name = np.maximum(1, self._row_widths() - prefix)
+            lines = np.where(guided, np.ceil(name / np.maximum(room, 1)),
+                             np.ceil(self._row_widths() / width))
+            lines = np.maximum(1, lines).astype(np.int64)
             self._wrap_offsets = np.concatenate(([0], np.cumsum(lines)))
             self.virtual_size = Size(width, int(self._wrap_offsets[-1]))
         else:
@@ -181,13 +200,28 @@ class FileTreeView(ScrollView, can_focus=True):
         key = (self._generation, row, cursor, sub)
         strip = self._cache.get(key)
         if strip is None:
-            strip = self._render_row(row_parts(m, row, attributes=self.attributes_shown), cursor)
+            parts = row_parts(m, row, attributes=self.attributes_shown)
+            strip = self._render_row(parts, cursor)
             if self.wrap:
-                strip = strip.crop(sub * width, (sub + 1) * width)
+                strip = self._wrapped_line(parts, strip, sub, width, cursor)
             self._cache[key] = strip
         if self.wrap:
             return strip.extend_cell_length(width, self.rich_style)
         return strip.crop_extend(scroll_x, scroll_x + width, self.rich_style)
+
+    def _wrapped_line(self, parts: RowParts, strip: Strip, sub: int, width: int, cursor: bool) -> Strip:
+        """Line ``sub`` of a wrapped row: continuation lines keep the guides, the name goes on under itself."""
+        prefix = len(parts.attributes) + len(parts.guides) + len(parts.marker)
+        room = self._wrap_room(prefix, width)
+        if not room:
+            return strip.crop(sub * width, (sub + 1) * width)
+        if sub == 0:
+            return strip.crop(0, prefix + room)
+        style = self.rich_style + self.get_component_rich_style(
+            "file-tree--cursor" if cursor else "file-tree--guides", partial=True)
+        continued = " " * len(parts.attributes) + continuation_guides(parts.guides) + "  "
+        start = prefix + sub * room
+        return Strip([Segment(continued, style), *strip.crop(start, start + room)])
 
     def _render_row(self, parts: RowParts, cursor: bool) -> Strip:
         base = self.rich_style
@@ -347,6 +381,11 @@ def _static_widths(model: FileTreeModel) -> tuple[np.ndarray, np.ndarray]:
         _WIDTH_CACHE.clear()
         _WIDTH_CACHE[key] = cached
     return cached
+
+
+def continuation_guides(guides: str) -> str:
+    """The guides of a wrapped row's next lines: ``│   ├─`` -> ``│   │ `` (``└─`` -> two spaces)."""
+    return guides[:-2] + ("│ " if guides.endswith("├─") else "  ")
 
 
 def _cells(text: str) -> int:
