@@ -190,20 +190,9 @@ def _list(image: Image, opts: Options) -> int:
 
 
 def _archive_note(image: Image) -> str | None:
-    """For multi-image archives: which image this is, what is shared, what is stored."""
-    from dive_py.core.text import printable
-    from dive_py.core.units import humanize_bytes
-    from dive_py.report.export import archive_summary
+    """For multi-image archives: the images, what they share, and what is stored (``docker system df -v``)."""
+    from dive_py.report.images_table import images_table
 
     if len(image.index.images) < 2:
         return None
-    summary = archive_summary(image)
-    lines = [f"images: {len(summary['images'])} (analysed: {printable(image.display_name)})"]
-    for img in summary["images"]:
-        mark = "*" if img["selected"] else " "
-        name = printable(", ".join(img["names"])) or "(untagged)"
-        plat = f" [{printable(img['platform'])}]" if img["platform"] else ""
-        lines.append(f"{mark} {name}{plat}: {img['layers']} layers")
-    lines.append(f"shared layers: {len(summary['sharedLayers'])}")
-    lines.append(f"layer bytes stored: {summary['layerBytesStored']} ({humanize_bytes(summary['layerBytesStored'])})")
-    return "\n".join(lines)
+    return "\n".join(images_table(image))

@@ -24,6 +24,7 @@ import orjson
 from dive_py import __version__
 from dive_py.core.efficiency import Efficiency
 from dive_py.core.image import Image
+from dive_py.core.image_set import image_set
 from dive_py.core.layertree import NO_ENTRY, layer_nodes
 from dive_py.core.modes import go_file_mode
 from dive_py.core.tarscan import DIR
@@ -166,18 +167,16 @@ def _inefficient_files(eff: Efficiency) -> Iterator[dict[str, Any]]:
 
 def archive_summary(image: Image) -> dict[str, Any]:
     """The images an archive holds, the layers they share, and the bytes stored."""
-    images = image.index.images
-    users: dict[str, int] = {}
-    for img in images:
-        for member in {lr.member for lr in img.layers}:
-            users[member] = users.get(member, 0) + 1
-    shared = {member for member, count in users.items() if count > 1}
+    found = image_set(image)
     return {
         "format": image.archive_format,
-        "images": [{"names": img.names, "platform": img.platform, "layers": len(img.layers),
-                    "selected": img is image.ref} for img in images],
-        "sharedLayers": sorted(shared),  # blobs used by two or more images, stored once
-        "layerBytesStored": image.archive_layer_bytes,
+        "images": [{"names": r.names, "platform": r.platform, "layers": r.layers, "selected": r.selected,
+                    "sizeBytes": r.size, "sharedBytes": r.shared, "uniqueBytes": r.unique}
+                   for r in found.rows],
+        "sharedLayers": found.shared_members,  # blobs used by two or more images, stored once
+        "layerBytesStored": found.stored,
+        "imageBytesTotal": found.sum_of_sizes,
+        "archiveBytes": found.archive_bytes,
     }
 
 

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from textual.app import App
 from textual.worker import Worker, WorkerState
 
+from dive_py.core.text import printable
 from dive_py.errors import DiveError
 from dive_py.ui.bindings import bindings_for
 from dive_py.ui.main_screen import MainScreen
@@ -52,7 +54,16 @@ class LoadProgress:
             self.app.call_from_thread(screen.update_progress, self._phase, done, self._total, detail)
 
 
-Loader = Callable[[LoadProgress], Session]
+@dataclass(slots=True, frozen=True)
+class ImageChoice:
+    """Which image of the archive to open: ``--image`` and ``--platform`` as the loader takes them."""
+
+    select: str
+    platform: str | None
+
+
+#: Loads a session; given a choice, that image of the archive instead of the one asked for.
+Loader = Callable[[LoadProgress, ImageChoice | None], Session]
 
 
 class DiveApp(App[int]):
@@ -74,6 +85,8 @@ class DiveApp(App[int]):
         self.settings = settings or UiSettings()
         self.error: str | None = None
         self.loading_screen: LoadingScreen | None = None
+        self._choice: ImageChoice | None = None
+        self._previous: Session | None = None  #: shown again if opening another image fails
 
     def on_mount(self) -> None:
         self.theme = "textual-dark"
@@ -88,19 +101,39 @@ class DiveApp(App[int]):
 
     def _load(self) -> Session:
         assert self.loader is not None
-        return self.loader(LoadProgress(self))
+        return self.loader(LoadProgress(self), self._choice)
+
+    def switch_image(self, choice: ImageChoice, name: str) -> None:
+        """Open another image of the archive in place of this one (the images table's Enter)."""
+        if self.loader is None or self.session is None:
+            return
+        self._choice = choice
+        self._previous = self.session
+        self.loading_screen = LoadingScreen(name)
+        self.switch_screen(self.loading_screen)
+        self.run_worker(self._load, thread=True, exclusive=True, name="load", exit_on_error=False)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.worker.name != "load":
             return
+        previous, self._previous = self._previous, None
         if event.state == WorkerState.SUCCESS:
             session = event.worker.result
             assert isinstance(session, Session)
             self.session = session
             self._show(session)
+            if previous is not None:
+                previous.image.close()
         elif event.state == WorkerState.ERROR:
             err = event.worker.error
-            self.error = str(err) if isinstance(err, DiveError) else f"{type(err).__name__}: {err}"
+            message = str(err) if isinstance(err, DiveError) else f"{type(err).__name__}: {err}"
+            if previous is not None:  # the image on screen stays: say why the other did not open
+                self.session = previous
+                self._show(previous)
+                self.notify(printable(message), title="Could not open that image", severity="error",
+                            timeout=8, markup=False)
+                return
+            self.error = message
             self.exit(2, return_code=2)
 
     def _show(self, session: Session) -> None:

@@ -24,7 +24,7 @@ class LaunchOptions(Protocol):
 def launch(opts: LaunchOptions) -> int:
     """Run the TUI; returns the exit status (load errors raise InputError after the screen closes)."""
     from dive_py.core.loader import load_image
-    from dive_py.ui.app import DiveApp, LoadProgress
+    from dive_py.ui.app import DiveApp, ImageChoice, LoadProgress
     from dive_py.viewmodel.session import Session
 
     if opts.no_color:
@@ -35,8 +35,9 @@ def launch(opts: LaunchOptions) -> int:
     if not os.path.exists(opts.path):
         raise InputError(f"{opts.path}: no such file or directory")
 
-    def loader(progress: LoadProgress) -> Session:
-        image = load_image(opts.path, image=opts.select, platform=opts.platform, hash_files=True,
+    def loader(progress: LoadProgress, choice: ImageChoice | None) -> Session:
+        select, platform = (opts.select, opts.platform) if choice is None else (choice.select, choice.platform)
+        image = load_image(opts.path, image=select, platform=platform, hash_files=True,
                            strict=not opts.ignore_errors, progress=progress)
         if not image.layers:
             image.close()

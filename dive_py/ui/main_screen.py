@@ -15,15 +15,17 @@ from textual.widget import Widget
 from textual.widgets import DataTable, Static
 
 from dive_py.core.compare import ADDED, MODIFIED, REMOVED, UNMODIFIED
+from dive_py.core.image_set import ImageSetRow
 from dive_py.core.text import printable
 from dive_py.ui.bindings import bindings_for
 from dive_py.ui.detail_screens import ImageDetailsScreen, ImageSummaryPane
+from dive_py.ui.file_actions import FileActionsMixin
 from dive_py.ui.prompts import PromptsMixin
 from dive_py.ui.widgets.bars import InputBar, KeyBar
 from dive_py.ui.widgets.details import ImageDetails, LayerDetails
 from dive_py.ui.widgets.file_tree import FileTreeView, title_for
 from dive_py.ui.widgets.layer_list import LayerListView
-from dive_py.viewmodel.bindings import GLOBAL, LAYERS, TREE
+from dive_py.viewmodel.bindings import BY_ID, GLOBAL, LAYERS, TREE
 from dive_py.viewmodel.row_text import ATTRIBUTE_HEADER, PLAIN_HEADER
 from dive_py.viewmodel.session import Session
 
@@ -44,7 +46,7 @@ def _shown(widget: Widget) -> bool:
     return True
 
 
-class MainScreen(PromptsMixin):
+class MainScreen(FileActionsMixin, PromptsMixin):
     """Layers | file tree, with the filter, search and key bars underneath."""
 
     BINDINGS = bindings_for(GLOBAL)
@@ -66,6 +68,8 @@ class MainScreen(PromptsMixin):
             with Vertical(id="left"):
                 with Vertical(id="layers-pane", classes="pane") as pane:
                     pane.border_title = "Layers"
+                    if self.many_images:
+                        pane.border_subtitle = Content(self._images_subtitle())
                     yield Static("Cmp" + f"{'Size':>8}  Command", id="layers-header", classes="pane-header")
                     yield LayerListView(s.layers, id="layers")
                 with Vertical(id="layer-details-pane", classes="pane") as pane:
@@ -84,6 +88,32 @@ class MainScreen(PromptsMixin):
         yield InputBar("Path Filter:", "regex, searched in the full path", id="filter")
         yield InputBar("Search:", "regex; Enter jumps, n / N next / previous", id="search")
         yield KeyBar(self.keymap, id="keys")
+
+    # -- images of the archive -------------------------------------------------------
+    @property
+    def many_images(self) -> bool:
+        return len(self.session.image.index.images) > 1
+
+    def _images_subtitle(self) -> str:
+        images = self.session.image.index.images
+        here = next((i for i, ref in enumerate(images) if ref is self.session.image.ref), 0)
+        shared = " · ◆ shared" if self.session.layers.shared else ""
+        return f"image {here + 1}/{len(images)}{shared} · I"
+
+    def action_images(self) -> None:
+        """``I``: the images of the archive; Enter on one opens it here."""
+        from dive_py.ui.app import DiveApp, ImageChoice
+        from dive_py.ui.images_screen import ImagesScreen
+
+        if not self.many_images:
+            self.notify("This archive holds one image.", timeout=3, markup=False)
+            return
+
+        def chosen(row: ImageSetRow | None) -> None:
+            if row is not None and isinstance(self.app, DiveApp):
+                self.app.switch_image(ImageChoice(row.choice, row.platform), row.display_name)
+
+        self.app.push_screen(ImagesScreen(self.session.image), chosen)
 
     # -- wiring ----------------------------------------------------------------------
     @property
@@ -141,7 +171,7 @@ class MainScreen(PromptsMixin):
         return {
             "layer_changes": not s.layers.aggregated, "aggregated": s.layers.aggregated,
             "sort_by_size": s.tree.sort_by_size, "show_attributes": self.file_tree.show_attributes,
-            "wrap": self.file_tree.wrap, "filter": bool(s.tree.filter_text),
+            "wrap": self.file_tree.wrap, "filter": bool(s.tree.filter_text), "bars": self.file_tree.bars,
             "show_added": ADDED not in hidden, "show_removed": REMOVED not in hidden,
             "show_modified": MODIFIED not in hidden, "show_unmodified": UNMODIFIED not in hidden,
         }.get(name)
@@ -151,7 +181,8 @@ class MainScreen(PromptsMixin):
         self.query_one("#right").border_title = Content(printable(title_for(self.session.tree)))
         header = ATTRIBUTE_HEADER if tree.attributes_shown else PLAIN_HEADER
         self.query_one("#tree-header", Static).update(header)
-        self.query_one(KeyBar).show(self._focused_scope(), self._toggle_state)
+        extra = [BY_ID["images"]] if self.many_images else []
+        self.query_one(KeyBar).show(self._focused_scope(), self._toggle_state, extra)
 
     def on_descendant_focus(self, event: object) -> None:
         self._update_tree_chrome()
@@ -184,6 +215,15 @@ class MainScreen(PromptsMixin):
         self.file_tree.rebuild()
         self.file_tree.focus()
 
+    def action_toggle_bars(self) -> None:
+        """``%``: size bars in both panes -- a layer's share of the image, a path's of the tree shown."""
+        bars = not self.file_tree.bars
+        self.file_tree.bars = bars
+        self.layer_list.bars = bars
+        self.layer_list.refresh()
+        self.file_tree.rebuild()
+        self._update_tree_chrome()
+
     def action_image_details(self) -> None:
         """``i``: the wasted-files table -- in its pane when it is on screen, else over the screen."""
         if not self.narrow:
@@ -195,55 +235,6 @@ class MainScreen(PromptsMixin):
                 self.jump_to_file(*result)
 
         self.app.push_screen(ImageDetailsScreen(self.session.image, self.session.efficiency), jump)
-
-    # -- viewing and extraction ----------------------------------------------------
-    def action_view_file(self) -> None:
-        """``v``: the content of the path under the cursor, or what this layer changed in it."""
-        from dive_py.ui.viewer import ViewerScreen
-
-        s = self.session
-        pid = s.tree.selected
-        if pid is None:
-            return
-        # A yellow or red row raises "what happened here?": open on the changes.
-        changed = s.tree.diff_of(pid) in (MODIFIED, REMOVED) and s.layers.selected > 0
-        self.app.push_screen(ViewerScreen(s.image, "/" + s.image.paths.paths[pid], s.layers.selected,
-                                          "changes" if changed else "content", keymap=self.keymap))
-
-    def action_extract_file(self) -> None:
-        """Ctrl+E: write the path under the cursor, as it is after the selected layer."""
-        from dive_py.core.extract import entries_under
-        from dive_py.errors import DiveError
-        from dive_py.ui.extract_dialog import ExtractDialog, describe
-        from dive_py.viewmodel.file_view import last_layer_with
-
-        s = self.session
-        pid = s.tree.selected
-        if pid is None:
-            return
-        path = "/" + s.image.paths.paths[pid]
-        layer = s.layers.selected
-        removed_by = None
-        if s.tree.diff_of(pid) == REMOVED:
-            # What the viewer shows for a removed path: the state before the removing layer.
-            before = last_layer_with(s.image, path, layer)
-            if before is None:
-                return
-            layer, removed_by = before, before + 1
-        try:
-            entries = entries_under(s.image, path, layer)
-        except DiveError as exc:
-            self.notify(printable(exc.message), severity="warning", timeout=4, markup=False)
-            return
-        dialog = ExtractDialog(s.image, path, layer, describe(s.image, entries, path), removed_by=removed_by)
-        self.app.push_screen(dialog, self._extracted)
-
-    def _extracted(self, result: object) -> None:
-        from dive_py.core.extract import ExtractResult
-
-        if isinstance(result, ExtractResult):
-            self.notify(printable(f"Wrote {result.dest}: {result.summary()}"), title="Extracted", timeout=6,
-                        markup=False)
 
     # -- focus ---------------------------------------------------------------------
     def _panes(self) -> list[Widget]:

@@ -51,6 +51,10 @@ KEYS: tuple[KeySpec, ...] = (
     KeySpec("filter-files", "ctrl+f", "open_filter", "Filter", GLOBAL, toggle="filter", priority=True),
     KeySpec("search", "slash", "open_search", "Search", GLOBAL, priority=True),
     KeySpec("help", "question_mark", "help", "Help", GLOBAL),
+    #: In the key bar only when the archive holds more than one image.
+    KeySpec("images", "I", "images", "Images in the archive (switch image)", GLOBAL, show=False, short="Images"),
+    KeySpec("toggle-size-bars", "percent_sign", "toggle_bars", "Size bars: share of the layer or image", GLOBAL,
+            toggle="bars", short="Bars"),
     KeySpec("image-details", "i", "image_details", "Image details and wasted files", GLOBAL, short="Details"),
     KeySpec("suspend", "ctrl+z", "app.suspend_process", "Suspend", GLOBAL, show=False),
     KeySpec("compare-layer", "ctrl+l", "compare_layer", "Show layer changes", LAYERS, toggle="layer_changes",
@@ -80,6 +84,9 @@ KEYS: tuple[KeySpec, ...] = (
     KeySpec("toggle-filetree-attributes", "ctrl+b", "toggle_attributes", "Attributes", TREE,
             toggle="show_attributes", short="Attrs"),
     KeySpec("toggle-wrap-tree", "ctrl+p", "toggle_wrap", "Wrap", TREE, toggle="wrap"),
+    KeySpec("copy-path", "y", "screen.copy_path", "Copy the path to the clipboard (OSC 52)", TREE, short="Copy"),
+    KeySpec("page-file", "p", "screen.page_file", "Open the file in $PAGER", TREE, short="Pager"),
+    KeySpec("edit-file", "e", "screen.edit_file", "Open a read-only copy in $EDITOR", TREE, short="Editor"),
     KeySpec("next-match", "n", "screen.next_match", "Next match", TREE, show=False),
     KeySpec("previous-match", "N", "screen.previous_match", "Previous match", TREE, show=False),
     KeySpec("close-filter-files", "escape", "close_input", "Close", INPUT),
@@ -160,7 +167,8 @@ def keymap_from_config(section: dict[str, str], warnings: list[str]) -> dict[str
 
 def display_key(key: str) -> str:
     """dive's style for the key bar: ``^A``, ``Tab``, ``Space``, ``PgUp``."""
-    names = {"question_mark": "?", "slash": "/", "pageup": "PgUp", "pagedown": "PgDn", "escape": "Esc",
+    names = {"question_mark": "?", "percent_sign": "%", "slash": "/", "pageup": "PgUp", "pagedown": "PgDn",
+             "escape": "Esc",
              "space": "Space", "tab": "Tab", "enter": "Enter", "shift+tab": "⇧Tab", "ctrl+space": "^Space",
              "ctrl+@": "^Space", "ctrl+underscore": "^/"}
     if key in names:

@@ -13,12 +13,15 @@ import re
 from dataclasses import dataclass
 
 from dive_py.core.image import Image
+from dive_py.core.image_set import shared_layers
 from dive_py.core.imageconfig import command_of
 from dive_py.core.text import printable
 from dive_py.core.units import humanize_bytes
 
 BOTTOM = "bottom"
 TOP = "top"
+#: Marks a layer that other images of the same archive use too.
+SHARED_MARK = "◆"
 
 
 @dataclass(slots=True, frozen=True)
@@ -28,6 +31,13 @@ class LayerRow:
     layer: int | None  #: None for an empty-layer step
     size: str
     command: str
+    shared: bool = False  #: another image of the archive uses this layer too
+    share: float = 0.0  #: the layer's part of the image size (size bars)
+
+    @property
+    def mark(self) -> str:
+        """One cell before the size: ``◆`` for a layer shared with another image."""
+        return SHARED_MARK if self.shared else " "
 
 
 def one_line(command: str) -> str:
@@ -67,6 +77,17 @@ def as_written(command: str) -> str:
     return run + text[len(_SHELL):] if text.startswith(_SHELL) else run + text
 
 
+BAR_CELLS = 8
+
+
+def size_bar(share: float, cells: int = BAR_CELLS) -> str:
+    """``████▍   ``: a share in [0, 1] as a bar of eighth-cell blocks, then `` 42%``."""
+    eighths = round(max(0.0, min(1.0, share)) * cells * 8)
+    full, part = divmod(eighths, 8)
+    bar = "█" * full + (" ▏▎▍▌▋▊▉"[part] if part else "")
+    return f"{bar:<{cells}}{round(share * 100):>4}%"
+
+
 def step_text(created_by: str) -> str:
     """An empty-layer step as a reader wants it: ``CMD ["sh"]``, not ``/bin/sh -c #(nop)  CMD ...``."""
     text = command_of(created_by).strip()
@@ -83,12 +104,15 @@ class LayerListModel:
         self.selected = 0
         self.aggregated = aggregated
         rows: list[LayerRow] = []
+        self.shared = shared_layers(image)
+        total = sum(layer.size for layer in image.layers)
         history = image.config.history
         before = [h for h in history if h.layer_index is None and h.after_layer < 0]
         rows.extend(LayerRow(None, "", step_text(h.created_by)) for h in before)
         for layer in image.layers:
             command = f"FROM {printable(layer.id[:15])}" if layer.index == 0 else one_line(as_written(layer.command))
-            rows.append(LayerRow(layer.index, humanize_bytes(layer.size), command))
+            share = layer.size / total if total else 0.0
+            rows.append(LayerRow(layer.index, humanize_bytes(layer.size), command, layer.index in self.shared, share))
             rows.extend(LayerRow(None, "", step_text(h.created_by)) for h in history
                         if h.layer_index is None and h.after_layer == layer.index)
         self.rows = rows
@@ -136,5 +160,5 @@ class LayerListModel:
                 out.append(f"   {'':>7}  {row.command}")
                 continue
             mark = {TOP: "██", BOTTOM: "▒▒", None: "  "}[self.bar(row.layer)]
-            out.append(f"{mark} {row.size:>7}  {row.command}")
+            out.append(f"{mark}{row.mark}{row.size:>7}  {row.command}")
         return out

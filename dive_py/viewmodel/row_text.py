@@ -16,10 +16,13 @@ from dive_py.core.tarscan import HARDLINK, SYMLINK
 from dive_py.core.text import printable
 from dive_py.core.units import humanize_bytes
 from dive_py.viewmodel.file_tree import FileTreeModel
+from dive_py.viewmodel.layers import BAR_CELLS, size_bar
 
 ATTRIBUTE_HEADER = "Permission     UID:GID       Size  Filetree"
 PLAIN_HEADER = "Filetree"
 LINK_ARROW = " → "
+#: Cells the size bar takes before the guides: the bar, `` 42%`` and two spaces.
+BAR_WIDTH = BAR_CELLS + 5 + 2
 
 
 @dataclass(slots=True, frozen=True)
@@ -40,8 +43,12 @@ class RowParts:
 
 
 
-def row_parts(model: FileTreeModel, row: int, *, attributes: bool = True) -> RowParts:
-    """Everything needed to draw row ``row`` of ``model``."""
+def row_parts(model: FileTreeModel, row: int, *, attributes: bool = True, bars: bool = False) -> RowParts:
+    """Everything needed to draw row ``row`` of ``model``.
+
+    ``bars`` adds the path's share of the tree shown (the layer's files, or the
+    image's in the aggregated view) as a bar before the guides.
+    """
     pid = int(model.rows[row])
     image = model.image
     e = image.entries
@@ -51,6 +58,9 @@ def row_parts(model: FileTreeModel, row: int, *, attributes: bool = True) -> Row
     if attributes:
         owner = f"{e.uid[g]}:{e.gid[g]}"
         attrs = f"{perm_string(tflag, e.mode[g])} {owner:>11} {humanize_bytes(int(model.sizes[pid])):>10}  "
+    if bars:
+        total = int(model.sizes[ROOT])
+        attrs += size_bar(int(model.sizes[pid]) / total if total else 0.0) + "  "
     parent = model.index.parent
     chain = []
     q = int(parent[pid])

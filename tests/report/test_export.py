@@ -8,6 +8,8 @@ same sections down.
 
 from __future__ import annotations
 
+import os
+
 import json
 from pathlib import Path
 
@@ -153,8 +155,12 @@ def test_extra_keys(docker_export: bytes) -> None:
     assert empty == [{"createdBy": '/bin/sh -c #(nop)  CMD ["sh"]', "created": "2018-12-26T08:20:42.831353376Z",
                       "author": None, "comment": None, "emptyLayer": True, "layerIndex": None, "afterLayer": 0}]
     assert [h["layerIndex"] for h in history if not h["emptyLayer"]] == list(range(14))
+    stored = doc["archive"]["layerBytesStored"]
     assert doc["archive"]["images"] == [{"names": ["dive-test:latest"], "platform": None, "layers": 14,
-                                         "selected": True}]
+                                         "selected": True, "sizeBytes": stored, "sharedBytes": 0,
+                                         "uniqueBytes": stored}]
+    assert doc["archive"]["imageBytesTotal"] == stored
+    assert doc["archive"]["archiveBytes"] == os.path.getsize(peer_image("test-docker-image.tar"))
     assert doc["warnings"] == []
 
 

@@ -8,7 +8,7 @@ import pytest
 
 from dive_py.core.loader import load_image
 from dive_py.fixtures.demo import DEMO_PATH
-from dive_py.ui.app import DiveApp
+from dive_py.ui.app import DiveApp, ImageChoice
 from dive_py.ui_settings import UiSettings
 from dive_py.viewmodel.session import Session
 
@@ -17,13 +17,18 @@ from dive_py.viewmodel.session import Session
 def make_app() -> Callable[..., DiveApp]:
     opened = []
 
-    def factory(path: str = str(DEMO_PATH), settings: UiSettings | None = None) -> DiveApp:
-        image = load_image(path, hash_files=True)
-        opened.append(image)
+    def factory(path: str = str(DEMO_PATH), settings: UiSettings | None = None, select: str | None = None) -> DiveApp:
         settings = settings or UiSettings()
-        session = Session.build(image, hidden=settings.hidden, collapse_dir=settings.collapse_dir,
-                                aggregated=settings.aggregated)
-        return DiveApp(session=session, settings=settings)
+
+        def loader(progress: object, choice: ImageChoice | None) -> Session:
+            which, platform = (select, None) if choice is None else (choice.select, choice.platform)
+            image = load_image(path, hash_files=True, image=which, platform=platform)
+            opened.append(image)
+            return Session.build(image, hidden=settings.hidden, collapse_dir=settings.collapse_dir,
+                                 aggregated=settings.aggregated)
+
+        # The first image is loaded here, so no worker runs at start-up; switching images uses the loader.
+        return DiveApp(session=loader(None, None), loader=loader, settings=settings)
 
     yield factory
     for image in opened:

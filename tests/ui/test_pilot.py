@@ -216,7 +216,7 @@ async def test_loader_runs_in_a_worker_then_shows_the_explorer() -> None:
 
     phases: list[str] = []
 
-    def loader(progress):  # type: ignore[no-untyped-def]
+    def loader(progress, choice):  # type: ignore[no-untyped-def]
         image = load_image(str(DEMO_PATH), hash_files=True, progress=progress)
         phases.append("loaded")
         return Session.build(image, progress=progress)
@@ -235,7 +235,7 @@ async def test_load_error_ends_the_app_with_status_2() -> None:
     from dive_py.errors import InputError
     from dive_py.ui.app import DiveApp
 
-    def loader(progress):  # type: ignore[no-untyped-def]
+    def loader(progress, choice):  # type: ignore[no-untyped-def]
         raise InputError("broken.tar is not a tar archive")
 
     app = DiveApp(loader=loader, source="broken.tar")

@@ -124,10 +124,13 @@ class KeyBar(Static):
         return self.keymap.get(binding_id, default).split(",")[0]
 
     def show(self, scope: str, state: Callable[[str], bool | None], extra: Iterable[KeySpec] = ()) -> None:
-        """Render the bar for ``scope``; ``state(toggle)`` says if a toggle is on/off/not applicable."""
+        """Render the bar for ``scope``; ``state(toggle)`` says if a toggle is on/off/not applicable.
+
+        ``extra`` adds keys that apply only now (``I`` for an archive of several images).
+        """
         items = []
-        for spec in [*KEYS, *extra]:
-            if not spec.show or spec.scope not in (APP, GLOBAL, scope):
+        for spec in [*(k for k in KEYS if k.show), *extra]:
+            if spec.scope not in (APP, GLOBAL, scope):
                 continue
             status = state(spec.toggle) if spec.toggle else None
             hides = spec.toggle is not None and spec.toggle.startswith("show_")

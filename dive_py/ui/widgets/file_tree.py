@@ -23,7 +23,7 @@ from dive_py.core.compare import ADDED, MODIFIED, REMOVED, UNMODIFIED
 from dive_py.ui.bindings import bindings_for
 from dive_py.viewmodel.bindings import NAV, TREE
 from dive_py.viewmodel.file_tree import FileTreeModel
-from dive_py.viewmodel.row_text import LINK_ARROW, RowParts, row_parts
+from dive_py.viewmodel.row_text import BAR_WIDTH, LINK_ARROW, RowParts, row_parts
 
 ATTRIBUTE_WIDTH = 35  #: "drwxr-xr-x" + uid:gid (11) + size (10) + spacing
 #: Wrapped names keep the tree guides when this many cells are left for the name.
@@ -75,6 +75,7 @@ class FileTreeView(ScrollView, can_focus=True):
         self.model = model
         self.show_attributes = show_attributes
         self.wrap = False
+        self.bars = False  #: each path's share of the tree as a bar (``%``)
         self.auto_attributes = True  #: attributes hide themselves when the pane is narrow (dive: < 60)
         self._cache: LRUCache[tuple[int, int, bool, int], Strip] = LRUCache(2048)
         self._generation = 0
@@ -97,15 +98,18 @@ class FileTreeView(ScrollView, can_focus=True):
             name_cells, link_cells = _static_widths(m)
             entry = m.tree.entry[m.rows]
             depth = m.index.depth[m.rows].astype(np.int64)
-            self._widths = ((ATTRIBUTE_WIDTH if self.attributes_shown else 0) + 4 * depth
+            self._widths = (self._lead() + 4 * depth
                             + name_cells[m.rows] + link_cells[entry])
         return self._widths
 
     def _prefix_widths(self) -> np.ndarray:
         """Cells before each row's name: attributes and tree guides (kept on wrapped lines)."""
         m = self.model
-        return ((ATTRIBUTE_WIDTH if self.attributes_shown else 0)
-                + 4 * m.index.depth[m.rows].astype(np.int64))
+        return self._lead() + 4 * m.index.depth[m.rows].astype(np.int64)
+
+    def _lead(self) -> int:
+        """Cells before the guides: attribute columns and the size bar, when shown."""
+        return (ATTRIBUTE_WIDTH if self.attributes_shown else 0) + (BAR_WIDTH if self.bars else 0)
 
     def _wrap_room(self, prefix: int, width: int) -> int:
         """Cells for the name on each wrapped line; 0 when the guides leave too little (plain wrap)."""
@@ -200,7 +204,7 @@ class FileTreeView(ScrollView, can_focus=True):
         key = (self._generation, row, cursor, sub)
         strip = self._cache.get(key)
         if strip is None:
-            parts = row_parts(m, row, attributes=self.attributes_shown)
+            parts = row_parts(m, row, attributes=self.attributes_shown, bars=self.bars)
             strip = self._render_row(parts, cursor)
             if self.wrap:
                 strip = self._wrapped_line(parts, strip, sub, width, cursor)
@@ -346,7 +350,7 @@ class FileTreeView(ScrollView, can_focus=True):
             return
         old = m.cursor
         m.move_to(row)
-        parts = row_parts(m, row, attributes=self.attributes_shown)
+        parts = row_parts(m, row, attributes=self.attributes_shown, bars=self.bars)
         x = event.x + int(self.scroll_x)
         branch = len(parts.attributes) + len(parts.guides) - 2
         on_branch = x >= branch and (old == row or x < branch + 4 or event.chain >= 2)

@@ -11,7 +11,7 @@ from textual.strip import Strip
 
 from dive_py.ui.bindings import bindings_for
 from dive_py.viewmodel.bindings import LAYERS, NAV
-from dive_py.viewmodel.layers import BOTTOM, TOP, LayerListModel
+from dive_py.viewmodel.layers import BOTTOM, TOP, LayerListModel, size_bar
 
 
 class LayerListView(ScrollView, can_focus=True):
@@ -49,6 +49,7 @@ class LayerListView(ScrollView, can_focus=True):
         super().__init__(id=id)
         self.model = model
         self.compact = compact
+        self.bars = False  #: each layer's share of the image as a bar (``%``)
 
     def on_mount(self) -> None:
         self.virtual_size = Size(1, len(self.model.rows))
@@ -74,7 +75,13 @@ class LayerListView(ScrollView, can_focus=True):
             bar_style = base + self.get_component_rich_style("layer-list--top", partial=True)
         elif bar == BOTTOM:
             bar_style = base + self.get_component_rich_style("layer-list--bottom", partial=True)
-        text = f"{row.layer:<3} {row.size:>7}" if self.compact else f" {row.size:>7}  {row.command}"
+        if self.compact:
+            text = f"{row.layer:<3}{row.mark}{round(row.share * 100):>6}%" if self.bars else \
+                f"{row.layer:<3}{row.mark}{row.size:>7}"
+        elif self.bars:
+            text = f"{row.mark}{row.size:>7} {size_bar(row.share)}  {row.command}"
+        else:
+            text = f"{row.mark}{row.size:>7}  {row.command}"
         line_style = base
         if row.layer == m.selected:
             line_style = base + self.get_component_rich_style("layer-list--cursor", partial=True)
