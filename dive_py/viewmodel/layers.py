@@ -82,7 +82,8 @@ BAR_CELLS = 8
 
 def size_bar(share: float, cells: int = BAR_CELLS) -> str:
     """``████▍   ``: a share in [0, 1] as a bar of eighth-cell blocks, then `` 42%``."""
-    eighths = round(max(0.0, min(1.0, share)) * cells * 8)
+    share = max(0.0, min(1.0, share))
+    eighths = round(share * cells * 8)
     full, part = divmod(eighths, 8)
     bar = "█" * full + (" ▏▎▍▌▋▊▉"[part] if part else "")
     return f"{bar:<{cells}}{round(share * 100):>4}%"

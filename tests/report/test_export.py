@@ -8,9 +8,8 @@ same sections down.
 
 from __future__ import annotations
 
-import os
-
 import json
+import os
 from pathlib import Path
 
 import pytest

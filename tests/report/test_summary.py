@@ -74,3 +74,30 @@ def test_an_image_is_gated_by_the_ci_variable_and_summarised_without_it(tmp_path
     assert plain.code == 0
     assert "Evaluation:" not in plain.stdout
     assert plain.stdout.splitlines()[0].startswith("Image: ")
+
+
+ARCHIVE_TABLE = """\
+Archive:
+  images: 3 (analysed: child:1)
+    Image     Platform     Layers       Size     Shared     Unique
+    parent:1  linux/amd64       2      245 B      245 B        0 B
+  * child:1   linux/amd64       3      356 B      245 B      111 B
+    other:2   linux/amd64       2      244 B        0 B      244 B
+  stored: 600 B of layers for images adding up to 845 B (shared layers are stored once); archive on disk 20 kB
+"""
+
+
+def test_a_multi_image_archive_lists_its_images_like_docker_system_df(tmp_path: Path) -> None:
+    from dive_py.fixtures.builder import write_archive
+    from tests.images import tiny_image
+
+    child = tiny_image("child:1")
+    child.layer("RUN more").file("more.txt", "more" * 300)
+    path = write_archive([tiny_image("parent:1"), child, tiny_image("other:2", marker="o")],
+                         tmp_path / "family.tar", "oci")
+    res = run_divepy(path, "--image", "child:1")
+    assert res.code == 0, res.stderr
+    out = res.out.decode()
+    assert out[out.index("Archive:"):] == ARCHIVE_TABLE
+    ci = run_divepy(path, "--image", "child:1", "--ci", "--no-color")
+    assert "  * child:1   linux/amd64       3      356 B      245 B      111 B\n" in ci.out.decode()

@@ -1,0 +1,103 @@
+"""The explorer in a real terminal (tmux): bursts of keys, Ctrl+Space, start-up size, several images, $PAGER."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+from dive_py.fixtures.builder import write_archive
+from tests.images import tiny_image
+from tests.ui.tmux import divepy_in_tmux
+
+
+def test_slash_then_q_in_one_burst_types_into_the_search(tmp_path: Path) -> None:
+    with divepy_in_tmux(tmp_path, "--demo") as term:
+        term.wait_for("Current Layer Contents")
+        term.type("/xq")
+        screen = term.wait_for("Search:")
+        time.sleep(0.5)
+        screen = term.screen()
+        assert "xq" in screen.splitlines()[-2] and term.alive  # q was typed, not run
+        term.type("\x1b")  # Esc closes the prompt, then q quits
+        term.wait_until_gone("Search:")
+        term.type("q")
+        deadline = time.monotonic() + 20
+        while term.alive and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not term.alive
+
+
+def test_ctrl_f_then_text_in_one_burst_filters(tmp_path: Path) -> None:
+    with divepy_in_tmux(tmp_path, "--demo") as term:
+        term.wait_for("Current Layer Contents")
+        term.type("\x06busybox")  # Ctrl+F and the text, one write
+        term.wait_for("Path Filter:")
+        term.type("\r")
+        screen = term.wait_for("filter: busybox")
+        assert "os-release" not in screen and "busybox" in screen
+
+
+def test_ctrl_space_collapses_every_directory(tmp_path: Path) -> None:
+    with divepy_in_tmux(tmp_path, "--demo") as term:
+        term.wait_for("Current Layer Contents")
+        term.press("Tab")
+        assert "os-release" in term.wait_for("busybox")
+        term.press("C-Space")  # tmux sends NUL, as xterm does
+        screen = term.wait_until_gone("os-release")
+        assert "⊕ bin" in screen and "⊕ etc" in screen
+
+
+def test_started_at_80x24_the_layout_is_narrow_from_the_first_frame(tmp_path: Path) -> None:
+    with divepy_in_tmux(tmp_path, "--demo", width=80, height=24) as term:
+        screen = term.wait_for("Efficiency")
+        lines = screen.splitlines()
+        assert lines[0].startswith("╭─ Layers ───────╮╭─ Current Layer Contents")  # an 18-column layer list
+        assert "Permission" in lines[1]  # the tree keeps its attribute columns
+        assert any("Efficiency 77 %" in line for line in lines)
+        term.press("i")
+        term.wait_for("Image efficiency score: 77 %")
+        assert "deleted by layer 6" in term.wait_for("logo.png")
+
+
+def test_at_50x20_the_tree_still_shows(tmp_path: Path) -> None:
+    with divepy_in_tmux(tmp_path, "--demo", width=50, height=20) as term:
+        screen = term.wait_for("Efficiency")
+        assert "├── bin" in screen and len(screen.splitlines()[0]) <= 50
+
+
+def test_several_images_switch_in_place(tmp_path: Path) -> None:
+    child = tiny_image("child:1")
+    child.layer("RUN more").file("more.txt", "more")
+    path = write_archive([tiny_image("parent:1"), child], tmp_path / "family.tar")
+    with divepy_in_tmux(tmp_path, str(path)) as term:
+        screen = term.wait_for("image 1/2")
+        assert "◆" in screen and "I Images" in screen
+        term.press("I")
+        screen = term.wait_for("Images in this archive (2)")
+        assert "child:1" in screen and "Shared" in screen
+        term.press("Down", "Enter")
+        screen = term.wait_for("image 2/2")
+        assert "RUN more" in screen and "child:1" in screen and term.alive
+
+
+def test_p_hands_a_read_only_copy_to_the_pager_and_removes_it(tmp_path: Path) -> None:
+    out = tmp_path / "paged.txt"
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    pager = f"sh -c 'cat \"$1\" > {out}; stat -c %a \"$1\" >> {out}' sh"
+    with divepy_in_tmux(tmp_path, "--demo", env={"PAGER": pager, "TMPDIR": str(tmp)}) as term:
+        term.wait_for("Current Layer Contents")
+        term.press("Down", "Down", "Down", "Down", "Tab")
+        term.type("/main.py")
+        term.press("Enter")
+        term.wait_until_gone("Search:")
+        term.press("p")
+        deadline = time.monotonic() + 20
+        while not (out.exists() and out.read_text().count("\n") >= 2) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        term.wait_for("Current Layer Contents")  # back in the explorer
+        assert term.alive
+    text = out.read_text()
+    assert text.startswith("from flask import Flask\n") and text.endswith("400\n")
+    assert os.listdir(tmp) == []  # the private copy and its directory are gone
