@@ -109,13 +109,19 @@ class DiveApp(App[int]):
             return
         self._choice = choice
         self._previous = self.session
+        self.call_later(self._begin_switch, name)
+
+    async def _begin_switch(self, name: str) -> None:
+        # The loading screen must be in place before the worker can finish (and replace it).
         self.loading_screen = LoadingScreen(name)
-        self.switch_screen(self.loading_screen)
+        await self.switch_screen(self.loading_screen)
         self.run_worker(self._load, thread=True, exclusive=True, name="load", exit_on_error=False)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.worker.name != "load":
             return
+        if event.state not in (WorkerState.SUCCESS, WorkerState.ERROR):
+            return  # pending, running: the image on screen stays the one to fall back to
         previous, self._previous = self._previous, None
         if event.state == WorkerState.SUCCESS:
             session = event.worker.result

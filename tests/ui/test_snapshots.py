@@ -72,6 +72,34 @@ def test_narrow_terminal(snap_compare, make_app) -> None:  # type: ignore[no-unt
     assert snap_compare(make_app(), terminal_size=NARROW, press=["down", "down"])
 
 
+def test_narrow_layout_at_start(snap_compare, make_app) -> None:  # type: ignore[no-untyped-def]
+    """Started at 80x24, nothing pressed: the narrow layout, with the Image pane, from the first frame."""
+    assert snap_compare(make_app(), terminal_size=NARROW)
+
+
+def test_fifty_columns_at_start(snap_compare, make_app) -> None:  # type: ignore[no-untyped-def]
+    assert snap_compare(make_app(), terminal_size=(50, 20))
+
+
+def test_image_details_over_a_narrow_screen(snap_compare, make_app) -> None:  # type: ignore[no-untyped-def]
+    assert snap_compare(make_app(), terminal_size=NARROW, press=["i"])
+
+
+def test_size_bars(snap_compare, make_app) -> None:  # type: ignore[no-untyped-def]
+    assert snap_compare(make_app(), terminal_size=WIDE, press=["down", "down", "down", "percent_sign", "tab"])
+
+
+def test_images_of_an_archive(snap_compare, make_app, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from dive_py.fixtures.builder import write_archive
+    from tests.images import tiny_image
+
+    child = tiny_image("child:1")
+    child.layer("RUN more").file("more.txt", "more")
+    path = write_archive([tiny_image("parent:1"), child, tiny_image("other:2", marker="o")],
+                         tmp_path / "family.tar", "oci")
+    assert snap_compare(make_app(str(path), select="child:1"), terminal_size=WIDE, press=["I"])
+
+
 def test_help_screen(snap_compare, make_app) -> None:  # type: ignore[no-untyped-def]
     assert snap_compare(make_app(), terminal_size=WIDE, press=["question_mark"])
 

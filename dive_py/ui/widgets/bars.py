@@ -102,9 +102,9 @@ class KeyBar(Static):
     """The bindings of the focused pane plus the global ones, dive style, always whole.
 
     When every label does not fit the terminal's width, the bar first packs
-    the items tighter, then leaves out the least needed keys from the end
-    (the focused pane's last toggles first) and says ``? more keys``; a
-    label is never cut in the middle.  ``?`` lists every key.
+    the items tighter, then leaves out keys from the end -- the focused
+    pane's first, then the global ones, never Quit -- and says ``? more
+    keys``; a label is never cut in the middle.  ``?`` lists every key.
     """
 
     COMPONENT_CLASSES = {"key-bar--key", "key-bar--on", "key-bar--off"}
@@ -151,7 +151,9 @@ class KeyBar(Static):
                 return list(range(len(items))), tight, False
         shown = list(range(len(items)))
         more = len(_MORE) + 1
-        droppable = [i for i in shown if items[i][3]]
+        # The focused pane's keys go first (last ones first), then the global ones; Quit stays.
+        kept = {i for i in shown if items[i][1] == "Quit"}
+        droppable = [i for i in shown if not items[i][3] and i not in kept] + [i for i in shown if items[i][3]]
         while droppable and sum(self._item_cells(i, True) for i in shown) + more > width:
             shown.remove(droppable.pop())
         return shown, True, True
