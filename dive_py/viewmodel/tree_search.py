@@ -45,9 +45,8 @@ class TreeSearch:
         self.found = False
         if not text:
             return False
+        # No match leaves the view untouched: search() reveals nothing unless it finds something.
         self.found = self.model.search(text, from_next=False)
-        if not self.found:
-            self.restore()
         return self.found
 
 

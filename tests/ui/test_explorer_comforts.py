@@ -151,8 +151,11 @@ async def test_the_key_bar_never_cuts_a_label(make_app) -> None:  # type: ignore
 async def test_key_bar_at_160_columns_on_the_layers_pane_is_complete(make_app) -> None:  # type: ignore[no-untyped-def]
     app = make_app()
     async with app.run_test(size=SIZE):
-        text = str(screen_of(app).query_one(KeyBar).render())
+        bar = screen_of(app).query_one(KeyBar)
+        text = str(bar.render())
         assert "? more keys" not in text and "^A Aggregated" in text and "% Bars" in text
+        shown, _tight, dropped = bar.fitted(15)  # no room: Quit is the one key that stays
+        assert dropped and [bar._items[i][1] for i in shown] == ["Quit"]
 
 
 async def test_no_horizontal_scrollbar_rows(make_app) -> None:  # type: ignore[no-untyped-def]
