@@ -118,7 +118,18 @@ class FileActionsMixin(Screen[None]):
         if chosen is None:
             return
         path, layer = chosen
-        command = shlex.split(os.environ.get(variable) or default)
+        image = self.session.image
+        g = image.entry_at(path, layer)
+        if g is None or not image.has_bytes(g):
+            kind = "a directory" if g is not None and image.entries.is_dir(g) else "not a regular file"
+            self.notify(printable(f"${variable} opens files; {path} is {kind}"), severity="warning", timeout=4,
+                        markup=False)
+            return
+        try:
+            command = shlex.split(os.environ.get(variable) or default)
+        except ValueError as exc:  # an unbalanced quote in $PAGER
+            self.notify(printable(f"${variable}: {exc}"), severity="warning", timeout=4, markup=False)
+            return
         if not command or shutil.which(command[0]) is None:
             self.notify(printable(f"${variable}: {command[0] if command else '(empty)'} not found"),
                         severity="warning", timeout=4, markup=False)

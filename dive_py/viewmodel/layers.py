@@ -58,7 +58,10 @@ def as_written(command: str) -> str:
     ``RUN |1 A=b /bin/sh -c cmd # buildkit`` (or ``RUN /bin/sh -c cmd``); the
     layers pane shows ``cmd`` and ``RUN cmd # buildkit``.  Anything that does
     not parse as that prefix is left as it is; details and JSON keep the raw text.
+    The classic builder's ``#(nop) COPY …`` loses its ``#(nop)`` too.
     """
+    if command.startswith("#(nop) "):  # the classic builder's COPY/ADD: "#(nop) COPY dir:… in /app"
+        return command[len("#(nop) "):].lstrip()
     run = "RUN " if command.startswith("RUN ") else ""
     text = command[len(run):]
     args = _BUILD_ARGS.match(text)

@@ -228,3 +228,39 @@ async def test_an_image_that_fails_to_open_leaves_the_current_one(tmp_path) -> N
             assert messages == ["layer 2 (abc/layer.tar): unexpected end of data\\x1b[2J"]
     finally:
         image.close()
+
+
+# -- p and e ---------------------------------------------------------------------------------------------
+
+async def test_p_refuses_a_directory_and_a_missing_pager(make_app, monkeypatch, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await select_path(pilot, 3, "app")
+        await pilot.press("p")
+        screen = screen_of(app)
+        assert screen.session.tree.show_path("etc/group")
+        screen.file_tree.rebuild()
+        monkeypatch.setenv("PAGER", "no-such-pager-here --flag")
+        await pilot.press("p")
+        monkeypatch.setenv("EDITOR", "vi 'unbalanced")
+        await pilot.press("e")
+        messages = [str(n.message) for n in app._notifications]
+    assert messages == ["$PAGER opens files; /app is a directory", "$PAGER: no-such-pager-here not found",
+                        "$EDITOR: No closing quotation"]
+    assert list(tmp_path.iterdir()) == []
+
+
+async def test_e_runs_the_editor_on_a_read_only_copy_of_the_removed_version(make_app, monkeypatch, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from contextlib import nullcontext
+
+    seen = tmp_path / "seen"
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
+    monkeypatch.setenv("EDITOR", f"sh -c 'stat -c %a \"$1\" > {seen}; wc -c < \"$1\" >> {seen}' sh")
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        monkeypatch.setattr(app, "suspend", nullcontext)  # the headless driver cannot suspend
+        await select_path(pilot, 6, "app/static/logo.png")  # removed by layer 6: the version before it
+        await pilot.press("e")
+    assert seen.read_text().split() == ["400", "30000"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["seen"]  # the private copy is gone

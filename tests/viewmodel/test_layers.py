@@ -36,6 +36,7 @@ def test_build_argument_prefixes_are_dropped_from_the_pane() -> None:
     assert as_written("|1 DEBIAN_FRONTEND=noninteractive /bin/sh -c apt-get update") == "apt-get update"
     assert as_written("RUN |2 A=1 B= /bin/sh -c make all # buildkit") == "RUN make all # buildkit"
     assert as_written("RUN /bin/sh -c echo hi # buildkit") == "RUN echo hi # buildkit"
+    assert as_written("#(nop) COPY dir:058691fd in /app ") == "COPY dir:058691fd in /app "
     # what does not parse as that prefix stays as it is
     for raw in ("COPY . /app # buildkit", "|1 A=b echo", "|2 A=1 /bin/sh -c x", "|x A=1 /bin/sh -c x",
                 "RUN apk add", "|1 A=b /bin/bash -c x", "apt-get |1 A=b /bin/sh -c x"):
