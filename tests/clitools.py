@@ -2,7 +2,9 @@
 
 Every run gets a scrubbed environment: no ``CI``, ``NO_COLOR``,
 ``FORCE_COLOR`` or ``DIVE_RULES_*`` leaks in from the machine running the
-tests, so a test sees exactly the variables it sets.
+tests, so a test sees exactly the variables it sets.  ``COLUMNS`` and
+``LINES`` go too: pytest-xdist workers have ``80``/``24`` set, and a
+terminal program sized by them draws 24 rows into a 20-row terminal.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from tests.conftest import dive_binary
 
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 _SCRUB_PREFIXES = ("DIVE_", "DIVEPY_")
-_SCRUB = {"CI", "NO_COLOR", "FORCE_COLOR", "CLICOLOR_FORCE", "CLICOLOR", "TERM", "COLUMNS"}
+_SCRUB = {"CI", "NO_COLOR", "FORCE_COLOR", "CLICOLOR_FORCE", "CLICOLOR", "TERM", "COLUMNS", "LINES"}
 
 
 def clean_env(extra: dict[str, str] | None = None) -> dict[str, str]:

@@ -16,7 +16,7 @@ import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -76,6 +76,17 @@ class Terminal:
                 raise AssertionError(f"{text!r} not on screen after {timeout} s:\n{screen}")
             time.sleep(0.1)
 
+    def wait_until(self, test: Callable[[str], bool], what: str, timeout: float = WAIT) -> str:
+        """The screen, once ``test(screen)`` holds (a loaded machine draws late)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            screen = self.screen()
+            if test(screen):
+                return screen
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{what}: not on screen after {timeout} s:\n{screen}")
+            time.sleep(0.1)
+
     def wait_until_gone(self, text: str, timeout: float = WAIT) -> str:
         deadline = time.monotonic() + timeout
         while True:
@@ -96,7 +107,10 @@ def divepy_in_tmux(tmp_path: Path, *args: str, width: int = 160, height: int = 4
     variables = clean_env({"TERM": "xterm-256color", **(env or {})})
     command = " ".join(shlex.quote(a) for a in [sys.executable, "-m", "dive_py", *args])
     setters = [f"{k}={shlex.quote(v)}" for k, v in variables.items() if k.isidentifier()]
-    shell = f"cd {shlex.quote(str(tmp_path))} && exec env -i {' '.join(setters)} {command}"
+    # Start divepy only once the pane has its size: on a loaded machine tmux may still be
+    # resizing the new window, and a resize before Textual listens for it would be lost.
+    wait = f"while [ \"$(stty size)\" != \"{height} {width}\" ]; do sleep 0.05; done"
+    shell = f"cd {shlex.quote(str(tmp_path))} && {wait} && exec env -i {' '.join(setters)} {command}"
     subprocess.run([tmux, "-S", str(socket), "-f", os.devnull, "new-session", "-d", "-s", "t",
                     "-x", str(width), "-y", str(height), shell], check=True, timeout=30, env=variables)
     term = Terminal(socket, tmux)
