@@ -23,10 +23,10 @@ from dive_py.ui.file_actions import FileActionsMixin
 from dive_py.ui.prompts import PromptsMixin
 from dive_py.ui.widgets.bars import InputBar, KeyBar
 from dive_py.ui.widgets.details import ImageDetails, LayerDetails
-from dive_py.ui.widgets.file_tree import FileTreeView, title_for
+from dive_py.ui.widgets.file_tree import FileTreeView
 from dive_py.ui.widgets.layer_list import LayerListView
 from dive_py.viewmodel.bindings import BY_ID, GLOBAL, LAYERS, TREE
-from dive_py.viewmodel.row_text import ATTRIBUTE_HEADER, PLAIN_HEADER
+from dive_py.viewmodel.row_text import ATTRIBUTE_HEADER, PLAIN_HEADER, title_for
 from dive_py.viewmodel.session import Session
 
 #: Below this many terminal columns the layout is narrow: a thin layer column, details on demand.

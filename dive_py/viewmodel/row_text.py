@@ -85,3 +85,20 @@ def render_rows(model: FileTreeModel, start: int = 0, count: int | None = None, 
         text = row_parts(model, row, attributes=attributes).text
         lines.append(text[:width] if width is not None else text)
     return lines
+
+def continuation_guides(guides: str) -> str:
+    """The guides of a wrapped row's next lines: ``│   ├─`` -> ``│   │ `` (``└─`` -> two spaces)."""
+    return guides[:-2] + ("│ " if guides.endswith("├─") else "  ")
+
+def empty_reason(model: FileTreeModel) -> str:
+    """Why the tree shows nothing, so an empty pane is never a mystery."""
+    if model.filter_text:
+        return f" No path in this layer matches the filter {model.filter_text!r}."
+    if model.hidden:
+        return " Every file of this view has a hidden diff type (see the key bar)."
+    return " This layer's filesystem is empty."
+
+def title_for(model: FileTreeModel) -> str:
+    """The tree pane's title; an active filter stays in it after its prompt closes."""
+    title = "Aggregated Layer Contents" if model.aggregated else "Current Layer Contents"
+    return f"{title} · filter: {model.filter_text}" if model.filter_text else title

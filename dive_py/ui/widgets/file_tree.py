@@ -23,7 +23,7 @@ from dive_py.core.compare import ADDED, MODIFIED, REMOVED, UNMODIFIED
 from dive_py.ui.bindings import bindings_for
 from dive_py.viewmodel.bindings import NAV, TREE
 from dive_py.viewmodel.file_tree import FileTreeModel
-from dive_py.viewmodel.row_text import BAR_WIDTH, LINK_ARROW, RowParts, row_parts
+from dive_py.viewmodel.row_text import BAR_WIDTH, LINK_ARROW, RowParts, continuation_guides, empty_reason, row_parts
 
 ATTRIBUTE_WIDTH = 35  #: "drwxr-xr-x" + uid:gid (11) + size (10) + spacing
 #: Wrapped names keep the tree guides when this many cells are left for the name.
@@ -387,28 +387,8 @@ def _static_widths(model: FileTreeModel) -> tuple[np.ndarray, np.ndarray]:
     return cached
 
 
-def continuation_guides(guides: str) -> str:
-    """The guides of a wrapped row's next lines: ``│   ├─`` -> ``│   │ `` (``└─`` -> two spaces)."""
-    return guides[:-2] + ("│ " if guides.endswith("├─") else "  ")
-
-
 def _cells(text: str) -> int:
     return len(text) if text.isascii() else cell_len(text)
 
 
-def empty_reason(model: FileTreeModel) -> str:
-    """Why the tree shows nothing, so an empty pane is never a mystery."""
-    if model.filter_text:
-        return f" No path in this layer matches the filter {model.filter_text!r}."
-    if model.hidden:
-        return " Every file of this view has a hidden diff type (see the key bar)."
-    return " This layer's filesystem is empty."
-
-
-def title_for(model: FileTreeModel) -> str:
-    """The tree pane's title; an active filter stays in it after its prompt closes."""
-    title = "Aggregated Layer Contents" if model.aggregated else "Current Layer Contents"
-    return f"{title} · filter: {model.filter_text}" if model.filter_text else title
-
-
-__all__ = ["FileTreeView", "title_for"]
+__all__ = ["FileTreeView"]
