@@ -136,7 +136,8 @@ class FileActionsMixin(Screen[None]):
             return
         made = tempfile.mkdtemp(prefix="divepy-")  # 0700, new: ours to remove
         try:
-            copy = os.path.join(made, os.path.basename(path) or "file")
+            name = os.path.basename(path)
+            copy = os.path.join(made, name if name not in ("", ".", "..") else "file")  # always inside ``made``
             fd = os.open(copy, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             with os.fdopen(fd, "wb") as out:
                 write_file(self.session.image, path, layer, out)
