@@ -285,8 +285,8 @@ class PhaseClock:
 
 def _pipeline(path: str, clock: PhaseClock | None = None) -> list[tuple[str, float]]:
     """load + analyse + export in-process; returns (phase, seconds)."""
-    from dive_py.core import loader
-    from dive_py.core.efficiency import analyse
+    from dive_py.core.analysis.efficiency import analyse
+    from dive_py.core.model import loader
     from dive_py.report.export import write_export
 
     timings: list[tuple[str, float]] = []

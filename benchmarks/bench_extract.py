@@ -49,7 +49,7 @@ def largest_top_file(path: str) -> tuple[str, int]:
     """The biggest regular file of the merged filesystem (from the JSON-lines listing)."""
     import orjson
 
-    from dive_py.core.loader import load_image
+    from dive_py.core.model.loader import load_image
     from dive_py.report.listing import iter_listing
 
     image = load_image(path, hash_files=False)

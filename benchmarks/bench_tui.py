@@ -29,7 +29,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
-from dive_py.core.loader import load_image  # noqa: E402
+from dive_py.core.model.loader import load_image  # noqa: E402
 from dive_py.ui.app import DiveApp  # noqa: E402
 from dive_py.ui.main_screen import MainScreen  # noqa: E402
 from dive_py.ui.widgets.bars import InputBar  # noqa: E402

@@ -23,7 +23,7 @@ from dive_py.errors import EXIT_OK, EXIT_RULES_FAILED, UsageError
 from dive_py.report.output import check_target, write_to
 
 if TYPE_CHECKING:
-    from dive_py.core.image import Image
+    from dive_py.core.model.image import Image
 
 
 @dataclass(slots=True)
@@ -52,7 +52,7 @@ class Options:
 def run(opts: Options) -> int:
     """Execute one run; returns the exit status."""
     from dive_py.cli_progress import RichLoadProgress
-    from dive_py.core.loader import load_image
+    from dive_py.core.model.loader import load_image
 
     # The demo image fails the default rules on purpose; CI=true in a pipeline
     # should not turn a try-out of the tool into exit 1 (an explicit --ci does).
@@ -83,7 +83,7 @@ def run(opts: Options) -> int:
             return _list(image, opts)
         if opts.extract is not None:
             return _extract(image, opts)
-        from dive_py.core.efficiency import analyse
+        from dive_py.core.analysis.efficiency import analyse
 
         eff = analyse(image)
         gc.freeze()
@@ -154,7 +154,7 @@ def _chosen_layer(image: Image, opts: Options, what: str) -> int:
 
 
 def _extract(image: Image, opts: Options) -> int:
-    from dive_py.core.extract import default_destination, extract, write_file
+    from dive_py.core.content.extract import default_destination, extract, write_file
 
     assert opts.extract is not None
     layer = _chosen_layer(image, opts, "extract")

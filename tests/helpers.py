@@ -22,12 +22,12 @@ from typing import Any
 
 import orjson
 
-from dive_py.core.efficiency import analyse
-from dive_py.core.image import Image
-from dive_py.core.layertree import layer_nodes
-from dive_py.core.loader import load_image
-from dive_py.core.tarscan import Header, iter_headers
-from dive_py.core.tarwindow import FileWindow, StreamWindow
+from dive_py.core.analysis.efficiency import analyse
+from dive_py.core.analysis.layertree import layer_nodes
+from dive_py.core.model.image import Image
+from dive_py.core.model.loader import load_image
+from dive_py.core.tar.tarscan import Header, iter_headers
+from dive_py.core.tar.tarwindow import FileWindow, StreamWindow
 from dive_py.report.listing import iter_listing
 
 OCI_TAR = "application/vnd.oci.image.layer.v1.tar"

@@ -71,7 +71,7 @@ def has_package(name: str) -> bool:
 
 def test_core_imports_no_ui_library() -> None:
     imported, loaded = probe(["dive_py.core.*"])
-    assert "dive_py.core.efficiency" in imported and "dive_py.core.gosort" in imported
+    assert "dive_py.core.analysis.efficiency" in imported and "dive_py.core.analysis.gosort" in imported
     assert len(imported) >= 15
     assert loaded == set()
 

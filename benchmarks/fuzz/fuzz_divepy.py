@@ -10,25 +10,25 @@ thought of; this harness looks for the others.  Anything raised that is not a
 Targets (``--target``):
 
 ``tar``
-    The layer reader on the raw input: :func:`~dive_py.core.tarscan.iter_headers`
-    over a :class:`~dive_py.core.tarwindow.FileWindow` (an unlinked file in /dev/shm,
+    The layer reader on the raw input: :func:`~dive_py.core.tar.tarscan.iter_headers`
+    over a :class:`~dive_py.core.tar.tarwindow.FileWindow` (an unlinked file in /dev/shm,
     read at an unaligned start offset) and over a
-    :class:`~dive_py.core.tarwindow.StreamWindow` (``io.BytesIO``, and a reader
-    that returns short reads), and :func:`~dive_py.core.layerread.read_layer`
+    :class:`~dive_py.core.tar.tarwindow.StreamWindow` (``io.BytesIO``, and a reader
+    that returns short reads), and :func:`~dive_py.core.tar.layerread.read_layer`
     with ``hash_files`` on and off.
 ``archive``
     End to end: the input minus its last byte is written to one file in
     /dev/shm (gzip- or zstd-compressed first when the last byte says so, which
-    brings in :mod:`dive_py.core.streamed`), then
-    :func:`~dive_py.core.loader.load_image`,
-    :func:`~dive_py.core.efficiency.analyse` and ``Image.close()``.
+    brings in :mod:`dive_py.core.archive.streamed`), then
+    :func:`~dive_py.core.model.loader.load_image`,
+    :func:`~dive_py.core.analysis.efficiency.analyse` and ``Image.close()``.
     Last byte: bit 0 ``hash_files``; bits 1-2 outer compression (0 none,
     1 gzip, 2 zstd, 3 gzip); bits 3-4 ``platform`` (none, linux/amd64, arm64,
     linux/arm/v7); bits 5-6 ``image`` (none, "0", "1", "multi:latest").
 ``manifest``
-    :func:`~dive_py.core.manifest.find_images`,
-    :func:`~dive_py.core.selection.select_image` and
-    :func:`~dive_py.core.imageconfig.parse_config` on an in-memory
+    :func:`~dive_py.core.oci.manifest.find_images`,
+    :func:`~dive_py.core.oci.selection.select_image` and
+    :func:`~dive_py.core.oci.imageconfig.parse_config` on an in-memory
     :class:`~dive_py.core.archive.Archive` of named members.  Input format
     (see :func:`encode_manifest_input`): one byte ``n``, ``n`` control bytes,
     then members ``name NUL content`` joined by ``SEP``; a name starting with
@@ -93,16 +93,17 @@ import zstandard
 _INSTRUMENT = os.environ.get("DIVEPY_FUZZ_NO_INSTRUMENT") != "1"
 
 with atheris.instrument_imports(include=["dive_py"]) if _INSTRUMENT else contextlib.nullcontext():
-    from dive_py.core import manifest as manifest_mod
-    from dive_py.core.archive import Archive, Member, member_of
-    from dive_py.core.efficiency import analyse
-    from dive_py.core.imageconfig import assign_history, parse_config
-    from dive_py.core.layerread import REGULAR, RawLayer, read_layer
-    from dive_py.core.loader import load_image
-    from dive_py.core.manifest import find_images
-    from dive_py.core.selection import select_image
-    from dive_py.core.tarscan import CONTIGUOUS, SYMLINK, Header, iter_headers
-    from dive_py.core.tarwindow import FileWindow, StreamWindow
+    from dive_py.core.analysis.efficiency import analyse
+    from dive_py.core.archive.base import Archive, Member, member_of
+    from dive_py.core.kinds import CONTIGUOUS, REGULAR, SYMLINK
+    from dive_py.core.model.loader import load_image
+    from dive_py.core.oci import manifest as manifest_mod
+    from dive_py.core.oci.imageconfig import assign_history, parse_config
+    from dive_py.core.oci.manifest import find_images
+    from dive_py.core.oci.selection import select_image
+    from dive_py.core.tar.layerread import RawLayer, read_layer
+    from dive_py.core.tar.tarscan import Header, iter_headers
+    from dive_py.core.tar.tarwindow import FileWindow, StreamWindow
     from dive_py.errors import ArchiveError, DiveError
 
 SHM = "/dev/shm"

@@ -6,7 +6,7 @@ dive's JSON export writes Go's ``os.FileMode`` as a number (a directory
 
 from __future__ import annotations
 
-from dive_py.core.tarscan import BLOCKDEV, CHAR, DIR, FIFO, SYMLINK
+from dive_py.core.kinds import BLOCKDEV, CHAR, DIR, FIFO, SYMLINK
 
 _GO_DIR = 1 << 31
 _GO_SYMLINK = 1 << 27

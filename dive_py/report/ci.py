@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from dive_py.config import RuleSettings
-from dive_py.core.efficiency import Efficiency
+from dive_py.core.analysis.efficiency import Efficiency
 from dive_py.core.text import printable
 from dive_py.core.units import humanize_bytes
 

@@ -22,12 +22,12 @@ from typing import Any, BinaryIO
 import orjson
 
 from dive_py import __version__
-from dive_py.core.efficiency import Efficiency
-from dive_py.core.image import Image
-from dive_py.core.image_set import image_set
-from dive_py.core.layertree import NO_ENTRY, layer_nodes
+from dive_py.core.analysis.efficiency import Efficiency
+from dive_py.core.analysis.layertree import NO_ENTRY, layer_nodes
+from dive_py.core.kinds import DIR
+from dive_py.core.model.image import Image
+from dive_py.core.model.image_set import image_set
 from dive_py.core.modes import go_file_mode
-from dive_py.core.tarscan import DIR
 
 SCHEMA_VERSION = 1
 

@@ -8,13 +8,13 @@
       parent:1    -              2  3.1 kB  3.1 kB     0 B
     stored: 4.6 kB of layers for images adding up to 7.7 kB (shared layers are stored once); archive file 12 kB
 
-Sizes are stored bytes of layer blobs (see :mod:`dive_py.core.image_set`).
+Sizes are stored bytes of layer blobs (see :mod:`dive_py.core.model.image_set`).
 """
 
 from __future__ import annotations
 
-from dive_py.core.image import Image
-from dive_py.core.image_set import image_set
+from dive_py.core.model.image import Image
+from dive_py.core.model.image_set import image_set
 from dive_py.core.text import printable
 from dive_py.core.units import humanize_bytes
 

@@ -13,11 +13,11 @@ from collections.abc import Iterator
 
 import orjson
 
-from dive_py.core.entries import type_name
-from dive_py.core.image import Image
-from dive_py.core.layerread import hardlink_path
+from dive_py.core.kinds import HARDLINK, SYMLINK
+from dive_py.core.model.entries import type_name
+from dive_py.core.model.image import Image
 from dive_py.core.modes import octal_mode
-from dive_py.core.tarscan import HARDLINK, SYMLINK
+from dive_py.core.tar.layerread import hardlink_path
 
 
 def _escape(text: str) -> str:

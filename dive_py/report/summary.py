@@ -10,8 +10,8 @@ No rules are evaluated, so the exit status is 0.
 
 from __future__ import annotations
 
-from dive_py.core.efficiency import Efficiency
-from dive_py.core.image import Image
+from dive_py.core.analysis.efficiency import Efficiency
+from dive_py.core.model.image import Image
 from dive_py.core.text import printable
 from dive_py.core.units import humanize_bytes
 from dive_py.report.ci import BOLD, render_analysis, styler

@@ -17,8 +17,8 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Static
 
-from dive_py.core.efficiency import Efficiency
-from dive_py.core.image import Image
+from dive_py.core.analysis.efficiency import Efficiency
+from dive_py.core.model.image import Image
 from dive_py.ui.widgets.details import ImageDetails
 from dive_py.viewmodel.details import image_summary
 

@@ -24,8 +24,8 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Label, ProgressBar
 from textual.worker import get_current_worker
 
-from dive_py.core.extract import ExtractResult, default_destination, extract
-from dive_py.core.image import Image
+from dive_py.core.content.extract import ExtractResult, default_destination, extract
+from dive_py.core.model.image import Image
 from dive_py.core.text import printable
 from dive_py.core.units import humanize_bytes
 from dive_py.errors import DiveError

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 
 from textual.screen import Screen
 
-from dive_py.core.compare import MODIFIED, REMOVED
+from dive_py.core.analysis.compare import MODIFIED, REMOVED
 from dive_py.core.text import printable
 from dive_py.errors import DiveError
 
@@ -69,7 +69,7 @@ class FileActionsMixin(Screen[None]):
 
     def action_extract_file(self) -> None:
         """Ctrl+E: write the path under the cursor, as it is after the selected layer."""
-        from dive_py.core.extract import entries_under
+        from dive_py.core.content.extract import entries_under
         from dive_py.ui.extract_dialog import ExtractDialog, describe
 
         s = self.session
@@ -87,7 +87,7 @@ class FileActionsMixin(Screen[None]):
         self.app.push_screen(dialog, self._extracted)
 
     def _extracted(self, result: object) -> None:
-        from dive_py.core.extract import ExtractResult
+        from dive_py.core.content.extract import ExtractResult
 
         if isinstance(result, ExtractResult):
             self.notify(printable(f"Wrote {result.dest}: {result.summary()}"), title="Extracted", timeout=6,
@@ -112,7 +112,7 @@ class FileActionsMixin(Screen[None]):
 
     def _hand_over(self, variable: str, default: str) -> None:
         """Suspend the explorer and run ``$PAGER``/``$EDITOR`` on a read-only copy of the file."""
-        from dive_py.core.extract import write_file
+        from dive_py.core.content.extract import write_file
 
         chosen = self._selected()
         if chosen is None:

@@ -16,8 +16,8 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Static
 
-from dive_py.core.image import Image
-from dive_py.core.image_set import ImageSetRow, image_set
+from dive_py.core.model.image import Image
+from dive_py.core.model.image_set import ImageSetRow, image_set
 from dive_py.core.text import printable
 from dive_py.core.units import humanize_bytes
 

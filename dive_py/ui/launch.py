@@ -23,7 +23,7 @@ class LaunchOptions(Protocol):
 
 def launch(opts: LaunchOptions) -> int:
     """Run the TUI; returns the exit status (load errors raise InputError after the screen closes)."""
-    from dive_py.core.loader import load_image
+    from dive_py.core.model.loader import load_image
     from dive_py.ui.app import DiveApp, ImageChoice, LoadProgress
     from dive_py.viewmodel.session import Session
 

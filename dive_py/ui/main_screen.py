@@ -14,8 +14,8 @@ from textual.content import Content
 from textual.widget import Widget
 from textual.widgets import DataTable, Static
 
-from dive_py.core.compare import ADDED, MODIFIED, REMOVED, UNMODIFIED
-from dive_py.core.image_set import ImageSetRow
+from dive_py.core.analysis.compare import ADDED, MODIFIED, REMOVED, UNMODIFIED
+from dive_py.core.model.image_set import ImageSetRow
 from dive_py.core.text import printable
 from dive_py.ui.bindings import bindings_for
 from dive_py.ui.detail_screens import ImageDetailsScreen, ImageSummaryPane

@@ -22,7 +22,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 from textual.widgets import Static
 
-from dive_py.core.image import Image
+from dive_py.core.model.image import Image
 from dive_py.core.text import printable
 from dive_py.errors import DiveError
 from dive_py.ui.bindings import bindings_for

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from dive_py.core.efficiency import Efficiency
-from dive_py.core.image import Image, Layer
+from dive_py.core.analysis.efficiency import Efficiency
+from dive_py.core.model.image import Image, Layer
 from dive_py.core.text import printable
 from dive_py.core.units import humanize_bytes
 

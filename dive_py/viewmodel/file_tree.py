@@ -24,10 +24,10 @@ from collections.abc import Iterable
 import numpy as np
 import numpy.typing as npt
 
-from dive_py.core.compare import ADDED, MODIFIED, NO_NODE, REMOVED, UNMODIFIED, Comparer, CompareTree
-from dive_py.core.entries import ROOT
-from dive_py.core.image import Image
-from dive_py.core.tarscan import DIR
+from dive_py.core.analysis.compare import ADDED, MODIFIED, NO_NODE, REMOVED, UNMODIFIED, Comparer, CompareTree
+from dive_py.core.kinds import DIR
+from dive_py.core.model.entries import ROOT
+from dive_py.core.model.image import Image
 from dive_py.viewmodel.tree_index import TreeIndex
 
 I32 = npt.NDArray[np.int32]

@@ -19,9 +19,9 @@ from __future__ import annotations
 import difflib
 from dataclasses import dataclass, field
 
-from dive_py.core.content import content_entry, read_content
-from dive_py.core.entries import type_name
-from dive_py.core.image import Image
+from dive_py.core.content.reading import content_entry, read_content
+from dive_py.core.model.entries import type_name
+from dive_py.core.model.image import Image
 from dive_py.core.modes import octal_mode
 from dive_py.core.text import printable
 from dive_py.core.units import humanize_bytes

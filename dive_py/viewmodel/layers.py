@@ -12,9 +12,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from dive_py.core.image import Image
-from dive_py.core.image_set import shared_layers
-from dive_py.core.imageconfig import command_of
+from dive_py.core.model.image import Image
+from dive_py.core.model.image_set import shared_layers
+from dive_py.core.oci.imageconfig import command_of
 from dive_py.core.text import printable
 from dive_py.core.units import humanize_bytes
 

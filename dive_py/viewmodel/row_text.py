@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from dive_py.core.entries import ROOT
+from dive_py.core.kinds import HARDLINK, SYMLINK
+from dive_py.core.model.entries import ROOT
 from dive_py.core.modes import perm_string
-from dive_py.core.tarscan import HARDLINK, SYMLINK
 from dive_py.core.text import printable
 from dive_py.core.units import humanize_bytes
 from dive_py.viewmodel.file_tree import FileTreeModel

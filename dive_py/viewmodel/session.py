@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from dive_py.core.compare import Comparer
-from dive_py.core.efficiency import Efficiency, analyse
-from dive_py.core.hashing import ensure_hashes, hash_candidates
-from dive_py.core.image import Image
+from dive_py.core.analysis.compare import Comparer
+from dive_py.core.analysis.efficiency import Efficiency, analyse
+from dive_py.core.analysis.hashing import ensure_hashes, hash_candidates
+from dive_py.core.model.image import Image
 from dive_py.core.progress import NullProgress, Progress
 from dive_py.viewmodel.file_tree import FileTreeModel
 from dive_py.viewmodel.layers import LayerListModel

@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
-from dive_py.core.entries import ROOT, PathTable, tree_key
+from dive_py.core.model.entries import ROOT, PathTable, tree_key
 
 I32 = npt.NDArray[np.int32]
 

@@ -20,8 +20,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from dive_py.core.entries import ENTRY
-from dive_py.core.image import Image
+from dive_py.core.kinds import ENTRY
+from dive_py.core.model.image import Image
 
 
 def waste_reasons(image: Image, paths: Sequence[str]) -> list[str]:

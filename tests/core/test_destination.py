@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from dive_py.core.destination import DIRECTORY, FILE, SYMLINK, ExtractError, claim
+from dive_py.core.content.destination import DIRECTORY, FILE, SYMLINK, ExtractError, claim
 from dive_py.errors import UsageError
 
 

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from dive_py.core.efficiency import Efficiency, WastedPath, analyse
-from dive_py.core.loader import load_image
+from dive_py.core.analysis.efficiency import Efficiency, WastedPath, analyse
+from dive_py.core.model.loader import load_image
 from dive_py.fixtures.builder import ImageSpec, write_archive
 from tests.clitools import dive_json
 from tests.conftest import peer_image

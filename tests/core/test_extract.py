@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from dive_py.core.content import read_content
-from dive_py.core.extract import ExtractError, entries_under, extract, write_file
+from dive_py.core.content.extract import ExtractError, entries_under, extract, write_file
+from dive_py.core.content.reading import read_content
 from dive_py.errors import UsageError
 from dive_py.fixtures.builder import ImageSpec, write_archive, write_layout_dir
 from tests.helpers import loaded

@@ -14,7 +14,7 @@ import orjson
 import pytest
 import zstandard
 
-from dive_py.core import manifest as mf
+from dive_py.core.oci import manifest as mf
 from dive_py.fixtures.builder import ImageSpec, write_archive, write_layout_dir
 from tests.helpers import (
     END,

@@ -16,7 +16,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dive_py.core.gosort import _LessKey, _Sorter, go_sort
+from dive_py.core.analysis.gosort import _LessKey, _Sorter, go_sort
 from dive_py.fixtures.builder import ImageSpec, write_archive
 from tests.clitools import dive_json, divepy_json
 

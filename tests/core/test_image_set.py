@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from dive_py.core.image_set import image_set, shared_layers
+from dive_py.core.model.image_set import image_set, shared_layers
 from dive_py.fixtures.builder import write_archive
 from tests.helpers import loaded
 from tests.images import tiny_image

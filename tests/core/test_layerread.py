@@ -7,8 +7,8 @@ import tarfile
 import pytest
 import xxhash
 
-from dive_py.core.layerread import EMPTY_HASH, ENTRY, OPAQUE, WHITEOUT, clean_path, hardlink_path, read_layer
-from dive_py.core.tarscan import DIR, FIFO, HARDLINK, REGULAR, SYMLINK
+from dive_py.core.kinds import DIR, ENTRY, FIFO, HARDLINK, OPAQUE, REGULAR, SYMLINK, WHITEOUT
+from dive_py.core.tar.layerread import EMPTY_HASH, clean_path, hardlink_path, read_layer
 from dive_py.errors import LayerError
 from tests.helpers import END, file_window, member, raw_member, stream_window, tar_of
 

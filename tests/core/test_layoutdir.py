@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from dive_py.core.layoutdir import DirectoryArchive
+from dive_py.core.archive.layoutdir import DirectoryArchive
 from dive_py.errors import ArchiveError
 from dive_py.fixtures.builder import ImageSpec, write_layout_dir
 

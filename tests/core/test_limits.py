@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 
 from dive_py.core import limits
-from dive_py.core.entries import PathTable
-from dive_py.core.layerread import read_layer
-from dive_py.core.loader import load_image
+from dive_py.core.model.entries import PathTable
+from dive_py.core.model.loader import load_image
+from dive_py.core.tar.layerread import read_layer
 from dive_py.errors import LimitError
 from tests.helpers import docker_archive, gz, member, stream_window, tar_of
 
@@ -51,7 +51,7 @@ def test_interning_parents_is_charged_and_not_recursive() -> None:
 
 
 def test_streamed_archives_hold_metadata_up_to_the_total(monkeypatch, tmp_path: Path) -> None:
-    from dive_py.core import streamed
+    from dive_py.core.archive import streamed
 
     good = tar_of([member("etc/os", data=b"ok")])
     plain = Path(docker_archive(tmp_path / "img.tar", [good]))
@@ -72,7 +72,7 @@ def _members(path: Path) -> list[tuple[str, bytes]]:
 
 
 def test_json_documents_are_capped_in_number_and_bytes(monkeypatch, tmp_path: Path) -> None:
-    from dive_py.core import archive
+    from dive_py.core.archive import base as archive
 
     path = docker_archive(tmp_path / "img.tar", [tar_of([member("a")])])
     monkeypatch.setattr(archive, "JSON_DOCUMENTS", 1)  # manifest.json, then the config is one too many
@@ -86,7 +86,7 @@ def test_json_documents_are_capped_in_number_and_bytes(monkeypatch, tmp_path: Pa
 
 
 def test_archive_members_are_capped(monkeypatch, tmp_path: Path) -> None:
-    from dive_py.core import archive
+    from dive_py.core.archive import base as archive
 
     path = docker_archive(tmp_path / "img.tar", [tar_of([member("a")])])
     monkeypatch.setattr(archive, "ARCHIVE_MEMBERS", 2)
@@ -121,7 +121,7 @@ def test_a_limit_in_an_unreferenced_blob_still_stops_a_streamed_archive(monkeypa
 
 def test_only_json_looking_members_are_held(monkeypatch, tmp_path: Path) -> None:
     """A streamed archive keeps what may be a manifest or config; a signature or an SBOM blob costs nothing."""
-    from dive_py.core import streamed
+    from dive_py.core.archive import streamed
     from tests.helpers import file_member, write_members
 
     plain = Path(docker_archive(tmp_path / "img.tar", [tar_of([member("a")])]))

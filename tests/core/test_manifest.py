@@ -7,10 +7,10 @@ import platform as std_platform
 import orjson
 import pytest
 
-from dive_py.core import manifest as mf
-from dive_py.core import selection
 from dive_py.core.archive import open_archive
-from dive_py.core.loader import load_image
+from dive_py.core.model.loader import load_image
+from dive_py.core.oci import manifest as mf
+from dive_py.core.oci import selection
 from dive_py.errors import ManifestError, UsageError
 from dive_py.fixtures.builder import write_archive
 from dive_py.report.export import archive_summary

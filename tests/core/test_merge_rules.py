@@ -9,10 +9,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dive_py.core.efficiency import analyse
-from dive_py.core.entries import IMPLICIT
-from dive_py.core.loader import load_image
-from dive_py.core.tarscan import DIR, HARDLINK, REGULAR, SYMLINK
+from dive_py.core.analysis.efficiency import analyse
+from dive_py.core.kinds import DIR, HARDLINK, IMPLICIT, REGULAR, SYMLINK
+from dive_py.core.model.loader import load_image
 from dive_py.errors import LayerError
 from dive_py.fixtures.builder import ImageSpec, write_archive
 from tests.helpers import listing, loaded, tree_of

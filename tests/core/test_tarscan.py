@@ -14,8 +14,9 @@ import tarfile
 import pytest
 import xxhash
 
-from dive_py.core.tarscan import BLOCKDEV, CHAR, DIR, FIFO, HARDLINK, REGULAR, SYMLINK, iter_headers
-from dive_py.core.tarwindow import StreamWindow
+from dive_py.core.kinds import BLOCKDEV, CHAR, DIR, FIFO, HARDLINK, REGULAR, SYMLINK
+from dive_py.core.tar.tarscan import iter_headers
+from dive_py.core.tar.tarwindow import StreamWindow
 from dive_py.errors import ArchiveError, InputError, LayerError
 from tests.helpers import (
     END,

@@ -9,7 +9,7 @@ import zstandard
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dive_py.core.zstdframes import ZstdFrameWalker
+from dive_py.core.tar.zstdframes import ZstdFrameWalker
 
 
 def ends_cleanly(data: bytes, step: int = 997) -> bool:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from dive_py.core.extract import extract
+from dive_py.core.content.extract import extract
 from tests.conftest import real_image
 from tests.helpers import loaded
 from tests.real.test_real_images import BUILDER_ARTEFACTS, SAME_IMAGE_GROUPS, SMALL_MIXED, small_mixed_name

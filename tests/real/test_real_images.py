@@ -17,10 +17,10 @@ import pytest
 from typer.testing import CliRunner
 
 from dive_py.cli import app
+from dive_py.core.analysis.gosort import go_sort
+from dive_py.core.analysis.layertree import NO_ENTRY, layer_leaves
 from dive_py.core.archive import open_archive
-from dive_py.core.gosort import go_sort
-from dive_py.core.layertree import NO_ENTRY, layer_leaves
-from dive_py.core.manifest import find_images
+from dive_py.core.oci.manifest import find_images
 from tests.conftest import REAL_IMAGES, dive_binary, peer_image, real_image
 from tests.helpers import figures, listing, loaded
 

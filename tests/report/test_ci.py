@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 
 from dive_py.config import RuleSettings, load_rules, parse_rule
-from dive_py.core.efficiency import analyse
-from dive_py.core.loader import load_image
+from dive_py.core.analysis.efficiency import analyse
+from dive_py.core.model.loader import load_image
 from dive_py.report.ci import evaluate, passed, render_report
 from tests.clitools import ANSI, clean_env, dive_ci, run_divepy
 from tests.conftest import peer_image

@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 import pytest
 
-from dive_py.core.loader import load_image
+from dive_py.core.model.loader import load_image
 from dive_py.fixtures.demo import DEMO_PATH
 from dive_py.ui.app import DiveApp, ImageChoice
 from dive_py.ui_settings import UiSettings

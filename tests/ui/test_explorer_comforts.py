@@ -74,7 +74,7 @@ async def test_the_wasted_files_say_why(make_app) -> None:  # type: ignore[no-un
 # -- the images of an archive ------------------------------------------------------------------------
 
 async def test_images_table_switches_image_without_restarting(make_app, tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    from dive_py.core.image import Image
+    from dive_py.core.model.image import Image
     from dive_py.ui.images_screen import ImagesScreen
 
     closed = []
@@ -201,8 +201,8 @@ async def test_the_filter_stays_in_the_tree_title(make_app) -> None:  # type: ig
 
 
 async def test_an_image_that_fails_to_open_leaves_the_current_one(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    from dive_py.core.content import read_content
-    from dive_py.core.loader import load_image
+    from dive_py.core.content.reading import read_content
+    from dive_py.core.model.loader import load_image
     from dive_py.errors import InputError
     from dive_py.ui.app import DiveApp, ImageChoice
     from dive_py.viewmodel.session import Session

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from textual import events
 
-from dive_py.core.compare import REMOVED
+from dive_py.core.analysis.compare import REMOVED
 from dive_py.ui.main_screen import MainScreen
 from dive_py.ui.widgets.bars import InputBar
 from dive_py.ui.widgets.file_tree import FileTreeView

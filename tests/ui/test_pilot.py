@@ -9,7 +9,7 @@ from __future__ import annotations
 from textual.app import App
 from textual.screen import Screen
 
-from dive_py.core.compare import ADDED, MODIFIED, UNMODIFIED
+from dive_py.core.analysis.compare import ADDED, MODIFIED, UNMODIFIED
 from dive_py.ui.main_screen import MainScreen
 from dive_py.ui.widgets.file_tree import FileTreeView
 from dive_py.ui.widgets.layer_list import LayerListView
@@ -209,7 +209,7 @@ async def test_settings_hide_types_and_collapse_at_start(make_app) -> None:  # t
 
 
 async def test_loader_runs_in_a_worker_then_shows_the_explorer() -> None:
-    from dive_py.core.loader import load_image
+    from dive_py.core.model.loader import load_image
     from dive_py.fixtures.demo import DEMO_PATH
     from dive_py.ui.app import DiveApp
     from dive_py.viewmodel.session import Session

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from dive_py.core.image import Image
-from dive_py.core.loader import load_image
+from dive_py.core.model.image import Image
+from dive_py.core.model.loader import load_image
 from dive_py.errors import UsageError
 from dive_py.fixtures.builder import ImageSpec, write_archive
 from dive_py.fixtures.demo import DEMO_PATH

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import pytest
 
-from dive_py.core.compare import ADDED, MODIFIED, REMOVED, UNMODIFIED
-from dive_py.core.loader import load_image
+from dive_py.core.analysis.compare import ADDED, MODIFIED, REMOVED, UNMODIFIED
+from dive_py.core.model.loader import load_image
 from dive_py.viewmodel.file_tree import FileTreeModel
 from dive_py.viewmodel.row_text import render_rows
 from tests.conftest import DIVE_TEST_IMAGE

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from dive_py.core.efficiency import analyse
-from dive_py.core.hashing import ensure_hashes, hash_candidates
+from dive_py.core.analysis.efficiency import analyse
+from dive_py.core.analysis.hashing import ensure_hashes, hash_candidates
 from dive_py.fixtures.builder import ImageSpec, write_archive
 from dive_py.fixtures.demo import DEMO_PATH
 from dive_py.viewmodel.waste_reasons import waste_reasons

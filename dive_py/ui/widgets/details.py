@@ -8,8 +8,8 @@ from textual.containers import Vertical, VerticalScroll
 from textual.message import Message
 from textual.widgets import DataTable, Static
 
-from dive_py.core.efficiency import Efficiency
-from dive_py.core.image import Image
+from dive_py.core.analysis.efficiency import Efficiency
+from dive_py.core.model.image import Image
 from dive_py.core.text import printable
 from dive_py.core.units import humanize_bytes
 from dive_py.viewmodel.details import command_lines, image_summary, layer_fields

@@ -19,7 +19,7 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from dive_py.core.compare import ADDED, MODIFIED, REMOVED, UNMODIFIED
+from dive_py.core.analysis.compare import ADDED, MODIFIED, REMOVED, UNMODIFIED
 from dive_py.ui.bindings import bindings_for
 from dive_py.viewmodel.bindings import NAV, TREE
 from dive_py.viewmodel.file_tree import FileTreeModel

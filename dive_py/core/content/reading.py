@@ -17,10 +17,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 
-from dive_py.core.entries import ENTRY, SHADOWED
-from dive_py.core.image import Image
-from dive_py.core.layerread import clean_path
-from dive_py.core.tarscan import CONTIGUOUS, REGULAR, Window, iter_headers
+from dive_py.core.kinds import CONTIGUOUS, ENTRY, REGULAR, SHADOWED
+from dive_py.core.model.image import Image
+from dive_py.core.tar.layerread import clean_path
+from dive_py.core.tar.tarscan import Window, iter_headers
 from dive_py.errors import ArchiveError
 
 #: Bytes per read: bounded memory whatever the file size.

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from dive_py.core.entries import ENTRY, ROOT, EntryTable, PathTable, tree_key
-from dive_py.core.layerread import OPAQUE, WHITEOUT
+from dive_py.core.kinds import ENTRY, OPAQUE, WHITEOUT
+from dive_py.core.model.entries import ROOT, EntryTable, PathTable, tree_key
 
 NO_ENTRY = -1
 

@@ -12,11 +12,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from dive_py.core.entries import ENTRY
-from dive_py.core.image import Image
-from dive_py.core.layerread import EMPTY_HASH
+from dive_py.core.kinds import CONTIGUOUS, ENTRY, REGULAR
+from dive_py.core.model.image import Image
 from dive_py.core.progress import NullProgress, Progress
-from dive_py.core.tarscan import CONTIGUOUS, REGULAR
+from dive_py.core.tar.layerread import EMPTY_HASH
 
 
 def hash_candidates(image: Image) -> list[int]:

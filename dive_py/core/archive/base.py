@@ -1,4 +1,6 @@
-"""Uniform access to what holds an image: a tar file, a compressed tar, a directory.
+"""What every archive kind shares: members, links between them, bounded JSON, layer blobs by offset.
+
+The kinds themselves (the rest of this docstring) live beside it:
 
 Every source answers the same questions: which members exist, what a small
 member (a manifest, a config) contains, and what the entries of a layer blob
@@ -6,9 +8,9 @@ are.  How it gets there differs:
 
 * :class:`TarArchive` (a plain tar file) indexes the members once, reading
   only headers, then reads each layer in place with ``pread``.
-* :class:`~dive_py.core.streamed.StreamedArchive` (``docker save | gzip``)
+* :class:`~dive_py.core.archive.streamed.StreamedArchive` (``docker save | gzip``)
   cannot seek, so it makes a single decompressing pass (see that module).
-* :class:`~dive_py.core.layoutdir.DirectoryArchive` reads an unpacked OCI
+* :class:`~dive_py.core.archive.layoutdir.DirectoryArchive` reads an unpacked OCI
   layout (or docker save).
 
 Members can be symlinks or hardlinks to other members (containers/image
@@ -27,8 +29,7 @@ from typing import Any
 
 import orjson
 
-from dive_py.core import blobio
-from dive_py.core.layerread import RawLayer, read_layer
+from dive_py.core.kinds import CONTIGUOUS, DIR, HARDLINK, REGULAR, SYMLINK
 from dive_py.core.limits import (
     ARCHIVE_MEMBERS,
     JSON_DOCUMENT_BYTES,
@@ -39,9 +40,11 @@ from dive_py.core.limits import (
     check_count,
     check_size,
 )
-from dive_py.core.tarscan import CONTIGUOUS, DIR, HARDLINK, REGULAR, SYMLINK, Window, iter_headers
-from dive_py.core.tarwindow import FileWindow, StreamWindow
-from dive_py.errors import ArchiveError, InputError, LayerError, ManifestError
+from dive_py.core.tar import blobio
+from dive_py.core.tar.layerread import RawLayer, read_layer
+from dive_py.core.tar.tarscan import Window
+from dive_py.core.tar.tarwindow import FileWindow, StreamWindow
+from dive_py.errors import ArchiveError, LayerError, ManifestError
 
 #: ``progress(done_bytes, total_bytes)`` as layers are read.
 ProgressFn = Callable[[int, int], None]
@@ -240,98 +243,3 @@ def read_fd_layer(fd: int, start: int, size: int, *, hash_files: bool, what: str
     with fd_layer_window(fd, start, size, what) as win:
         raw = read_layer(win, hash_files=hash_files and kind != blobio.TAR, progress=progress, budget=budget)
     return LayerBlob(raw, kind, size)
-
-
-class TarArchive(Archive):
-    """A plain (uncompressed) tar file: indexed once, read in place."""
-
-    def __init__(self, path: str, label: str) -> None:
-        super().__init__()
-        self.path = path
-        self.label = label
-        self.fd = os.open(path, os.O_RDONLY)
-        try:
-            self.size = os.fstat(self.fd).st_size
-            self._index()
-        except BaseException:
-            os.close(self.fd)
-            raise
-
-    def _index(self) -> None:
-        win = FileWindow(self.fd, 0, self.size, self.label)
-        try:
-            for name, tflag, _m, _u, _g, size, _t, link, data_off in iter_headers(win):
-                member = member_of(name, tflag, size, link, data_off)
-                if member is None:
-                    continue
-                if member.is_file and data_off + size > self.size:
-                    raise ArchiveError(f"{self.label} is truncated: member {member.name!r} runs past the end "
-                                       "of the file")
-                self.add_member(member)
-        except LayerError as exc:
-            raise ArchiveError(str(exc)) from None
-
-    def read_bytes(self, name: str) -> bytes:
-        member = self.resolve(name)
-        if member is None:
-            raise ArchiveError(f"{self.label}: member {name!r} is missing")
-        return os.pread(self.fd, member.size, member.offset)
-
-    def read_layer(self, name: str, *, hash_files: bool, what: str,
-                   progress: Callable[[int], None] | None = None, budget: Budget | None = None) -> LayerBlob:
-        member = self.resolve(name)
-        if member is None:
-            raise ManifestError(f"{what}: blob {name!r} is missing from the archive")
-        return read_fd_layer(self.fd, member.offset, member.size, hash_files=hash_files, what=what,
-                             progress=progress, budget=budget or self.budget)
-
-    def pread(self, layer_name: str, offset: int, size: int) -> bytes:
-        return os.pread(self.fd, size, offset)
-
-    @contextmanager
-    def layer_window(self, name: str, what: str) -> Iterator[Window]:
-        member = self.resolve(name)
-        if member is None:
-            raise ArchiveError(f"{self.label}: member {name!r} is missing")
-        with fd_layer_window(self.fd, member.offset, member.size, what) as win:
-            yield win
-
-    def hash_range(self, layer_name: str, offset: int, size: int) -> int:
-        return FileWindow(self.fd, 0, self.size, self.label).hash(offset, size)
-
-    def close(self) -> None:
-        if self.fd >= 0:
-            os.close(self.fd)
-            self.fd = -1
-
-
-def open_archive(path: str, *, hash_files: bool, progress: ProgressFn | None = None) -> Archive:
-    """Open whatever ``path`` is: a tar, a compressed tar, or a layout directory."""
-    label = path
-    try:
-        st = os.stat(path)
-    except FileNotFoundError:
-        raise InputError(f"{path}: no such file or directory") from None
-    except OSError as exc:
-        raise InputError(f"{path}: cannot open ({exc.strerror})") from None
-    if os.path.isdir(path):
-        from dive_py.core.layoutdir import DirectoryArchive
-
-        return DirectoryArchive(path, label)
-    if not os.path.isfile(path):
-        raise InputError(f"{path} is not a regular file")
-    try:
-        with open(path, "rb") as fh:
-            head = fh.read(512)
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read ({exc.strerror})") from None
-    if not head or st.st_size == 0:
-        raise ArchiveError(f"{path} is empty")
-    kind = blobio.sniff(head)
-    if kind == blobio.TAR:
-        return TarArchive(path, label)
-    if kind == blobio.UNKNOWN:
-        raise ArchiveError(f"{path} is not a tar archive (nor a gzip/zstd/xz/bzip2-compressed one)")
-    from dive_py.core.streamed import StreamedArchive  # only compressed archives need it
-
-    return StreamedArchive(path, label, kind, hash_files=hash_files, progress=progress)

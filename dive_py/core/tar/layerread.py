@@ -12,35 +12,18 @@ from array import array
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from dive_py.core.kinds import CONTIGUOUS, ENTRY, HARDLINK, KNOWN_TYPES, OPAQUE, REGULAR, VOLUME_LABEL, WHITEOUT
 from dive_py.core.limits import PATH_CHARS, Budget, check_count
-from dive_py.core.tarscan import (
-    BLOCKDEV,
-    CHAR,
-    CONTIGUOUS,
-    DIR,
-    FIFO,
-    HARDLINK,
-    REGULAR,
-    SYMLINK,
-    Window,
-    iter_headers,
-)
+from dive_py.core.tar.tarscan import Window, iter_headers
 from dive_py.errors import LayerError
-
-#: Entry kinds.
-ENTRY = 0
-WHITEOUT = 1  #: ``.wh.<name>``: deletes ``<name>`` from lower layers
-OPAQUE = 2  #: ``.wh..wh..opq``: hides everything lower inside its directory
 
 WHITEOUT_PREFIX = ".wh."
 OPAQUE_NAME = ".wh..wh..opq"
 
 EMPTY_HASH = 0x2D06800538D394C2  # xxh3_64(b"")
 
-#: Entry types a layer may hold.  Anything else (GNU volume labels aside) is
-#: refused, as Docker's layer applier refuses it: no runtime could unpack it.
-KNOWN_TYPES = frozenset((REGULAR, HARDLINK, SYMLINK, CHAR, BLOCKDEV, DIR, FIFO, CONTIGUOUS))
-VOLUME_LABEL = 0x56  # 'V': names the tape, not a file
+# Entry types a layer may hold (kinds.KNOWN_TYPES).  Anything else (GNU volume labels aside) is
+# refused, as Docker's layer applier refuses it: no runtime could unpack it.
 
 #: Entries between two charges of the load's :class:`Budget`.
 _CHARGE_EVERY = 8192

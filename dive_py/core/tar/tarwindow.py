@@ -15,7 +15,7 @@ import os
 
 import xxhash
 
-from dive_py.core.blobio import Readable
+from dive_py.core.tar.blobio import Readable
 from dive_py.errors import ArchiveError
 
 _CHUNK = 1 << 18

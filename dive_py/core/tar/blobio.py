@@ -16,7 +16,7 @@ from typing import Any, Protocol, cast
 
 import zstandard
 
-from dive_py.core.zstdframes import ZstdFrameWalker
+from dive_py.core.tar.zstdframes import ZstdFrameWalker
 from dive_py.errors import ArchiveError
 
 _igzip_threaded: Any

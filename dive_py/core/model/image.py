@@ -1,7 +1,7 @@
 """The loaded image: layers, their entries, and the merged-tree timeline.
 
 :class:`Image` is what every front end reads (TUI, CI report, JSON export,
-``--list``).  It is built once by :mod:`dive_py.core.loader` and not
+``--list``).  It is built once by :mod:`dive_py.core.model.loader` and not
 modified afterwards, except for content hashes filled in on demand.
 """
 
@@ -12,11 +12,12 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from dive_py.core.archive import Archive
-from dive_py.core.entries import ENTRY, IMPLICIT, EntryTable, PathTable
-from dive_py.core.hardlinks import has_bytes
-from dive_py.core.imageconfig import HistoryEntry, ImageConfig
-from dive_py.core.manifest import ArchiveIndex, ImageRef
-from dive_py.core.merge import Timeline
+from dive_py.core.kinds import ENTRY, IMPLICIT
+from dive_py.core.model.entries import EntryTable, PathTable
+from dive_py.core.model.hardlinks import has_bytes
+from dive_py.core.model.merge import Timeline
+from dive_py.core.oci.imageconfig import HistoryEntry, ImageConfig
+from dive_py.core.oci.manifest import ArchiveIndex, ImageRef
 
 
 @dataclass(slots=True)

@@ -15,10 +15,10 @@ import stat
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
-from dive_py.core.archive import Archive, LayerBlob, Member, fd_layer_window, read_fd_layer
+from dive_py.core.archive.base import Archive, LayerBlob, Member, fd_layer_window, read_fd_layer
 from dive_py.core.limits import Budget
-from dive_py.core.tarscan import Window
-from dive_py.core.tarwindow import FileWindow
+from dive_py.core.tar.tarscan import Window
+from dive_py.core.tar.tarwindow import FileWindow
 from dive_py.errors import ArchiveError, InputError, ManifestError
 
 OUTSIDE_LAYOUT = "is a symlink that points outside the layout: refused"

@@ -15,14 +15,22 @@ from typing import cast
 
 import numpy as np
 
-from dive_py.core.layerread import ENTRY, RawLayer
+from dive_py.core.kinds import (
+    BLOCKDEV,
+    CHAR,
+    CONTIGUOUS,
+    DIR,
+    ENTRY,
+    FIFO,
+    HARDLINK,
+    IMPLICIT,
+    REGULAR,
+    SHADOWED,
+    SHADOWED_MARKER,
+    SYMLINK,
+)
 from dive_py.core.limits import NAME_CHARS, check_count
-from dive_py.core.tarscan import BLOCKDEV, CHAR, CONTIGUOUS, DIR, FIFO, HARDLINK, REGULAR, SYMLINK
-
-#: Entry kinds beyond the layer reader's ENTRY / WHITEOUT / OPAQUE.
-SHADOWED = 3  #: an earlier duplicate of a path within the same layer (the later one wins)
-IMPLICIT = 4  #: a directory the merged tree needs but no layer declares
-SHADOWED_MARKER = 5  #: an earlier duplicate of a whiteout or opaque marker within the same layer
+from dive_py.core.tar.layerread import RawLayer
 
 ROOT = 0  #: path id of the root directory ("")
 

@@ -20,9 +20,9 @@ from bisect import bisect_left
 
 import numpy as np
 
-from dive_py.core.entries import ENTRY, IMPLICIT, SHADOWED, EntryTable, PathTable
-from dive_py.core.layerread import hardlink_path
-from dive_py.core.tarscan import CONTIGUOUS, DIR, HARDLINK, REGULAR
+from dive_py.core.kinds import CONTIGUOUS, DIR, ENTRY, HARDLINK, IMPLICIT, REGULAR, SHADOWED
+from dive_py.core.model.entries import EntryTable, PathTable
+from dive_py.core.tar.layerread import hardlink_path
 from dive_py.errors import LayerError
 
 NONE = -1

@@ -27,10 +27,9 @@ from __future__ import annotations
 from array import array
 from dataclasses import dataclass, field
 
-from dive_py.core.entries import ENTRY, ROOT, SHADOWED, EntryTable, PathTable, tree_key
-from dive_py.core.hardlinks import bind, bind_earlier
-from dive_py.core.layerread import OPAQUE, WHITEOUT
-from dive_py.core.tarscan import DIR, HARDLINK
+from dive_py.core.kinds import DIR, ENTRY, HARDLINK, OPAQUE, SHADOWED, WHITEOUT
+from dive_py.core.model.entries import ROOT, EntryTable, PathTable, tree_key
+from dive_py.core.model.hardlinks import bind, bind_earlier
 
 NONE = -1
 

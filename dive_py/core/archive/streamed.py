@@ -15,12 +15,12 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from dive_py.core import blobio
-from dive_py.core.archive import Archive, LayerBlob, ProgressFn, member_of
-from dive_py.core.layerread import read_layer
+from dive_py.core.archive.base import Archive, LayerBlob, ProgressFn, member_of
 from dive_py.core.limits import HELD_MEMBER_BYTES, JSON_DOCUMENT_BYTES, Budget, binary_size
-from dive_py.core.tarscan import Window, iter_headers
-from dive_py.core.tarwindow import StreamWindow
+from dive_py.core.tar import blobio
+from dive_py.core.tar.layerread import read_layer
+from dive_py.core.tar.tarscan import Window, iter_headers
+from dive_py.core.tar.tarwindow import StreamWindow
 from dive_py.errors import ArchiveError, InputError, LayerError, LimitError, ManifestError
 
 _JSON_START = frozenset(b"{[")

@@ -10,7 +10,7 @@ must not exist yet:
 
 * the destination is created fresh (``O_EXCL`` / ``mkdir``) from the name
   exactly as typed, nothing is overwritten, and a failure removes only what
-  this run created (:mod:`dive_py.core.destination`);
+  this run created (:mod:`dive_py.core.content.destination`);
 * symlinks from the image are created last, so no file is ever written
   through a link the image supplied (a tar can hold ``lib -> /usr/lib`` and
   ``lib/x``);
@@ -28,12 +28,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import BinaryIO
 
-from dive_py.core.content import iter_contents
-from dive_py.core.destination import DIRECTORY, FILE, SYMLINK, Destination, ExtractError, claim
-from dive_py.core.entries import type_name
-from dive_py.core.image import Image
-from dive_py.core.tarscan import DIR
-from dive_py.core.tarscan import SYMLINK as SYMLINK_TYPE
+from dive_py.core.content.destination import DIRECTORY, FILE, SYMLINK, Destination, ExtractError, claim
+from dive_py.core.content.reading import iter_contents
+from dive_py.core.kinds import DIR
+from dive_py.core.kinds import SYMLINK as SYMLINK_TYPE
+from dive_py.core.model.entries import type_name
+from dive_py.core.model.image import Image
 from dive_py.errors import UsageError
 
 #: ``progress(done_bytes, total_bytes)`` while file contents are written.
@@ -126,7 +126,7 @@ def extract(image: Image, path: str, layer: int, dest: str,
             progress: ExtractProgress | None = None) -> ExtractResult:
     """Write ``path`` (a file, link or directory tree) as it is after ``layer`` to ``dest``.
 
-    ``dest`` must not exist (see :mod:`dive_py.core.destination`); on any
+    ``dest`` must not exist (see :mod:`dive_py.core.content.destination`); on any
     failure or cancel, what this call created is removed again, and only that.
     """
     entries = entries_under(image, path, layer)

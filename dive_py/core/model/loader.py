@@ -1,4 +1,4 @@
-"""Open an image archive and build the :class:`~dive_py.core.image.Image`.
+"""Open an image archive and build the :class:`~dive_py.core.model.image.Image`.
 
 The steps: open the archive (detecting its kind from content), find the
 images, choose one, read its config, read every layer (each once, even if
@@ -8,13 +8,13 @@ referenced twice), intern paths, and stack the layers once into a timeline.
 from __future__ import annotations
 
 from dive_py.core.archive import Archive, LayerBlob, open_archive
-from dive_py.core.entries import EntryTable, PathTable
-from dive_py.core.image import Image, Layer
-from dive_py.core.imageconfig import assign_history, command_of, parse_config
-from dive_py.core.manifest import ArchiveIndex, ImageRef, find_images
-from dive_py.core.merge import build_timeline
+from dive_py.core.model.entries import EntryTable, PathTable
+from dive_py.core.model.image import Image, Layer
+from dive_py.core.model.merge import build_timeline
+from dive_py.core.oci.imageconfig import assign_history, command_of, parse_config
+from dive_py.core.oci.manifest import ArchiveIndex, ImageRef, find_images
+from dive_py.core.oci.selection import normalise_platform, platform_matches, select_image
 from dive_py.core.progress import NullProgress, Progress
-from dive_py.core.selection import normalise_platform, platform_matches, select_image
 from dive_py.errors import ManifestError, UsageError
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import platform as _platform
 
-from dive_py.core.manifest import ArchiveIndex, ImageRef
+from dive_py.core.oci.manifest import ArchiveIndex, ImageRef
 from dive_py.errors import UsageError
 
 

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from dive_py.core.archive import Archive, normalise_member
+from dive_py.core.archive.base import Archive, normalise_member
 from dive_py.core.limits import IMAGES, INDEX_DEPTH, LAYERS, check_count
 from dive_py.errors import ManifestError
 

@@ -28,11 +28,10 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from dive_py.core.entries import ENTRY, IMPLICIT
-from dive_py.core.hashing import ensure_hashes
-from dive_py.core.image import Image
-from dive_py.core.layerread import hardlink_path
-from dive_py.core.tarscan import CONTIGUOUS, HARDLINK, REGULAR, SYMLINK
+from dive_py.core.analysis.hashing import ensure_hashes
+from dive_py.core.kinds import CONTIGUOUS, ENTRY, HARDLINK, IMPLICIT, REGULAR, SYMLINK
+from dive_py.core.model.image import Image
+from dive_py.core.tar.layerread import hardlink_path
 
 UNMODIFIED = 0
 MODIFIED = 1

@@ -30,10 +30,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from operator import attrgetter
 
-from dive_py.core.entries import tree_key
-from dive_py.core.gosort import go_sort_by_key
-from dive_py.core.image import Image
-from dive_py.core.layertree import NO_ENTRY, leaf_columns, whiteout_node_path
+from dive_py.core.analysis.gosort import go_sort_by_key
+from dive_py.core.analysis.layertree import NO_ENTRY, leaf_columns, whiteout_node_path
+from dive_py.core.model.entries import tree_key
+from dive_py.core.model.image import Image
 
 
 @dataclass(slots=True)

@@ -18,8 +18,8 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
-from dive_py.core.image import Image
-from dive_py.core.manifest import ImageRef
+from dive_py.core.model.image import Image
+from dive_py.core.oci.manifest import ImageRef
 
 
 @dataclass(slots=True, frozen=True)

@@ -14,6 +14,7 @@ import struct
 from collections.abc import Iterator
 from typing import Protocol
 
+from dive_py.core.kinds import DIR, HEADER_ONLY, REGULAR
 from dive_py.core.limits import EXTENDED_HEADER_BYTES, check_size
 from dive_py.errors import LayerError
 
@@ -27,22 +28,10 @@ _HEADER = struct.Struct("100s8s8s8s12s12s8xc100s6s2x32x32x8x8x155s12x")
 #: repeat across thousands of entries; parsing one costs 4x a dict lookup).
 _NUMBER_CACHE_LIMIT = 4096
 
-# Type flags (tar header byte 156).
-REGULAR = 0x30  # '0'
-HARDLINK = 0x31  # '1'
-SYMLINK = 0x32  # '2'
-CHAR = 0x33  # '3'
-BLOCKDEV = 0x34  # '4'
-DIR = 0x35  # '5'
-FIFO = 0x36  # '6'
-CONTIGUOUS = 0x37  # '7'
-
-#: Types whose header is the whole entry: no data follows even if size > 0.
-HEADER_ONLY = frozenset((HARDLINK, SYMLINK, CHAR, BLOCKDEV, DIR, FIFO))
 
 
 class Window(Protocol):
-    """What :func:`iter_headers` needs (see :mod:`dive_py.core.tarwindow`)."""
+    """What :func:`iter_headers` needs (see :mod:`dive_py.core.tar.tarwindow`)."""
 
     seekable: bool
     what: str
