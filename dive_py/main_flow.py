@@ -9,7 +9,6 @@ starts; it is imported here, inside the function, and nowhere else outside
 
 from __future__ import annotations
 
-import gc
 import os
 import sys
 from collections.abc import Iterator
@@ -52,7 +51,7 @@ class Options:
 def run(opts: Options) -> int:
     """Execute one run; returns the exit status."""
     from dive_py.cli_progress import RichLoadProgress
-    from dive_py.core.model.loader import load_image
+    from dive_py.core.model.loader import load_image, settle
 
     # The demo image fails the default rules on purpose; CI=true in a pipeline
     # should not turn a try-out of the tool into exit 1 (an explicit --ci does).
@@ -71,11 +70,7 @@ def run(opts: Options) -> int:
     with RichLoadProgress(enabled=not opts.quiet) as progress:
         image = load_image(opts.path, image=opts.select, platform=opts.platform, hash_files=False,
                            strict=not opts.ignore_errors, progress=progress)
-    # As the TUI does: the image is millions of long-lived, acyclic objects; without
-    # this every full collection during analysis and export rescans them all
-    # (measured on a 400k-file image: ~6 s of a 24 s --json run).
-    gc.collect()
-    gc.freeze()
+    settle()
     try:
         for warning in image.warnings:
             messages.warning(warning)
@@ -86,7 +81,7 @@ def run(opts: Options) -> int:
         from dive_py.core.analysis.efficiency import analyse
 
         eff = analyse(image)
-        gc.freeze()
+        settle(collect=False)
         if opts.json_path is not None:
             from dive_py.report.export import write_export
 

@@ -56,10 +56,11 @@ class LoadProgress:
 
 @dataclass(slots=True, frozen=True)
 class ImageChoice:
-    """Which image of the archive to open: ``--image`` and ``--platform`` as the loader takes them."""
+    """Which image of the archive to open: its position, with ``--image`` / ``--platform`` to describe it."""
 
     select: str
     platform: str | None
+    position: int  #: the exact image among the archive's (a platform string alone can be ambiguous)
 
 
 #: Loads a session; given a choice, that image of the archive instead of the one asked for.

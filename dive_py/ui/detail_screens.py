@@ -56,6 +56,7 @@ class ImageDetailsScreen(ModalScreen[tuple[str, int] | None]):
         super().__init__()
         self.image = image
         self.eff = eff
+        self._answered = False
 
     def compose(self) -> ComposeResult:
         with Vertical() as box:
@@ -68,10 +69,17 @@ class ImageDetailsScreen(ModalScreen[tuple[str, int] | None]):
 
     def on_image_details_jump_to_file(self, event: ImageDetails.JumpToFile) -> None:
         event.stop()
-        self.dismiss((event.path, event.layer))
+        self._close((event.path, event.layer))
 
     def action_close(self) -> None:
-        self.dismiss(None)
+        self._close(None)
+
+    def _close(self, result: tuple[str, int] | None) -> None:
+        # Once: keys queued behind the first Enter must not dismiss the explorer too.
+        if self._answered:
+            return
+        self._answered = True
+        self.dismiss(result)
 
 
 __all__ = ["ImageDetailsScreen", "ImageSummaryPane", "short_summary"]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 import os
 from typing import Protocol
 
@@ -23,7 +22,7 @@ class LaunchOptions(Protocol):
 
 def launch(opts: LaunchOptions) -> int:
     """Run the TUI; returns the exit status (load errors raise InputError after the screen closes)."""
-    from dive_py.core.model.loader import load_image
+    from dive_py.core.model.loader import load_image, settle
     from dive_py.ui.app import DiveApp, ImageChoice, LoadProgress
     from dive_py.viewmodel.session import Session
 
@@ -36,18 +35,22 @@ def launch(opts: LaunchOptions) -> int:
         raise InputError(f"{opts.path}: no such file or directory")
 
     def loader(progress: LoadProgress, choice: ImageChoice | None) -> Session:
-        select, platform = (opts.select, opts.platform) if choice is None else (choice.select, choice.platform)
-        image = load_image(opts.path, image=select, platform=platform, hash_files=True,
-                           strict=not opts.ignore_errors, progress=progress)
+        if choice is None:
+            image = load_image(opts.path, image=opts.select, platform=opts.platform, hash_files=True,
+                               strict=not opts.ignore_errors, progress=progress)
+        else:
+            image = load_image(opts.path, position=choice.position, hash_files=True,
+                               strict=not opts.ignore_errors, progress=progress)
         if not image.layers:
             image.close()
             raise UsageError("the image has no layers: there is nothing to explore (--json and --ci still work)")
-        session = Session.build(image, hidden=settings.hidden, collapse_dir=settings.collapse_dir,
-                                aggregated=settings.aggregated, progress=progress)
-        # Millions of long-lived objects now exist; keep the cyclic GC from rescanning
-        # them all (a full pass took ~0.3 s, felt as a frozen key press).
-        gc.collect()
-        gc.freeze()
+        try:
+            session = Session.build(image, hidden=settings.hidden, collapse_dir=settings.collapse_dir,
+                                    aggregated=settings.aggregated, progress=progress)
+        except BaseException:
+            image.close()
+            raise
+        settle()
         return session
 
     app = DiveApp(loader=loader, source=opts.shown_name, settings=settings)

@@ -46,11 +46,9 @@ class PromptsMixin(Screen[None]):
         raise NotImplementedError
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        # The prompt keys are priority bindings: inside a prompt they must type, not reopen.
-        if action == "open_search" and isinstance(self.focused, Input):
-            return False
-        typing_elsewhere = isinstance(self.focused, Input) and not self._filter_bar.is_open
-        return not (action == "open_filter" and typing_elsewhere)
+        # The prompt keys are priority bindings: inside a prompt "/" must type, not reopen.
+        # Ctrl+F always works: it closes the filter, or switches from the search to it.
+        return not (action == "open_search" and isinstance(self.focused, Input))
 
     @property
     def _filter_bar(self) -> InputBar:
@@ -86,7 +84,7 @@ class PromptsMixin(Screen[None]):
                 self.file_tree.rebuild(top=search.saved.top)
         if bar.is_open:
             bar.close()
-            self.file_tree.focus()
+            self._focus_tree_unless_moved(bar)
 
     def _close_filter(self, keep: bool) -> None:
         bar = self._filter_bar
@@ -98,8 +96,13 @@ class PromptsMixin(Screen[None]):
             bar.input.value = ""
             self.file_tree.rebuild()
         bar.close()
-        self.file_tree.focus()
+        self._focus_tree_unless_moved(bar)
         self._update_tree_chrome()
+
+    def _focus_tree_unless_moved(self, bar: InputBar) -> None:
+        """The tree gets the focus back -- unless a key typed since Enter opened the other prompt."""
+        if self.focused is None or self.focused is bar.input:
+            self.set_focus(self.file_tree)
 
     def on_input_bar_changed(self, event: InputBar.Changed) -> None:
         model = self.session.tree

@@ -89,7 +89,11 @@ KEYS: tuple[KeySpec, ...] = (
     KeySpec("edit-file", "e", "screen.edit_file", "Open a read-only copy in $EDITOR", TREE, short="Editor"),
     KeySpec("next-match", "n", "screen.next_match", "Next match", TREE, show=False),
     KeySpec("previous-match", "N", "screen.previous_match", "Previous match", TREE, show=False),
-    KeySpec("close-filter-files", "escape", "close_input", "Close", INPUT),
+    # Priority, like the keys that open a prompt: the focus leaves the prompt before the
+    # next key of a burst is dispatched ("Enter /host" opens the search, not types "/host").
+    KeySpec("close-filter-files", "escape", "close_input", "Close", INPUT, priority=True),
+    KeySpec("accept-prompt", "enter", "accept_input", "Keep the filter, or the search's match", INPUT,
+            priority=True, show=False),
     KeySpec("close-viewer", "escape,q", "close", "Close the viewer", VIEWER),
     KeySpec("toggle-viewer-mode", "tab,c", "toggle_mode", "Switch between content and changes", VIEWER),
 )

@@ -419,3 +419,28 @@ def test_file_window_read_past_region(tmp_path):
             win.read(290, 20)
         with pytest.raises(ArchiveError, match="runs past its end"):
             win.hash(290, 20)
+
+
+def test_old_tars_with_a_signed_checksum_are_accepted() -> None:
+    """Some old tar writers summed the header as signed bytes; both sums are valid."""
+    import tarfile as tf
+
+    from dive_py.core.tar.blobio import looks_like_tar
+    from dive_py.core.tar.tarscan import header_checksum_ok
+
+    info = tf.TarInfo("caf\xe9-\xff-name")
+    block = bytearray(info.tobuf(format=tf.GNU_FORMAT, encoding="latin-1"))[:512]
+    unsigned = sum(block[:148]) + 8 * 32 + sum(block[156:])
+    signed = unsigned - 2 * sum(b for b in block if b > 127)
+    assert signed != unsigned
+    block[148:156] = f"{signed:06o}\0 ".encode()
+    assert header_checksum_ok(bytes(block)) and looks_like_tar(bytes(block))
+    block[148:156] = f"{signed + 1:06o}\0 ".encode()
+    assert not header_checksum_ok(bytes(block)) and not looks_like_tar(bytes(block))
+
+
+def test_gzip_needs_both_magic_bytes() -> None:
+    from dive_py.core.tar.blobio import GZIP, UNKNOWN, sniff
+
+    assert sniff(b"\x1f\x8b\x08" + bytes(20)) == GZIP
+    assert sniff(b"\x1f\x00\x08" + bytes(20)) == UNKNOWN

@@ -21,8 +21,10 @@ def make_app() -> Callable[..., DiveApp]:
         settings = settings or UiSettings()
 
         def loader(progress: object, choice: ImageChoice | None) -> Session:
-            which, platform = (select, None) if choice is None else (choice.select, choice.platform)
-            image = load_image(path, hash_files=True, image=which, platform=platform)
+            if choice is None:
+                image = load_image(path, hash_files=True, image=select)
+            else:
+                image = load_image(path, hash_files=True, position=choice.position)
             opened.append(image)
             return Session.build(image, hidden=settings.hidden, collapse_dir=settings.collapse_dir,
                                  aggregated=settings.aggregated)

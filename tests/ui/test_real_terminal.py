@@ -103,3 +103,35 @@ def test_p_hands_a_read_only_copy_to_the_pager_and_removes_it(tmp_path: Path) ->
     text = out.read_text()
     assert text.startswith("from flask import Flask\n") and text.endswith("400\n")
     assert os.listdir(tmp) == []  # the private copy and its directory are gone
+
+
+def test_keys_queued_behind_enter_in_the_images_table(tmp_path: Path) -> None:
+    """Enter twice, or Enter then Esc, in one burst: one switch, and the explorer stays."""
+    child = tiny_image("child:1")
+    child.layer("RUN more").file("more.txt", "more")
+    path = write_archive([tiny_image("parent:1"), child], tmp_path / "family.tar")
+    with divepy_in_tmux(tmp_path, str(path)) as term:
+        term.wait_for("image 1/2")
+        term.press("I")
+        term.wait_for("Images in this archive (2)")
+        term._run("send-keys", "-t", "t", "Down", "Enter", "Enter")  # one write
+        term.wait_until(lambda screen: "image 2/2" in screen and "RUN more" in screen, "the second image")
+        term.press("I")
+        term.wait_for("Images in this archive (2)")
+        term._run("send-keys", "-t", "t", "Enter", "Escape")  # Enter on the image shown, then Esc
+        time.sleep(1)
+        term.wait_until(lambda screen: "image 2/2" in screen and "Images in this archive" not in screen,
+                        "the explorer, still there")
+        assert term.alive
+
+
+def test_enter_twice_in_image_details_jumps_once(tmp_path: Path) -> None:
+    with divepy_in_tmux(tmp_path, "--demo", width=80, height=24) as term:
+        term.wait_for("Efficiency")
+        term.press("i")
+        term.wait_for("Image efficiency score")
+        term._run("send-keys", "-t", "t", "Enter", "Enter")
+        term.wait_until(lambda screen: "/app/static/logo.png" in screen and "Efficiency" in screen,
+                        "the tree at logo.png")
+        time.sleep(0.5)
+        assert term.alive and "Efficiency" in term.screen()

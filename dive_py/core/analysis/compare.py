@@ -99,11 +99,6 @@ class Comparer:
     def _empty(self) -> tuple[I32Array, U8Array]:
         return np.full(self.n_paths, NO_NODE, dtype=np.int32), np.zeros(self.n_paths, dtype=np.uint8)
 
-    def visible_ids(self, layer: int) -> I32Array:
-        """Entry ids visible in the merged filesystem after ``layer``."""
-        mask = (self.start <= layer) & (self.end > layer)
-        return self.ids[mask]
-
     def _differs(self, old: I32Array, new: I32Array) -> npt.NDArray[np.bool_]:
         """Vectorised "not the same file" for pairs of entry ids."""
         diff = (

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from array import array
 from bisect import bisect_right
-from collections.abc import Iterable
 from typing import cast
 
 import numpy as np
@@ -121,11 +120,6 @@ class PathTable:
                     lst.sort(key=lambda p: paths[p])
             self._children = kids
         return self._children
-
-    def sorted_ids(self, ids: Iterable[int]) -> list[int]:
-        """Sort path ids into depth-first tree order."""
-        paths = self.paths
-        return sorted(ids, key=lambda p: tree_key(paths[p]))
 
 
 class EntryTable:

@@ -32,7 +32,8 @@ class ImageSetRow:
     size: int  #: stored bytes of the distinct layer blobs it uses
     shared: int  #: the part of ``size`` in blobs that another image uses too
     selected: bool
-    choice: str  #: what ``--image`` takes to open it (the index of its group)
+    choice: str  #: what ``--image`` takes to open its name (the index of its group)
+    position: int  #: its place among the archive's images: what opens exactly this one
 
     @property
     def unique(self) -> int:
@@ -67,12 +68,12 @@ def image_set(image: Image) -> ImageSet:
     for ref in refs:
         groups.setdefault(ref.group, len(groups))
     rows = []
-    for ref in refs:
+    for position, ref in enumerate(refs):
         members = _members(ref)
         rows.append(ImageSetRow(
             names=list(ref.names), platform=ref.platform, layers=len(ref.layers),
             size=sum(sizes[m] for m in members), shared=sum(sizes[m] for m in members if users[m] > 1),
-            selected=ref is image.ref, choice=str(groups[ref.group]),
+            selected=ref is image.ref, choice=str(groups[ref.group]), position=position,
         ))
     shared = sorted(m for m, n in users.items() if n > 1)
     return ImageSet(rows, shared, image.archive_layer_bytes, _archive_bytes(image.source))

@@ -16,6 +16,7 @@ from typing import Any, Protocol, cast
 
 import zstandard
 
+from dive_py.core.tar.tarscan import header_checksum_ok
 from dive_py.core.tar.zstdframes import ZstdFrameWalker
 from dive_py.errors import ArchiveError
 
@@ -68,13 +69,7 @@ def looks_like_tar(block: bytes) -> bool:
         return len(block) == 0
     if block.count(0) == 512:
         return True
-    try:
-        stored = int(block[148:156].strip(b"\x00 ") or b"-1", 8)
-    except ValueError:
-        return False
-    unsigned = sum(block) - sum(block[148:156]) + 8 * 32
-    signed = unsigned - 2 * sum(b for b in block if b > 127)
-    return stored in (unsigned, signed)
+    return header_checksum_ok(block[:512])
 
 
 def sniff(head: bytes) -> str:

@@ -76,7 +76,11 @@ def _out_of_range(what: str, name: str, field: str, value: int) -> LayerError:
 
 
 def _checksum_ok(buf: bytes, pos: int) -> bool:
-    block = buf[pos : pos + BLOCK]
+    return header_checksum_ok(buf[pos : pos + BLOCK])
+
+
+def header_checksum_ok(block: bytes) -> bool:
+    """The header's stored checksum matches, summed unsigned (POSIX) or signed (old tars)."""
     try:
         stored = int(block[148:156].strip(b"\x00 ") or b"-1", 8)
     except ValueError:

@@ -90,12 +90,17 @@ class InputBar(Horizontal):
         event.stop()
         self.post_message(self.Changed(self, event.value))
 
-    def on_input_submitted(self, event: Input.Submitted) -> None:
-        event.stop()
-        self.post_message(self.Closed(self, event.value, True))
+    def action_accept_input(self) -> None:
+        self._finish(True)
 
     def action_close_input(self) -> None:
-        self.post_message(self.Closed(self, self.input.value, False))
+        self._finish(False)
+
+    def _finish(self, accepted: bool) -> None:
+        # The prompt lets go of the focus now; the screen decides where it goes when the
+        # message arrives (the keys in between reach the screen's bindings, not this prompt).
+        self.screen.set_focus(None)
+        self.post_message(self.Closed(self, self.input.value, accepted))
 
 
 class KeyBar(Static):

@@ -20,6 +20,8 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from dive_py.core.analysis.compare import ADDED, MODIFIED, REMOVED, UNMODIFIED
+from dive_py.core.kinds import HARDLINK, SYMLINK
+from dive_py.core.text import printable
 from dive_py.ui.bindings import bindings_for
 from dive_py.viewmodel.bindings import NAV, TREE
 from dive_py.viewmodel.file_tree import FileTreeModel
@@ -377,9 +379,11 @@ def _static_widths(model: FileTreeModel) -> tuple[np.ndarray, np.ndarray]:
     cached = _WIDTH_CACHE.get(key)
     if cached is None:
         paths = model.image.paths.paths
-        names = np.fromiter((_cells(p[p.rfind("/") + 1:]) for p in paths), dtype=np.int64, count=len(paths))
+        # As drawn: a name's control characters are shown escaped (``\x1b``), four cells each.
+        names = np.fromiter((_cells(printable(p[p.rfind("/") + 1:])) for p in paths), dtype=np.int64,
+                            count=len(paths))
         e = model.image.entries
-        links = np.fromiter((len(LINK_ARROW) + _cells(link) if link and tflag in (0x31, 0x32) else 0
+        links = np.fromiter((len(LINK_ARROW) + _cells(printable(link)) if link and tflag in (HARDLINK, SYMLINK) else 0
                              for link, tflag in zip(e.link, e.tflag, strict=False)), dtype=np.int64, count=len(e))
         cached = (names, links)
         _WIDTH_CACHE.clear()
