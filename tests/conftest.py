@@ -19,11 +19,18 @@ TESTS_DIR = Path(__file__).resolve().parent
 REPO_ROOT = TESTS_DIR.parent
 SHARED = REPO_ROOT.parent / "shared"
 PEER_IMAGES = SHARED / "peer-images"
+DIVE_TEST_IMAGE = TESTS_DIR / "data" / "test-docker-image.tar"  #: dive's test image, committed (tests/data/README.md)
 REAL_IMAGES = Path(os.environ.get("DIVEPY_REAL_IMAGES", REPO_ROOT / "tests" / "data" / "real"))
 
 
 def peer_image(name: str) -> Path:
-    """Path of one of dive's test archives, or skip the test."""
+    """Path of one of dive's test archives, or skip the test.
+
+    dive's main test image is committed under ``tests/data/``, so the goldens
+    built on it (dive's CI report, the export) run in every fresh clone.
+    """
+    if name == DIVE_TEST_IMAGE.name:
+        return DIVE_TEST_IMAGE
     path = PEER_IMAGES / name
     if not path.is_file():
         pytest.skip(f"{path} not present (dive's test images live in ../shared)")
@@ -61,4 +68,3 @@ def kaniko_image_tar() -> Path:
 from tests.snapshot_support import snapshot_txt  # noqa: E402, F401
 
 DATA_DIR = TESTS_DIR / "data"
-DIVE_TEST_IMAGE = DATA_DIR / "test-docker-image.tar"
