@@ -125,6 +125,8 @@ class MainScreen(FileActionsMixin, PromptsMixin):
         return self.query_one(LayerListView)
 
     def on_mount(self) -> None:
+        for bar in self.query(InputBar):
+            bar.return_focus = self.file_tree
         self._apply_layout()
         self.query_one(LayerDetails).show_layer(self.session.layers.selected)
         self.layer_list.focus()

@@ -101,7 +101,7 @@ class PromptsMixin(Screen[None]):
 
     def _focus_tree_unless_moved(self, bar: InputBar) -> None:
         """The tree gets the focus back -- unless a key typed since Enter opened the other prompt."""
-        if self.focused is None or self.focused is bar.input:
+        if self.focused is None or self.focused is bar.input or self.focused is self.file_tree:
             self.set_focus(self.file_tree)
 
     def on_input_bar_changed(self, event: InputBar.Changed) -> None:

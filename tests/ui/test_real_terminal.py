@@ -93,11 +93,12 @@ def test_p_hands_a_read_only_copy_to_the_pager_and_removes_it(tmp_path: Path) ->
         term.press("Down", "Down", "Down", "Down", "Tab")
         term.type("/main.py")
         term.press("Enter")
-        term.wait_until_gone("Search:")
+        term.wait_until(lambda screen: "Search:" not in screen and "/app/main.py ─╯" in screen, "main.py selected")
         term.press("p")
-        deadline = time.monotonic() + 20
+        deadline = time.monotonic() + 30
         while not (out.exists() and out.read_text().count("\n") >= 2) and time.monotonic() < deadline:
             time.sleep(0.1)
+        assert out.exists(), term.screen()
         term.wait_for("Current Layer Contents")  # back in the explorer
         assert term.alive
     text = out.read_text()

@@ -15,6 +15,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.message import Message
+from textual.widget import Widget
 from textual.widgets import Input, Label, Static
 
 from dive_py.ui.bindings import bindings_for
@@ -52,6 +53,8 @@ class InputBar(Horizontal):
         super().__init__(id=id)
         self.label = label
         self.placeholder = placeholder
+        #: Where the focus goes the moment Enter or Esc closes the prompt.
+        self.return_focus: Widget | None = None
 
     def compose(self) -> ComposeResult:
         yield Label(self.label, markup=False)
@@ -97,9 +100,9 @@ class InputBar(Horizontal):
         self._finish(False)
 
     def _finish(self, accepted: bool) -> None:
-        # The prompt lets go of the focus now; the screen decides where it goes when the
-        # message arrives (the keys in between reach the screen's bindings, not this prompt).
-        self.screen.set_focus(None)
+        # The focus leaves the prompt now, for the pane the screen gave (the tree), so the
+        # keys typed right after Enter reach it and not this closing prompt.
+        self.screen.set_focus(self.return_focus)
         self.post_message(self.Closed(self, self.input.value, accepted))
 
 
