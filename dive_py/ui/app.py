@@ -56,11 +56,12 @@ class LoadProgress:
 
 @dataclass(slots=True, frozen=True)
 class ImageChoice:
-    """Which image of the archive to open: its position, with ``--image`` / ``--platform`` to describe it."""
+    """Which image of the archive to open: its position among the archive's images.
 
-    select: str
-    platform: str | None
-    position: int  #: the exact image among the archive's (a platform string alone can be ambiguous)
+    A position, not ``--image``/``--platform``: a platform string alone can match two variants.
+    """
+
+    position: int
 
 
 #: Loads a session; given a choice, that image of the archive instead of the one asked for.

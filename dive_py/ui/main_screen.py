@@ -111,7 +111,7 @@ class MainScreen(FileActionsMixin, PromptsMixin):
 
         def chosen(row: ImageSetRow | None) -> None:
             if row is not None and isinstance(self.app, DiveApp):
-                self.app.switch_image(ImageChoice(row.choice, row.platform, row.position), row.display_name)
+                self.app.switch_image(ImageChoice(row.position), row.display_name)
 
         self.app.push_screen(ImagesScreen(self.session.image), chosen)
 

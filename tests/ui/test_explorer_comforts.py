@@ -217,7 +217,7 @@ async def test_an_image_that_fails_to_open_leaves_the_current_one(tmp_path) -> N
     try:
         async with app.run_test(size=SIZE, notifications=True) as pilot:
             first = screen_of(app)
-            app.switch_image(ImageChoice("1", None, 1), "child:1")
+            app.switch_image(ImageChoice(1), "child:1")
             await settled(pilot)
             await pilot.pause()
             assert app.is_running and app.session is first.session
