@@ -4,12 +4,18 @@
 PYTHON ?= python
 REAL_IMAGES ?= tests/data/real
 
-.PHONY: check lint types imports test snapshots real-images test-real bench ci
+.PHONY: check lint format format-check types imports test snapshots real-images test-real bench ci
 
-check: lint types imports test  ## everything CI checks, in the order CI runs it
+check: lint format-check types imports test  ## everything CI checks, in the order CI runs it
 
 lint:  ## ruff over the package, the tests and the benchmarks
 	ruff check dive_py tests benchmarks
+
+format:  ## rewrite the code in ruff's format
+	ruff format dive_py tests benchmarks
+
+format-check:  ## fail when a file is not in ruff's format
+	ruff format --check dive_py tests benchmarks
 
 types:  ## mypy --strict over dive_py (settings in pyproject.toml)
 	mypy

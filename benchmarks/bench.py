@@ -128,8 +128,9 @@ def measure(cmd: list[str], timeout: float | None, log_path: str, out_path: str 
         os.unlink(out_path)
     with open(log_path, "wb") as log:
         t0 = time.perf_counter()
-        proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-                                cwd=os.path.dirname(log_path))
+        proc = subprocess.Popen(
+            cmd, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, cwd=os.path.dirname(log_path)
+        )
         killed = threading.Event()
 
         def kill() -> None:
@@ -181,15 +182,27 @@ def _human(n: float) -> str:
     return f"{n:.0f} B"
 
 
-def run_tool(image: str, tool: str, cmd: list[str], out: str, repeat: int, timeout: float | None,
-             log_dir: str, ok_codes: tuple[int, ...] = (0,)) -> Result:
+def run_tool(
+    image: str,
+    tool: str,
+    cmd: list[str],
+    out: str,
+    repeat: int,
+    timeout: float | None,
+    log_dir: str,
+    ok_codes: tuple[int, ...] = (0,),
+) -> Result:
     res = Result(image, tool)
     for i in range(repeat):
         log = os.path.join(log_dir, f"{image}.{tool.replace(' ', '_').replace('/', '_')}.{i}.log")
         r = measure(cmd, timeout, log, out)
         status = "timeout" if r.timed_out else f"exit {r.code}"
-        print(f"    {tool:<16} run {i + 1}/{repeat}: {r.wall:8.2f} s wall, {r.cpu:8.2f} s CPU, "
-              f"{r.rss_kib / 1024:8.1f} MiB peak RSS, {status}", file=sys.stderr, flush=True)
+        print(
+            f"    {tool:<16} run {i + 1}/{repeat}: {r.wall:8.2f} s wall, {r.cpu:8.2f} s CPU, "
+            f"{r.rss_kib / 1024:8.1f} MiB peak RSS, {status}",
+            file=sys.stderr,
+            flush=True,
+        )
         res.runs.append(r)
         if r.timed_out:
             res.error = f"> {timeout:.0f} s (timed out)"
@@ -204,8 +217,10 @@ def run_tool(image: str, tool: str, cmd: list[str], out: str, repeat: int, timeo
 
 
 def table(results: list[Result], metas: dict[str, dict[str, Any]]) -> str:
-    lines = ["| image | size | entries | tool | wall s | CPU s | peak RSS MiB | speed-up vs dive |",
-             "|---|---:|---:|---|---:|---:|---:|---:|"]
+    lines = [
+        "| image | size | entries | tool | wall s | CPU s | peak RSS MiB | speed-up vs dive |",
+        "|---|---:|---:|---|---:|---:|---:|---:|",
+    ]
     dive_by_image = {r.image: r for r in results if r.tool == "dive"}
     for r in results:
         meta = metas[r.image]
@@ -225,8 +240,9 @@ def table(results: list[Result], metas: dict[str, dict[str, Any]]) -> str:
             speed = f"{ANCHORS[r.image]['wall'] / r.wall:.1f}x (anchor)"
         else:
             speed = "n/a"
-        lines.append(f"| {r.image} | {size} | {entries} | {r.tool} | {r.wall:.2f} | {r.cpu:.2f} | "
-                     f"{r.rss_mib:.0f} | {speed} |")
+        lines.append(
+            f"| {r.image} | {size} | {entries} | {r.tool} | {r.wall:.2f} | {r.cpu:.2f} | {r.rss_mib:.0f} | {speed} |"
+        )
     return "\n".join(lines)
 
 
@@ -249,19 +265,24 @@ def goals(results: list[Result]) -> list[str]:
     if p is not None and p.ok:
         wall, rss, src = dive_ref("big-30k.docker")
         if wall is not None and rss is not None:
-            out.append(f"- big-30k.docker: >= 10x faster than dive: {wall / p.wall:.1f}x "
-                       f"[{mark[wall / p.wall >= 10]}]; peak RSS <= dive's: {p.rss_mib:.0f} vs {rss:.0f} MiB "
-                       f"[{mark[p.rss_mib <= rss]}] ({src})")
+            out.append(
+                f"- big-30k.docker: >= 10x faster than dive: {wall / p.wall:.1f}x "
+                f"[{mark[wall / p.wall >= 10]}]; peak RSS <= dive's: {p.rss_mib:.0f} vs {rss:.0f} MiB "
+                f"[{mark[p.rss_mib <= rss]}] ({src})"
+            )
     p = by.get(("big-30k.oci-gzip", "divepy"))
     if p is not None and p.ok:
         wall, _rss, src = dive_ref("big-30k.oci-gzip")
         if wall is not None:
-            out.append(f"- big-30k.oci-gzip: >= 3x faster than dive: {wall / p.wall:.1f}x "
-                       f"[{mark[wall / p.wall >= 3]}] ({src})")
+            out.append(
+                f"- big-30k.oci-gzip: >= 3x faster than dive: {wall / p.wall:.1f}x [{mark[wall / p.wall >= 3]}] ({src})"
+            )
     p = by.get(("hard-400k.docker", "divepy"))
     if p is not None and p.ok:
-        out.append(f"- hard-400k.docker: under 25 s: {p.wall:.1f} s [{mark[p.wall < 25]}]; under 1 GB: "
-                   f"{p.rss_mib * 2**20 / 1e9:.3f} GB [{mark[p.rss_mib * 2**20 < 1e9]}]")
+        out.append(
+            f"- hard-400k.docker: under 25 s: {p.wall:.1f} s [{mark[p.wall < 25]}]; under 1 GB: "
+            f"{p.rss_mib * 2**20 / 1e9:.3f} GB [{mark[p.rss_mib * 2**20 < 1e9]}]"
+        )
     return out
 
 
@@ -354,24 +375,34 @@ def profile(image_key: str, work: str, top: int, sort: str) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                 formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__)
+    ap = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__
+    )
     ap.add_argument("--work", default=make_images.DEFAULT_WORK, help="where the images live (default: benchmarks/work)")
     ap.add_argument("--images", help=f"comma-separated subset of: {', '.join(make_images.IMAGES)} (default: all)")
     ap.add_argument("--repeat", type=int, default=1, help="runs per tool and image; the median is reported")
     ap.add_argument("--no-dive", action="store_true", help="do not run dive even if it is on PATH")
-    ap.add_argument("--with-slow-dive", action="store_true",
-                    help=f"also run dive on {', '.join(sorted(SLOW_FOR_DIVE))} (minutes each)")
+    ap.add_argument(
+        "--with-slow-dive",
+        action="store_true",
+        help=f"also run dive on {', '.join(sorted(SLOW_FOR_DIVE))} (minutes each)",
+    )
     ap.add_argument("--dive-timeout", type=float, default=1200.0, help="seconds before a dive run is killed")
     ap.add_argument("--dive-repeat", type=int, help="runs of dive (default: --repeat)")
-    ap.add_argument("--slow-dive-repeat", type=int, default=1,
-                    help="runs of dive on the slow images (default: 1)")
-    ap.add_argument("--also-ci", action="store_true",
-                    help="also time `divepy IMAGE --ci` (no export) to see what the export costs")
-    ap.add_argument("--divepy", help="divepy command (default: the one beside this Python, else PATH); "
-                    "split on spaces, e.g. 'env PYTHONPATH=/other/checkout python -m dive_py'")
-    ap.add_argument("--label", default="divepy", help="tool name for the divepy rows (to compare checkouts; "
-                    "targets are checked for the label 'divepy' only)")
+    ap.add_argument("--slow-dive-repeat", type=int, default=1, help="runs of dive on the slow images (default: 1)")
+    ap.add_argument(
+        "--also-ci", action="store_true", help="also time `divepy IMAGE --ci` (no export) to see what the export costs"
+    )
+    ap.add_argument(
+        "--divepy",
+        help="divepy command (default: the one beside this Python, else PATH); "
+        "split on spaces, e.g. 'env PYTHONPATH=/other/checkout python -m dive_py'",
+    )
+    ap.add_argument(
+        "--label",
+        default="divepy",
+        help="tool name for the divepy rows (to compare checkouts; targets are checked for the label 'divepy' only)",
+    )
     ap.add_argument("--dive", help="dive command (default: dive beside this Python, else on PATH)")
     ap.add_argument("--no-warm", action="store_true", help="do not pre-read archives into the page cache")
     ap.add_argument("--out", help="also write the Markdown table to this file")
@@ -396,8 +427,11 @@ def main(argv: list[str] | None = None) -> int:
             meta = make_images.read_meta(path)
             assert meta is not None
             metas[key] = meta
-            print(f"{key}: {_human(meta['archiveBytes'])}, {meta['entries']:,} entries, "
-                  f"{meta['whiteouts']:,} whiteouts", file=sys.stderr, flush=True)
+            print(
+                f"{key}: {_human(meta['archiveBytes'])}, {meta['entries']:,} entries, {meta['whiteouts']:,} whiteouts",
+                file=sys.stderr,
+                flush=True,
+            )
             if not args.no_warm:
                 warm(path)
             out = os.path.join(tmp, f"{key}.divepy.json")
@@ -406,22 +440,45 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"    divepy export: {_human(res.runs[-1].out_bytes)}", file=sys.stderr)
             results.append(res)
             if args.also_ci:
-                results.append(run_tool(key, f"{args.label} --ci", [*divepy, path, "--ci", "-q"], None, args.repeat,
-                                        None, tmp, ok_codes=(0, 1)))
+                results.append(
+                    run_tool(
+                        key,
+                        f"{args.label} --ci",
+                        [*divepy, path, "--ci", "-q"],
+                        None,
+                        args.repeat,
+                        None,
+                        tmp,
+                        ok_codes=(0, 1),
+                    )
+                )
             if dive_path and (key not in SLOW_FOR_DIVE or args.with_slow_dive):
                 out = os.path.join(tmp, f"{key}.dive.json")
                 runs = args.slow_dive_repeat if key in SLOW_FOR_DIVE else (args.dive_repeat or args.repeat)
-                results.append(run_tool(key, "dive", [dive_path, "--source", "docker-archive", path, "--json", out],
-                                        out, runs, args.dive_timeout, tmp))
+                results.append(
+                    run_tool(
+                        key,
+                        "dive",
+                        [dive_path, "--source", "docker-archive", path, "--json", out],
+                        out,
+                        runs,
+                        args.dive_timeout,
+                        tmp,
+                    )
+                )
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
     load_after = os.getloadavg()[0]
-    report = [f"Machine: {os.cpu_count()} CPUs, Python {sys.version.split()[0]}; "
-              f"median of {args.repeat} run(s); page cache {'cold' if args.no_warm else 'warm'}; "
-              f"1-min load average {load_before:.2f} before, {load_after:.2f} after "
-              "(above ~0.5, other processes shared the CPUs and wall times are inflated).", "",
-              table(results, metas), ""]
+    report = [
+        f"Machine: {os.cpu_count()} CPUs, Python {sys.version.split()[0]}; "
+        f"median of {args.repeat} run(s); page cache {'cold' if args.no_warm else 'warm'}; "
+        f"1-min load average {load_before:.2f} before, {load_after:.2f} after "
+        "(above ~0.5, other processes shared the CPUs and wall times are inflated).",
+        "",
+        table(results, metas),
+        "",
+    ]
     checks = goals(results)
     if checks:
         report += ["Targets:", "", *checks, ""]

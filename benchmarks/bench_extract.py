@@ -100,9 +100,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--images", nargs="*", default=DEFAULT_IMAGES, choices=sorted(IMAGES))
     parser.add_argument("--repeat", type=int, default=1)
     parser.add_argument("--work", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "work"))
-    parser.add_argument("--dest", default="/dev/shm" if os.path.isdir("/dev/shm") else None,
-                        help="where extracted trees go (default: tmpfs, so the figures are divepy's and not "
-                             "the disk's writeback; name a disk directory to include it)")
+    parser.add_argument(
+        "--dest",
+        default="/dev/shm" if os.path.isdir("/dev/shm") else None,
+        help="where extracted trees go (default: tmpfs, so the figures are divepy's and not "
+        "the disk's writeback; name a disk directory to include it)",
+    )
     args = parser.parse_args(argv)
     divepy = find_divepy()
     rows = []
@@ -123,21 +126,40 @@ def main(argv: list[str] | None = None) -> int:
                 written = tree_bytes(dest)
                 shutil.rmtree(dest)
                 whole.append(run)
-            one = [measure([*divepy, path, "--extract", big_path, "-o", "-", "-q"], None, log,
-                           out_path=None) for _ in range(args.repeat)]
+            one = [
+                measure([*divepy, path, "--extract", big_path, "-o", "-", "-q"], None, log, out_path=None)
+                for _ in range(args.repeat)
+            ]
             cat = [measure(["sh", "-c", 'cat "$0" > /dev/null', path], None, log) for _ in range(args.repeat)]
             floor = tar_floor(divepy, path, tmp, log, args.repeat)
         size_gib = os.path.getsize(path) / 2**30
-        rows.append((key, size_gib, written, median(whole, "wall"), median(whole, "cpu"),
-                     median(whole, "rss_kib") / 1024, big_path, big_size, median(one, "wall"),
-                     median(one, "rss_kib") / 1024, median(cat, "wall"), floor))
-    print("| image | archive | extract / : files, bytes | wall | CPU | peak RSS | tar -x of that tree "
-          "| largest file | -o - wall | -o - RSS | cat wall |")
+        rows.append(
+            (
+                key,
+                size_gib,
+                written,
+                median(whole, "wall"),
+                median(whole, "cpu"),
+                median(whole, "rss_kib") / 1024,
+                big_path,
+                big_size,
+                median(one, "wall"),
+                median(one, "rss_kib") / 1024,
+                median(cat, "wall"),
+                floor,
+            )
+        )
+    print(
+        "| image | archive | extract / : files, bytes | wall | CPU | peak RSS | tar -x of that tree "
+        "| largest file | -o - wall | -o - RSS | cat wall |"
+    )
     print("|---|---|---|---|---|---|---|---|---|---|---|")
     for key, gib, (files, size), wall, cpu, rss, big, big_size, one_wall, one_rss, cat_wall, floor in rows:
-        print(f"| {key} | {gib:.2f} GiB | {files:,} files, {size / 2**20:,.0f} MiB | {wall:.2f} s | {cpu:.2f} s "
-              f"| {rss:.0f} MiB | {floor:.2f} s | {big} ({big_size / 2**20:.1f} MiB) | {one_wall:.2f} s "
-              f"| {one_rss:.0f} MiB | {cat_wall:.2f} s |")
+        print(
+            f"| {key} | {gib:.2f} GiB | {files:,} files, {size / 2**20:,.0f} MiB | {wall:.2f} s | {cpu:.2f} s "
+            f"| {rss:.0f} MiB | {floor:.2f} s | {big} ({big_size / 2**20:.1f} MiB) | {one_wall:.2f} s "
+            f"| {one_rss:.0f} MiB | {cat_wall:.2f} s |"
+        )
     return 0
 
 

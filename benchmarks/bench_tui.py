@@ -87,6 +87,7 @@ async def measure(image_path: str, repeat: int) -> tuple[Timer, dict[str, float]
                 session.select_layer(layer, aggregated)
                 tree.rebuild()
                 paint(tree)
+
             return go
 
         for _ in range(repeat):
@@ -103,6 +104,7 @@ async def measure(image_path: str, repeat: int) -> tuple[Timer, dict[str, float]
             def go() -> None:
                 action()
                 paint(tree)
+
             return go
 
         for _ in range(200 * repeat):
@@ -119,8 +121,9 @@ async def measure(image_path: str, repeat: int) -> tuple[Timer, dict[str, float]
         for text in ("node_modules/pkg1", "lib/.*\\.js$", "README"):
             for i in range(1, len(text) + 1):
                 # what the UI does per keystroke on a big tree: update the prompt, re-arm the pause timer
-                timer.run("filter keystroke (UI)", lambda p=text[:i]: screen.on_input_bar_changed(
-                    InputBar.Changed(bar, p)))
+                timer.run(
+                    "filter keystroke (UI)", lambda p=text[:i]: screen.on_input_bar_changed(InputBar.Changed(bar, p))
+                )
                 # what happens once typing pauses (measured for every prefix, worst case)
                 timer.run("filter applied", key(lambda p=text[:i]: screen.apply_filter(p)))
             timer.run("filter applied", key(lambda: screen.apply_filter("")))
@@ -143,12 +146,18 @@ async def measure(image_path: str, repeat: int) -> tuple[Timer, dict[str, float]
 
 
 GOALS = {
-    "layer switch (layer changes)": "<= 150", "layer switch (aggregated)": "<= 150",
-    "layer switch (size sort)": "<= 150", "cursor down": "<= 30", "page down": "<= 30",
-    "collapse / expand dir": "<= 30", "collapse all / expand all": "<= 30", "filter keystroke (UI)": "<= 30",
+    "layer switch (layer changes)": "<= 150",
+    "layer switch (aggregated)": "<= 150",
+    "layer switch (size sort)": "<= 150",
+    "cursor down": "<= 30",
+    "page down": "<= 30",
+    "collapse / expand dir": "<= 30",
+    "collapse all / expand all": "<= 30",
+    "filter keystroke (UI)": "<= 30",
     "filter applied": "(after a 0.12 s pause)",
     "search next match": "<= 30",
-    "viewer: changes of a file": "<= 150", "viewer: content of a file": "<= 150",
+    "viewer: changes of a file": "<= 150",
+    "viewer: content of a file": "<= 150",
 }
 
 
@@ -166,8 +175,10 @@ def main() -> None:
         print(f"| {k[:-2]} | {facts[k]:.2f} |")
     print("\n| operation | samples | p50 ms | p95 ms | max ms | goal ms |\n|---|---:|---:|---:|---:|---|")
     for name, values in timer.results.items():
-        print(f"| {name} | {len(values)} | {statistics.median(values):.1f} | {pct(values, 0.95):.1f} | "
-              f"{max(values):.1f} | {GOALS.get(name, '')} |")
+        print(
+            f"| {name} | {len(values)} | {statistics.median(values):.1f} | {pct(values, 0.95):.1f} | "
+            f"{max(values):.1f} | {GOALS.get(name, '')} |"
+        )
 
 
 if __name__ == "__main__":

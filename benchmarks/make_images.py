@@ -71,6 +71,7 @@ def _dumps(obj: Any) -> bytes:
 def _loads(data: bytes) -> Any:
     return json.loads(data)
 
+
 try:  # ISA-L deflate level 1 is several times faster than zlib -1
     from isal import isal_zlib as _isal_zlib
 except ImportError:  # pragma: no cover
@@ -163,8 +164,16 @@ def _split_ustar(name: bytes) -> tuple[bytes, bytes] | None:
     return None
 
 
-def tar_header(name: str, tflag: bytes, size: int = 0, mode: int = 0o644, uid: int = 0, gid: int = 0,
-               link: str = "", mtime: int = MTIME) -> bytes:
+def tar_header(
+    name: str,
+    tflag: bytes,
+    size: int = 0,
+    mode: int = 0o644,
+    uid: int = 0,
+    gid: int = 0,
+    link: str = "",
+    mtime: int = MTIME,
+) -> bytes:
     """One ustar header block, preceded by a PAX record block when needed."""
     bname = name.encode()
     blink = link.encode()
@@ -193,11 +202,27 @@ def _pax_record(key: str, value: bytes) -> bytes:
     return str(n).encode() + payload
 
 
-def _raw_header(name: bytes, tflag: bytes, size: int, mode: int, uid: int, gid: int, link: bytes,
-                prefix: bytes, mtime: int) -> bytes:
-    h = _HDR.pack(name, b"%07o\x00" % mode, b"%07o\x00" % uid, b"%07o\x00" % gid, b"%011o\x00" % size,
-                  b"%011o\x00" % mtime, b"        ", tflag, link, b"ustar\x00", b"00", b"", b"",
-                  b"0000000\x00", b"0000000\x00", prefix)
+def _raw_header(
+    name: bytes, tflag: bytes, size: int, mode: int, uid: int, gid: int, link: bytes, prefix: bytes, mtime: int
+) -> bytes:
+    h = _HDR.pack(
+        name,
+        b"%07o\x00" % mode,
+        b"%07o\x00" % uid,
+        b"%07o\x00" % gid,
+        b"%011o\x00" % size,
+        b"%011o\x00" % mtime,
+        b"        ",
+        tflag,
+        link,
+        b"ustar\x00",
+        b"00",
+        b"",
+        b"",
+        b"0000000\x00",
+        b"0000000\x00",
+        prefix,
+    )
     return h[:148] + b"%06o\x00 " % sum(h) + h[156:]
 
 
@@ -255,8 +280,18 @@ class LayerStream:
             self._flush()
 
     # -- entries ------------------------------------------------------------
-    def add(self, name: str, tflag: bytes, *, size: int = 0, mode: int = 0o644, uid: int = 0, gid: int = 0,
-            link: str = "", data: bytes | memoryview | None = None) -> None:
+    def add(
+        self,
+        name: str,
+        tflag: bytes,
+        *,
+        size: int = 0,
+        mode: int = 0o644,
+        uid: int = 0,
+        gid: int = 0,
+        link: str = "",
+        data: bytes | memoryview | None = None,
+    ) -> None:
         self.write(tar_header(name, tflag, size, mode, uid, gid, link))
         self.entries += 1
         if tflag == REG and size:
@@ -298,9 +333,16 @@ class LayerStream:
             self.out.write(tail)
 
     def stats(self) -> dict[str, Any]:
-        return {"entries": self.entries, "contentBytes": self.content_bytes, "tarBytes": self.tar_bytes,
-                "storedBytes": self.stored_bytes, "whiteouts": self.whiteouts, "opaques": self.opaques,
-                "diffId": "sha256:" + self.diff.hexdigest(), "blobDigest": "sha256:" + self.blob.hexdigest()}
+        return {
+            "entries": self.entries,
+            "contentBytes": self.content_bytes,
+            "tarBytes": self.tar_bytes,
+            "storedBytes": self.stored_bytes,
+            "whiteouts": self.whiteouts,
+            "opaques": self.opaques,
+            "diffId": "sha256:" + self.diff.hexdigest(),
+            "blobDigest": "sha256:" + self.blob.hexdigest(),
+        }
 
 
 class OuterTar:
@@ -368,13 +410,21 @@ def _config_json(plan: ImagePlan, diff_ids: list[str]) -> bytes:
         history.append({"created": CREATED, "created_by": created_by})
         for step in plan.empty_steps.get(i, []):
             history.append({"created": CREATED, "created_by": step, "empty_layer": True})
-    return _dumps({
-        "architecture": "amd64", "os": "linux", "created": CREATED,
-        "config": plan.config or {"Env": ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"],
-                                  "Cmd": ["/bin/sh"], "WorkingDir": "/app"},
-        "history": history,
-        "rootfs": {"type": "layers", "diff_ids": diff_ids},
-    })
+    return _dumps(
+        {
+            "architecture": "amd64",
+            "os": "linux",
+            "created": CREATED,
+            "config": plan.config
+            or {
+                "Env": ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"],
+                "Cmd": ["/bin/sh"],
+                "WorkingDir": "/app",
+            },
+            "history": history,
+            "rootfs": {"type": "layers", "diff_ids": diff_ids},
+        }
+    )
 
 
 def write_docker_save(plan: ImagePlan, path: str, log: Callable[[str], None]) -> dict[str, Any]:
@@ -397,8 +447,9 @@ def write_docker_save(plan: ImagePlan, path: str, log: Callable[[str], None]) ->
         diff_hex = ls.diff.hexdigest()
         v1 = hashlib.sha256((parent + diff_hex).encode()).hexdigest()
         parent = v1
-        out.patch(pos, tar_header(v1 + "/", DIR, 0, 0o755, mtime=0)
-                  + tar_header(f"{v1}/layer.tar", REG, size, 0o644, mtime=0))
+        out.patch(
+            pos, tar_header(v1 + "/", DIR, 0, 0o755, mtime=0) + tar_header(f"{v1}/layer.tar", REG, size, 0o644, mtime=0)
+        )
         out.add_bytes(f"{v1}/VERSION", b"1.0")
         out.add_bytes(f"{v1}/json", _dumps({"id": v1, **({"parent": layer_paths[-1].split("/")[0]} if i else {})}))
         layer_paths.append(f"{v1}/layer.tar")
@@ -407,22 +458,32 @@ def write_docker_save(plan: ImagePlan, path: str, log: Callable[[str], None]) ->
     cfg = _config_json(plan, diff_ids)
     cfg_hex = hashlib.sha256(cfg).hexdigest()
     out.add_bytes(f"{cfg_hex}.json", cfg)
-    out.add_bytes("manifest.json", _dumps([{"Config": f"{cfg_hex}.json", "RepoTags": [plan.tag],
-                                            "Layers": layer_paths}]))
+    out.add_bytes(
+        "manifest.json", _dumps([{"Config": f"{cfg_hex}.json", "RepoTags": [plan.tag], "Layers": layer_paths}])
+    )
     repo, _, tag = plan.tag.rpartition(":")
     out.add_bytes("repositories", _dumps({repo: {tag: parent}}))
     out.close()
     return {"format": "docker-save", "layers": stats, "configDigest": "sha256:" + cfg_hex}
 
 
-def _note_layer(stats: list[dict[str, Any]], ls: LayerStream, created_by: str, log: Callable[[str], None],
-                i: int, t0: float, extra: str) -> None:
+def _note_layer(
+    stats: list[dict[str, Any]],
+    ls: LayerStream,
+    created_by: str,
+    log: Callable[[str], None],
+    i: int,
+    t0: float,
+    extra: str,
+) -> None:
     """Record a written layer's statistics and log one progress line."""
     st = ls.stats()
     st["createdBy"] = created_by
     stats.append(st)
-    log(f"  layer {i}: {st['entries']:>7} entries, {st['tarBytes'] / 2**20:8.1f} MiB tar{extra} "
-        f"({time.perf_counter() - t0:.1f} s)")
+    log(
+        f"  layer {i}: {st['entries']:>7} entries, {st['tarBytes'] / 2**20:8.1f} MiB tar{extra} "
+        f"({time.perf_counter() - t0:.1f} s)"
+    )
 
 
 def write_oci_gzip(plan: ImagePlan, path: str, log: Callable[[str], None], level: int = 1) -> dict[str, Any]:
@@ -448,40 +509,66 @@ def write_oci_gzip(plan: ImagePlan, path: str, log: Callable[[str], None], level
         assert size == ls.stored_bytes
         blob_hex = ls.blob.hexdigest()
         out.patch(pos, tar_header(f"blobs/sha256/{blob_hex}", REG, size, 0o444, mtime=0))
-        descs.append({"mediaType": "application/vnd.oci.image.layer.v1.tar+gzip",
-                      "digest": "sha256:" + blob_hex, "size": size})
+        descs.append(
+            {"mediaType": "application/vnd.oci.image.layer.v1.tar+gzip", "digest": "sha256:" + blob_hex, "size": size}
+        )
         diff_ids.append("sha256:" + ls.diff.hexdigest())
         _note_layer(stats, ls, created_by, log, i, t0, f", {size / 2**20:8.1f} MiB gzip")
     cfg = _config_json(plan, diff_ids)
     cfg_hex = hashlib.sha256(cfg).hexdigest()
     out.add_bytes(f"blobs/sha256/{cfg_hex}", cfg, 0o444)
-    manifest = _dumps({
-        "schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
-        "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": "sha256:" + cfg_hex,
-                   "size": len(cfg)},
-        "layers": descs,
-    })
+    manifest = _dumps(
+        {
+            "schemaVersion": 2,
+            "mediaType": "application/vnd.oci.image.manifest.v1+json",
+            "config": {
+                "mediaType": "application/vnd.oci.image.config.v1+json",
+                "digest": "sha256:" + cfg_hex,
+                "size": len(cfg),
+            },
+            "layers": descs,
+        }
+    )
     man_hex = hashlib.sha256(manifest).hexdigest()
     out.add_bytes(f"blobs/sha256/{man_hex}", manifest, 0o444)
-    index = _dumps({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json",
-                    "manifests": [{"mediaType": "application/vnd.oci.image.manifest.v1+json",
-                                   "digest": "sha256:" + man_hex, "size": len(manifest),
-                                   "annotations": {"io.containerd.image.name": plan.tag,
-                                                   "org.opencontainers.image.ref.name": plan.tag.rpartition(":")[2]},
-                                   "platform": {"architecture": "amd64", "os": "linux"}}]})
+    index = _dumps(
+        {
+            "schemaVersion": 2,
+            "mediaType": "application/vnd.oci.image.index.v1+json",
+            "manifests": [
+                {
+                    "mediaType": "application/vnd.oci.image.manifest.v1+json",
+                    "digest": "sha256:" + man_hex,
+                    "size": len(manifest),
+                    "annotations": {
+                        "io.containerd.image.name": plan.tag,
+                        "org.opencontainers.image.ref.name": plan.tag.rpartition(":")[2],
+                    },
+                    "platform": {"architecture": "amd64", "os": "linux"},
+                }
+            ],
+        }
+    )
     out.add_bytes("index.json", index)
     out.close()
-    return {"format": "oci-gzip", "layers": stats, "configDigest": "sha256:" + cfg_hex,
-            "manifestDigest": "sha256:" + man_hex, "compressor": "isal" if _isal_zlib else "zlib"}
+    return {
+        "format": "oci-gzip",
+        "layers": stats,
+        "configDigest": "sha256:" + cfg_hex,
+        "manifestDigest": "sha256:" + man_hex,
+        "compressor": "isal" if _isal_zlib else "zlib",
+    }
 
 
 # ---------------------------------------------------------------------------
 # Names and sizes
 # ---------------------------------------------------------------------------
 
-_SYL_TEXT = ("ba be bi bo bu da de di do du ka ke ki ko ku la le li lo lu ma me mi mo mu na ne ni no nu "
-             "pa pe pi po pu ra re ri ro ru sa se si so su ta te ti to tu va ve vi vo za ze zo ex in un "
-             "al el il ol ar er ir or an en on str tr pr gr fl cl")
+_SYL_TEXT = (
+    "ba be bi bo bu da de di do du ka ke ki ko ku la le li lo lu ma me mi mo mu na ne ni no nu "
+    "pa pe pi po pu ra re ri ro ru sa se si so su ta te ti to tu va ve vi vo za ze zo ex in un "
+    "al el il ol ar er ir or an en on str tr pr gr fl cl"
+)
 _SYL = _SYL_TEXT.split()
 
 
@@ -561,8 +648,16 @@ def write_nodes(ls: LayerStream, nodes: Iterable[Node], *, uid: int = 0, gid: in
 # ---------------------------------------------------------------------------
 
 
-def _fill(rnd: random.Random, dirs: list[str], n_files: int, budget: int, key0: int, ext: list[str],
-          big: int = 0, big_range: tuple[int, int] = (8 << 20, 40 << 20)) -> list[Node]:
+def _fill(
+    rnd: random.Random,
+    dirs: list[str],
+    n_files: int,
+    budget: int,
+    key0: int,
+    ext: list[str],
+    big: int = 0,
+    big_range: tuple[int, int] = (8 << 20, 40 << 20),
+) -> list[Node]:
     """``n_files`` files spread over ``dirs``, about ``budget`` bytes in total.
 
     Sizes come from :func:`mixed_size`; ``big`` files of ``big_range`` bytes
@@ -598,14 +693,29 @@ def _fill(rnd: random.Random, dirs: list[str], n_files: int, budget: int, key0: 
 def big_30k_plan() -> ImagePlan:
     rnd = random.Random(30_000)
     # L0: a Debian-like base
-    base_dirs = ["bin", "sbin", "etc", "etc/default", "etc/ssl/certs", "lib", "lib/x86_64-linux-gnu",
-                 "usr/bin", "usr/sbin", "usr/lib/x86_64-linux-gnu", "usr/share/zoneinfo/Europe",
-                 "usr/share/zoneinfo/America", "usr/share/locale/de/LC_MESSAGES", "var/lib/dpkg/info",
-                 "usr/share/perl5/Debian", "usr/lib/os-release.d"]
+    base_dirs = [
+        "bin",
+        "sbin",
+        "etc",
+        "etc/default",
+        "etc/ssl/certs",
+        "lib",
+        "lib/x86_64-linux-gnu",
+        "usr/bin",
+        "usr/sbin",
+        "usr/lib/x86_64-linux-gnu",
+        "usr/share/zoneinfo/Europe",
+        "usr/share/zoneinfo/America",
+        "usr/share/locale/de/LC_MESSAGES",
+        "var/lib/dpkg/info",
+        "usr/share/perl5/Debian",
+        "usr/lib/os-release.d",
+    ]
     base_dirs += [f"usr/share/doc/{w}" for w in unique_words(rnd, 300)]
     base_dirs += [f"usr/lib/x86_64-linux-gnu/{w}" for w in unique_words(rnd, 60)]
-    l0 = sorted_tree(_fill(rnd, base_dirs, 5000, 90 << 20, 1_000_000,
-                           ["", ".so.1", ".conf", ".list", ".md5sums", ".gz", ".pm"]))
+    l0 = sorted_tree(
+        _fill(rnd, base_dirs, 5000, 90 << 20, 1_000_000, ["", ".so.1", ".conf", ".list", ".md5sums", ".gz", ".pm"])
+    )
     l0.append(Node("etc/ssl/certs/ca-bundle.crt", "h", link="etc/ssl/certs/ca-certificates.crt"))
     l0.append(Node("etc/ssl/certs/ca-certificates.crt", "f", 210_000, 1_900_000))
     l0.append(Node("usr/bin/python3", "l", link="python3.11"))
@@ -617,11 +727,21 @@ def big_30k_plan() -> ImagePlan:
     apt_dirs += [f"usr/lib/x86_64-linux-gnu/{w}" for w in unique_words(rnd, 120)]
     apt_dirs += [f"usr/share/{w}/{v}" for w in unique_words(rnd, 40) for v in unique_words(rnd, 6)]
     apt_dirs += ["var/lib/apt/lists", "var/cache/apt/archives", "var/lib/dpkg/info", "usr/bin", "etc"]
-    l1_new = _fill(rnd, apt_dirs, 7000, 270 << 20, 2_000_000, ["", ".so.6", ".py", ".pyc", ".h", ".mo", ".deb"],
-                   big=6, big_range=(3 << 20, 12 << 20))
+    l1_new = _fill(
+        rnd,
+        apt_dirs,
+        7000,
+        270 << 20,
+        2_000_000,
+        ["", ".so.6", ".py", ".pyc", ".h", ".mo", ".deb"],
+        big=6,
+        big_range=(3 << 20, 12 << 20),
+    )
     over = rnd.sample(l0_files, 300)
-    l1_over = [Node(n.path, "f", n.size if i % 3 else n.size + 100, n.key if i % 3 else n.key + 7, n.mode)
-               for i, n in enumerate(over)]  # 2/3 same content (wasted copies), 1/3 changed
+    l1_over = [
+        Node(n.path, "f", n.size if i % 3 else n.size + 100, n.key if i % 3 else n.key + 7, n.mode)
+        for i, n in enumerate(over)
+    ]  # 2/3 same content (wasted copies), 1/3 changed
     l1 = sorted_tree(l1_new + l1_over)
 
     # L2: pip install
@@ -630,23 +750,43 @@ def big_30k_plan() -> ImagePlan:
     pip_dirs = [f"{site}/{p}" for p in pkgs] + [f"{site}/{p}/{s}" for p in pkgs for s in ("tests", "_impl")]
     pip_dirs += [f"{site}/{p}/__pycache__" for p in pkgs]
     pip_dirs += [f"{site}/{p}-1.{i}.dist-info" for i, p in enumerate(pkgs)]
-    l2 = sorted_tree(_fill(rnd, pip_dirs, 6500, 210 << 20, 3_000_000, [".py", ".pyc", ".so", ".pyi", ".txt"],
-                           big=8, big_range=(4 << 20, 20 << 20)))
+    l2 = sorted_tree(
+        _fill(
+            rnd,
+            pip_dirs,
+            6500,
+            210 << 20,
+            3_000_000,
+            [".py", ".pyc", ".so", ".pyi", ".txt"],
+            big=8,
+            big_range=(4 << 20, 20 << 20),
+        )
+    )
 
     # L3: COPY . /app (with a few large assets)
     app_dirs = ["app", "app/assets/models", "app/assets/img", "app/static"]
     app_dirs += [f"app/src/{w}" for w in unique_words(rnd, 120)]
     app_dirs += [f"app/src/{w}/{v}" for w in unique_words(rnd, 30) for v in unique_words(rnd, 4)]
-    l3_files = _fill(rnd, app_dirs, 3500, 200 << 20, 4_000_000, [".ts", ".js", ".json", ".png", ".css"],
-                     big=4, big_range=(16 << 20, 40 << 20))
+    l3_files = _fill(
+        rnd,
+        app_dirs,
+        3500,
+        200 << 20,
+        4_000_000,
+        [".ts", ".js", ".json", ".png", ".css"],
+        big=4,
+        big_range=(16 << 20, 40 << 20),
+    )
     l3 = sorted_tree(l3_files)
 
     # L4: npm ci && npm run build: new build outputs + overwrites of 500 app files
     build_dirs = [f"app/dist/{w}" for w in unique_words(rnd, 150)] + [f"app/.cache/{w}" for w in unique_words(rnd, 40)]
     l4_new = _fill(rnd, build_dirs, 2500, 110 << 20, 5_000_000, [".js", ".map", ".css", ".html"])
     l3_small = [n for n in l3_files if n.size < (1 << 20)]
-    l4_over = [Node(n.path, "f", n.size + (i % 2) * 512, n.key + (i % 2), n.mode)
-               for i, n in enumerate(rnd.sample(l3_small, 500))]
+    l4_over = [
+        Node(n.path, "f", n.size + (i % 2) * 512, n.key + (i % 2), n.mode)
+        for i, n in enumerate(rnd.sample(l3_small, 500))
+    ]
     l4 = sorted_tree(l4_new + l4_over)
 
     # L5: cleanup: per-file whiteouts in kept dirs, directory whiteouts, one opaque dir
@@ -654,13 +794,15 @@ def big_30k_plan() -> ImagePlan:
     doomed_dirs = sorted({n.path.rpartition("/")[0] for n in l1_files if n.path.startswith("usr/share/doc/")})[:25]
     doomed_dirs += ["var/lib/apt/lists", "var/cache/apt/archives", "app/.cache"]
     doomed = set(doomed_dirs)
-    victims = [n for n in l1_files if n.path.rpartition("/")[0] not in doomed
-               and not n.path.startswith(("usr/bin/", "etc/"))]
+    victims = [
+        n for n in l1_files if n.path.rpartition("/")[0] not in doomed and not n.path.startswith(("usr/bin/", "etc/"))
+    ]
     victims = rnd.sample(victims, 900)
 
     def l5(ls: LayerStream) -> None:
-        parents = sorted({v.path.rpartition("/")[0] for v in victims} | {d.rpartition("/")[0] for d in doomed_dirs}
-                         | {"app/assets"})
+        parents = sorted(
+            {v.path.rpartition("/")[0] for v in victims} | {d.rpartition("/")[0] for d in doomed_dirs} | {"app/assets"}
+        )
         items: list[tuple[str, str]] = [(p, "dir") for p in parents]
         items += [(v.path, "wh") for v in victims]
         items += [(d, "wh") for d in doomed_dirs]
@@ -681,24 +823,31 @@ def big_30k_plan() -> ImagePlan:
     l4_files = [n for n in l4_new if n.kind == "f"]
     l6_copy = [Node(n.path, "f", n.size, n.key, n.mode) for n in rnd.sample(l4_files, 700)]
     rel_dirs = [f"opt/release/{w}" for w in unique_words(rnd, 60)]
-    l6_new = _fill(rnd, rel_dirs, 700, 110 << 20, 7_000_000, [".bin", ".js", ".wasm"],
-                   big=3, big_range=(12 << 20, 30 << 20))
+    l6_new = _fill(
+        rnd, rel_dirs, 700, 110 << 20, 7_000_000, [".bin", ".js", ".wasm"], big=3, big_range=(12 << 20, 30 << 20)
+    )
     l6 = sorted_tree(l6_copy + l6_new)
 
     return ImagePlan(
-        name="big-30k", tag="bench/big-30k:latest",
+        name="big-30k",
+        tag="bench/big-30k:latest",
         layers=[
             ("/bin/sh -c #(nop) ADD file:4a1b2c3d4e5f rootfs.tar.xz in / ", lambda ls: write_nodes(ls, l0)),
-            ("/bin/sh -c apt-get update && apt-get install -y build-essential python3-dev libpq-dev",
-             lambda ls: write_nodes(ls, l1)),
+            (
+                "/bin/sh -c apt-get update && apt-get install -y build-essential python3-dev libpq-dev",
+                lambda ls: write_nodes(ls, l1),
+            ),
             ("/bin/sh -c pip install --no-cache-dir -r requirements.txt", lambda ls: write_nodes(ls, l2)),
             ("/bin/sh -c #(nop) COPY dir:9f8e7d6c5b4a in /app ", lambda ls: write_nodes(ls, l3)),
             ("/bin/sh -c npm ci && npm run build", lambda ls: write_nodes(ls, l4)),
             ("/bin/sh -c apt-get purge -y build-essential && rm -rf /var/lib/apt/lists/* /app/.cache", l5),
             ("/bin/sh -c #(nop) COPY dir:1a2b3c4d5e6f in /opt/release ", lambda ls: write_nodes(ls, l6)),
         ],
-        empty_steps={0: ['/bin/sh -c #(nop)  CMD ["bash"]'], 3: ["/bin/sh -c #(nop) WORKDIR /app"],
-                     6: ['/bin/sh -c #(nop)  CMD ["node", "dist/server.js"]']},
+        empty_steps={
+            0: ['/bin/sh -c #(nop)  CMD ["bash"]'],
+            3: ["/bin/sh -c #(nop) WORKDIR /app"],
+            6: ['/bin/sh -c #(nop)  CMD ["node", "dist/server.js"]'],
+        },
     )
 
 
@@ -783,8 +932,19 @@ def node_modules_tree(n_files: int, seed: int) -> tuple[list[Node], list[str]]:
 
 def _base_layer(ls: LayerStream) -> None:
     rnd = random.Random(7)
-    dirs = ["bin", "etc", "lib", "usr/bin", "usr/lib", "usr/local/bin", "usr/local/lib/node_modules/npm/lib",
-            "usr/share/doc", "var/cache", "root", "tmp"]
+    dirs = [
+        "bin",
+        "etc",
+        "lib",
+        "usr/bin",
+        "usr/lib",
+        "usr/local/bin",
+        "usr/local/lib/node_modules/npm/lib",
+        "usr/share/doc",
+        "var/cache",
+        "root",
+        "tmp",
+    ]
     write_nodes(ls, sorted_tree(_fill(rnd, dirs, 1500, 25 << 20, 90_000_000, ["", ".so", ".js", ".conf"])))
 
 
@@ -848,11 +1008,20 @@ def hard_plan(n_files: int, *, delete: bool) -> ImagePlan:
         ("/bin/sh -c chown -R 1000:1000 /app", l2),
     ]
     if delete:
-        layers.append(("/bin/sh -c npm prune --production && find node_modules -name '*.map' -o -name '*.ts' "
-                       "-o -name '*.md' | xargs rm -f", l3))
-    return ImagePlan(name=name, tag=f"bench/{name}:latest", layers=layers,
-                     empty_steps={2: ["/bin/sh -c #(nop)  USER 1000"]},
-                     config={"Cmd": ["node", "server.js"], "WorkingDir": "/app", "User": "1000"})
+        layers.append(
+            (
+                "/bin/sh -c npm prune --production && find node_modules -name '*.map' -o -name '*.ts' "
+                "-o -name '*.md' | xargs rm -f",
+                l3,
+            )
+        )
+    return ImagePlan(
+        name=name,
+        tag=f"bench/{name}:latest",
+        layers=layers,
+        empty_steps={2: ["/bin/sh -c #(nop)  USER 1000"]},
+        config={"Cmd": ["node", "server.js"], "WorkingDir": "/app", "User": "1000"},
+    )
 
 
 def _package_of(path: str) -> str:
@@ -911,7 +1080,10 @@ def ensure_image(key: str, work: str, *, force: bool = False, log: Callable[[str
     os.replace(tmp, path)
     layers = info["layers"]
     meta = {
-        "generatorVersion": GENERATOR_VERSION, "image": key, "file": fname, "tag": plan.tag,
+        "generatorVersion": GENERATOR_VERSION,
+        "image": key,
+        "file": fname,
+        "tag": plan.tag,
         "archiveBytes": os.path.getsize(path),
         "entries": sum(st["entries"] for st in layers),
         "contentBytes": sum(st["contentBytes"] for st in layers),
@@ -923,8 +1095,10 @@ def ensure_image(key: str, work: str, *, force: bool = False, log: Callable[[str
     with open(meta_path(path) + ".partial", "wb") as fh:
         fh.write(_dumps(meta))
     os.replace(meta_path(path) + ".partial", meta_path(path))
-    log(f"  -> {meta['archiveBytes'] / 2**20:.0f} MiB, {meta['entries']} entries, "
-        f"{meta['whiteouts']} whiteouts, {meta['contentBytes'] / 2**20:.0f} MiB content, {meta['seconds']} s")
+    log(
+        f"  -> {meta['archiveBytes'] / 2**20:.0f} MiB, {meta['entries']} entries, "
+        f"{meta['whiteouts']} whiteouts, {meta['contentBytes'] / 2**20:.0f} MiB content, {meta['seconds']} s"
+    )
     return path
 
 
@@ -944,11 +1118,15 @@ def parse_keys(spec: str | None) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--work", default=DEFAULT_WORK, help="output directory (default: benchmarks/work)")
-    ap.add_argument("--images", help=f"comma-separated subset of: {', '.join(IMAGES)} (default: all); "
-                    "a prefix such as hard-200k or big-30k selects every matching image")
+    ap.add_argument(
+        "--images",
+        help=f"comma-separated subset of: {', '.join(IMAGES)} (default: all); "
+        "a prefix such as hard-200k or big-30k selects every matching image",
+    )
     ap.add_argument("--force", action="store_true", help="regenerate even if an up-to-date archive exists")
     args = ap.parse_args(argv)
     for key in parse_keys(args.images):

@@ -18,12 +18,23 @@ import typer
 from dive_py import __version__, messages
 from dive_py.errors import EXIT_RULES_FAILED, EXIT_USAGE, DiveError, UsageError
 
-app = typer.Typer(add_completion=False, pretty_exceptions_enable=False, rich_markup_mode=None,
-                  context_settings={"help_option_names": ["-h", "--help"]})
+app = typer.Typer(
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
 
 _ENGINE_SCHEMES = ("docker://", "podman://")
-_ARCHIVE_SCHEMES = ("docker-archive://", "docker-tar://", "oci-archive://", "oci://",
-                    "docker-archive:", "oci-archive:", "oci:")
+_ARCHIVE_SCHEMES = (
+    "docker-archive://",
+    "docker-tar://",
+    "oci-archive://",
+    "oci://",
+    "docker-archive:",
+    "oci-archive:",
+    "oci:",
+)
 
 
 def _fail(message: str) -> NoReturn:
@@ -38,8 +49,9 @@ def resolve_source(image: str | None, demo: bool, source: str | None) -> tuple[s
     the image when ``--image`` is not given.
     """
     if source not in (None, "docker-archive", "oci-archive", "oci"):
-        raise UsageError(f"--source {source}: divepy reads image archives; "
-                         "export the image first (`docker save IMAGE -o image.tar`)")
+        raise UsageError(
+            f"--source {source}: divepy reads image archives; export the image first (`docker save IMAGE -o image.tar`)"
+        )
     if demo:
         if image:
             raise UsageError("give either IMAGE or --demo, not both")
@@ -50,11 +62,13 @@ def resolve_source(image: str | None, demo: bool, source: str | None) -> tuple[s
         raise UsageError("missing IMAGE (an image archive or OCI layout directory; try --demo)")
     for scheme in _ENGINE_SCHEMES:
         if image.startswith(scheme):
-            raise UsageError(f"{image}: divepy reads image archives, not engines; "
-                             f"run `{scheme[:-3]} save {image[len(scheme):]} -o image.tar` and open that")
+            raise UsageError(
+                f"{image}: divepy reads image archives, not engines; "
+                f"run `{scheme[:-3]} save {image[len(scheme) :]} -o image.tar` and open that"
+            )
     for scheme in _ARCHIVE_SCHEMES:
         if image.startswith(scheme):
-            path = image[len(scheme):]
+            path = image[len(scheme) :]
             if scheme.startswith("oci") and ":" in path and not os.path.exists(path):
                 path, tag = path.rsplit(":", 1)  # skopeo's oci:DIR:TAG form
                 return path, tag or None
@@ -70,48 +84,93 @@ def _version(value: bool) -> None:
 
 @app.command()
 def run(
-    image: Annotated[str | None, typer.Argument(help="Image archive (docker save, OCI, kaniko... optionally "
-                                                     "gzip/zstd-compressed) or an OCI layout directory.")] = None,
+    image: Annotated[
+        str | None,
+        typer.Argument(
+            help="Image archive (docker save, OCI, kaniko... optionally "
+            "gzip/zstd-compressed) or an OCI layout directory."
+        ),
+    ] = None,
     demo: Annotated[bool, typer.Option("--demo", help="Open the small demo image shipped with divepy.")] = False,
-    ci: Annotated[bool | None, typer.Option(
-        "--ci/--no-ci", help="Skip the UI and evaluate the CI rules. Default: on when the CI environment variable "
-        "is true (as in dive); --no-ci turns that off.", show_default=False)] = None,
+    ci: Annotated[
+        bool | None,
+        typer.Option(
+            "--ci/--no-ci",
+            help="Skip the UI and evaluate the CI rules. Default: on when the CI environment variable "
+            "is true (as in dive); --no-ci turns that off.",
+            show_default=False,
+        ),
+    ] = None,
     ci_config: Annotated[str | None, typer.Option("--ci-config", help="Rules file (default: .dive-ci).")] = None,
-    lowest_efficiency: Annotated[str | None, typer.Option(
-        "--lowestEfficiency", "--lowest-efficiency",
-        help="Fail if efficiency is below this ratio (default 0.9).")] = None,
-    highest_wasted_bytes: Annotated[str | None, typer.Option(
-        "--highestWastedBytes", "--highest-wasted-bytes", help="Fail if wasted bytes exceed this size, e.g. 20MB "
-        "(default: disabled).")] = None,
-    highest_user_wasted_percent: Annotated[str | None, typer.Option(
-        "--highestUserWastedPercent", "--highest-user-wasted-percent",
-        help="Fail if wasted/user bytes exceeds this ratio (default 0.1).")] = None,
-    json_path: Annotated[str | None, typer.Option("-j", "--json", help="Write the analysis as JSON to FILE "
-                                                                       "('-' for stdout).")] = None,
+    lowest_efficiency: Annotated[
+        str | None,
+        typer.Option(
+            "--lowestEfficiency", "--lowest-efficiency", help="Fail if efficiency is below this ratio (default 0.9)."
+        ),
+    ] = None,
+    highest_wasted_bytes: Annotated[
+        str | None,
+        typer.Option(
+            "--highestWastedBytes",
+            "--highest-wasted-bytes",
+            help="Fail if wasted bytes exceed this size, e.g. 20MB (default: disabled).",
+        ),
+    ] = None,
+    highest_user_wasted_percent: Annotated[
+        str | None,
+        typer.Option(
+            "--highestUserWastedPercent",
+            "--highest-user-wasted-percent",
+            help="Fail if wasted/user bytes exceeds this ratio (default 0.1).",
+        ),
+    ] = None,
+    json_path: Annotated[
+        str | None, typer.Option("-j", "--json", help="Write the analysis as JSON to FILE ('-' for stdout).")
+    ] = None,
     list_files: Annotated[bool, typer.Option("--list", help="Print the merged filesystem and exit.")] = False,
-    layer: Annotated[int | None, typer.Option("--layer", help="With --list: the filesystem after layer N "
-                                                              "(0-based; default: the top layer).")] = None,
+    layer: Annotated[
+        int | None,
+        typer.Option("--layer", help="With --list: the filesystem after layer N (0-based; default: the top layer)."),
+    ] = None,
     list_format: Annotated[str, typer.Option("--format", help="With --list: text or jsonl.")] = "text",
-    extract_path: Annotated[str | None, typer.Option("--extract", help="Write this file or directory of the "
-                                                     "merged filesystem (after --layer N, default: the top "
-                                                     "layer) to --output, and exit.")] = None,
-    output: Annotated[str | None, typer.Option("-o", "--output", help="With --extract: where to write "
-                                                                      "(must not exist; default: ./NAME; "
-                                                                      "'-' writes a file to stdout).")] = None,
-    select: Annotated[str | None, typer.Option("--image", help="Which image of a multi-image archive "
-                                                               "(NAME:TAG or 0-based index).")] = None,
-    platform: Annotated[str | None, typer.Option("--platform", help="os/arch[/variant] of a multi-platform "
-                                                                    "image (default: this machine's).")] = None,
-    source: Annotated[str | None, typer.Option("--source", help="Accepted for dive compatibility: "
-                                                                "docker-archive.")] = None,
-    ignore_errors: Annotated[bool, typer.Option("-i", "--ignore-errors", help="Report broken entries as "
-                                                                              "warnings instead of failing.")] = False,
+    extract_path: Annotated[
+        str | None,
+        typer.Option(
+            "--extract",
+            help="Write this file or directory of the "
+            "merged filesystem (after --layer N, default: the top "
+            "layer) to --output, and exit.",
+        ),
+    ] = None,
+    output: Annotated[
+        str | None,
+        typer.Option(
+            "-o",
+            "--output",
+            help="With --extract: where to write (must not exist; default: ./NAME; '-' writes a file to stdout).",
+        ),
+    ] = None,
+    select: Annotated[
+        str | None, typer.Option("--image", help="Which image of a multi-image archive (NAME:TAG or 0-based index).")
+    ] = None,
+    platform: Annotated[
+        str | None,
+        typer.Option("--platform", help="os/arch[/variant] of a multi-platform image (default: this machine's)."),
+    ] = None,
+    source: Annotated[
+        str | None, typer.Option("--source", help="Accepted for dive compatibility: docker-archive.")
+    ] = None,
+    ignore_errors: Annotated[
+        bool, typer.Option("-i", "--ignore-errors", help="Report broken entries as warnings instead of failing.")
+    ] = False,
     no_color: Annotated[bool, typer.Option("--no-color", help="No colours (NO_COLOR is honoured too).")] = False,
     quiet: Annotated[bool, typer.Option("-q", "--quiet", help="No progress output on stderr.")] = False,
-    config: Annotated[str | None, typer.Option("-c", "--config", help="divepy/dive UI config file "
-                                                                      "(.dive.yaml keys).")] = None,
-    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
-                                          help="Print the version and exit.")] = False,
+    config: Annotated[
+        str | None, typer.Option("-c", "--config", help="divepy/dive UI config file (.dive.yaml keys).")
+    ] = None,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
+    ] = False,
 ) -> None:
     """Explore a container image layer by layer, and measure its wasted space."""
     from dive_py import main_flow
@@ -128,14 +187,32 @@ def run(
             raise UsageError("--list prints the filesystem; it cannot be combined with --json or --ci")
         if extract_path is not None and (json_path is not None or ci or list_files):
             raise UsageError("--extract writes files; it cannot be combined with --json, --ci or --list")
-        code = main_flow.run(main_flow.Options(
-            path=path, shown_name=image or "divepy-demo", ci=ci, ci_config=ci_config,
-            rule_flags={"lowestEfficiency": lowest_efficiency, "highestWastedBytes": highest_wasted_bytes,
-                        "highestUserWastedPercent": highest_user_wasted_percent},
-            json_path=json_path, list_files=list_files, layer=layer, list_format=list_format,
-            select=select or tag, platform=platform, ignore_errors=ignore_errors, no_color=no_color, quiet=quiet,
-            config=config, demo=demo, extract=extract_path, output=output,
-        ))
+        code = main_flow.run(
+            main_flow.Options(
+                path=path,
+                shown_name=image or "divepy-demo",
+                ci=ci,
+                ci_config=ci_config,
+                rule_flags={
+                    "lowestEfficiency": lowest_efficiency,
+                    "highestWastedBytes": highest_wasted_bytes,
+                    "highestUserWastedPercent": highest_user_wasted_percent,
+                },
+                json_path=json_path,
+                list_files=list_files,
+                layer=layer,
+                list_format=list_format,
+                select=select or tag,
+                platform=platform,
+                ignore_errors=ignore_errors,
+                no_color=no_color,
+                quiet=quiet,
+                config=config,
+                demo=demo,
+                extract=extract_path,
+                output=output,
+            )
+        )
     except DiveError as exc:
         _fail(exc.message)
     except KeyboardInterrupt:
@@ -190,8 +267,10 @@ def _main(argv: list[str]) -> int:
             return EXIT_USAGE
         if os.environ.get("DIVEPY_DEBUG"):
             raise
-        messages.error(f"internal error: {type(exc).__name__}: {exc} (a bug in divepy: please report it; "
-                       "DIVEPY_DEBUG=1 shows where)")
+        messages.error(
+            f"internal error: {type(exc).__name__}: {exc} (a bug in divepy: please report it; "
+            "DIVEPY_DEBUG=1 shows where)"
+        )
         return EXIT_USAGE
     return code if isinstance(code, int) else 0
 

@@ -31,8 +31,9 @@ class RichLoadProgress:
     def __enter__(self) -> RichLoadProgress:
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         if self._progress is not None:
             self._progress.stop()
             self._progress = None
@@ -44,8 +45,13 @@ class RichLoadProgress:
             if time.monotonic() - self._start < self.DELAY:
                 return None
             self._progress = Progress(
-                TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TextColumn("{task.fields[detail]}"),
-                TimeElapsedColumn(), console=Console(stderr=True), transient=True,
+                TextColumn("{task.description}"),
+                BarColumn(),
+                DownloadColumn(),
+                TextColumn("{task.fields[detail]}"),
+                TimeElapsedColumn(),
+                console=Console(stderr=True),
+                transient=True,
             )
             self._progress.start()
             self._task = self._progress.add_task(self._phase, total=self._total or None, detail="")

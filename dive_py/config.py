@@ -59,7 +59,8 @@ def parse_rule(name: str, text: str, origin: str) -> Rule:
             return Rule(name, value, float(parse_bytes(value)), origin)
         except ValueError:
             raise UsageError(
-                f"{origin}: {name} must be a size like 20MB or 1KiB, or 'disabled' (got {text!r})") from None
+                f"{origin}: {name} must be a size like 20MB or 1KiB, or 'disabled' (got {text!r})"
+            ) from None
     try:
         ratio = float(value)
     except ValueError:

@@ -68,8 +68,14 @@ def run(opts: Options) -> int:
         return launch(opts)
 
     with RichLoadProgress(enabled=not opts.quiet) as progress:
-        image = load_image(opts.path, image=opts.select, platform=opts.platform, hash_files=False,
-                           strict=not opts.ignore_errors, progress=progress)
+        image = load_image(
+            opts.path,
+            image=opts.select,
+            platform=opts.platform,
+            hash_files=False,
+            strict=not opts.ignore_errors,
+            progress=progress,
+        )
     settle()
     try:
         for warning in image.warnings:
@@ -95,8 +101,9 @@ def run(opts: Options) -> int:
             from dive_py.report.summary import render_summary
 
             if not opts.quiet:
-                messages.note("not a terminal, so no explorer: printing a summary "
-                              "(--ci, --json or --list choose an output)")
+                messages.note(
+                    "not a terminal, so no explorer: printing a summary (--ci, --json or --list choose an output)"
+                )
             color = use_color(sys.stdout.isatty(), opts.no_color)
             with _stdout("the summary"):
                 sys.stdout.write(render_summary(image, eff, color=color, archive_note=_archive_note(image)))

@@ -41,8 +41,13 @@ class UiSettings:
 def _candidates() -> list[str]:
     home = os.path.expanduser("~")
     xdg_home = os.environ.get("XDG_CONFIG_HOME") or os.path.join(home, ".config")
-    found = [".dive.yaml", ".dive.yml", os.path.join(".dive", "config.yaml"),
-             os.path.join(home, ".dive.yaml"), os.path.join(home, ".dive.yml")]
+    found = [
+        ".dive.yaml",
+        ".dive.yml",
+        os.path.join(".dive", "config.yaml"),
+        os.path.join(home, ".dive.yaml"),
+        os.path.join(home, ".dive.yml"),
+    ]
     for base in [xdg_home, os.path.join(home, ".config")]:
         found.extend(sorted(glob.glob(os.path.join(base, "dive", "*.yaml"))))
     for base in (os.environ.get("XDG_CONFIG_DIRS") or "/etc/xdg").split(":"):

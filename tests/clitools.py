@@ -45,18 +45,36 @@ class Result:
         return self.err.decode()
 
 
-def run_divepy(*args: str | os.PathLike[str], cwd: str | os.PathLike[str] | None = None,
-               env: dict[str, str] | None = None, timeout: float = 120) -> Result:
+def run_divepy(
+    *args: str | os.PathLike[str],
+    cwd: str | os.PathLike[str] | None = None,
+    env: dict[str, str] | None = None,
+    timeout: float = 120,
+) -> Result:
     """``python -m dive_py ARGS`` with a scrubbed environment (plus ``env``)."""
-    proc = subprocess.run([sys.executable, "-m", "dive_py", *map(str, args)], cwd=cwd, env=clean_env(env),
-                          capture_output=True, timeout=timeout, stdin=subprocess.DEVNULL, check=False)
+    proc = subprocess.run(
+        [sys.executable, "-m", "dive_py", *map(str, args)],
+        cwd=cwd,
+        env=clean_env(env),
+        capture_output=True,
+        timeout=timeout,
+        stdin=subprocess.DEVNULL,
+        check=False,
+    )
     return Result(proc.returncode, proc.stdout, proc.stderr)
 
 
 def run_dive(*args: str | os.PathLike[str], cwd: str | os.PathLike[str]) -> Result:
     """dive 0.13.1 (skips the test when it is not installed)."""
-    proc = subprocess.run([dive_binary(), *map(str, args)], cwd=cwd, env=clean_env(), capture_output=True,
-                          timeout=300, stdin=subprocess.DEVNULL, check=False)
+    proc = subprocess.run(
+        [dive_binary(), *map(str, args)],
+        cwd=cwd,
+        env=clean_env(),
+        capture_output=True,
+        timeout=300,
+        stdin=subprocess.DEVNULL,
+        check=False,
+    )
     return Result(proc.returncode, proc.stdout, proc.stderr)
 
 

@@ -40,6 +40,7 @@ OCI_CONFIG = "application/vnd.oci.image.config.v1+json"
 
 # -- raw tar building ------------------------------------------------------------
 
+
 def member(name: str, type_: bytes = tarfile.REGTYPE, data: bytes = b"", **attrs: Any) -> tuple[tarfile.TarInfo, bytes]:
     """A tarfile member: ``size`` defaults to ``len(data)`` (override for odd headers)."""
     info = tarfile.TarInfo(name)
@@ -52,8 +53,11 @@ def member(name: str, type_: bytes = tarfile.REGTYPE, data: bytes = b"", **attrs
     return info, data
 
 
-def tar_of(members: list[tuple[tarfile.TarInfo, bytes]], fmt: int = tarfile.PAX_FORMAT,
-           pax_headers: dict[str, str] | None = None) -> bytes:
+def tar_of(
+    members: list[tuple[tarfile.TarInfo, bytes]],
+    fmt: int = tarfile.PAX_FORMAT,
+    pax_headers: dict[str, str] | None = None,
+) -> bytes:
     """Bytes of a tar holding ``members`` (data written only for regular files)."""
     buf = io.BytesIO()
     with tarfile.open(fileobj=buf, mode="w", format=fmt, pax_headers=pax_headers) as tar:
@@ -67,21 +71,31 @@ def _fix_checksum(block: bytearray) -> None:
     block[148:156] = b"%06o\x00 " % sum(block)
 
 
-def raw_header(name: bytes, typeflag: bytes = b"0", *, size: int = 0, mode: int = 0o644, uid: int = 0,
-               gid: int = 0, mtime: int = 1_600_000_000, link: bytes = b"", magic: bytes = b"ustar\x0000",
-               prefix: bytes = b"") -> bytes:
+def raw_header(
+    name: bytes,
+    typeflag: bytes = b"0",
+    *,
+    size: int = 0,
+    mode: int = 0o644,
+    uid: int = 0,
+    gid: int = 0,
+    mtime: int = 1_600_000_000,
+    link: bytes = b"",
+    magic: bytes = b"ustar\x0000",
+    prefix: bytes = b"",
+) -> bytes:
     """One 512-byte header with a correct checksum, fields given as raw bytes."""
     block = bytearray(512)
-    block[0:len(name)] = name
+    block[0 : len(name)] = name
     block[100:108] = b"%07o\x00" % mode
     block[108:116] = b"%07o\x00" % uid
     block[116:124] = b"%07o\x00" % gid
     block[124:136] = b"%011o\x00" % size
     block[136:148] = b"%011o\x00" % mtime
     block[156:157] = typeflag
-    block[157:157 + len(link)] = link
+    block[157 : 157 + len(link)] = link
     block[257:265] = magic
-    block[345:345 + len(prefix)] = prefix
+    block[345 : 345 + len(prefix)] = prefix
     _fix_checksum(block)
     return bytes(block)
 
@@ -114,15 +128,23 @@ END = bytes(1024)
 
 def patch_header(data: bytes, offset: int, **fields: bytes) -> bytes:
     """Overwrite raw fields of the header at ``offset`` and fix its checksum."""
-    spans = {"name": (0, 100), "mode": (100, 108), "uid": (108, 116), "size": (124, 136),
-             "typeflag": (156, 157), "link": (157, 257), "magic": (257, 265), "prefix": (345, 500)}
+    spans = {
+        "name": (0, 100),
+        "mode": (100, 108),
+        "uid": (108, 116),
+        "size": (124, 136),
+        "typeflag": (156, 157),
+        "link": (157, 257),
+        "magic": (257, 265),
+        "prefix": (345, 500),
+    }
     out = bytearray(data)
-    block = bytearray(out[offset:offset + 512])
+    block = bytearray(out[offset : offset + 512])
     for key, value in fields.items():
         start, stop = spans[key]
         block[start:stop] = value.ljust(stop - start, b"\x00")
     _fix_checksum(block)
-    out[offset:offset + 512] = block
+    out[offset : offset + 512] = block
     return bytes(out)
 
 
@@ -133,6 +155,7 @@ def header_offsets(data: bytes) -> list[tuple[str, int]]:
 
 
 # -- scanning -------------------------------------------------------------------
+
 
 @contextmanager
 def file_window(tmp_path: Path, data: bytes, *, lead: bytes = b"", what: str = "layer") -> Iterator[FileWindow]:
@@ -160,6 +183,7 @@ def scan(data: bytes, kind: str, tmp_path: Path) -> list[Header]:
 
 # -- archives from raw layer bytes -----------------------------------------------
 
+
 def sha(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
@@ -167,8 +191,13 @@ def sha(data: bytes) -> str:
 def config_doc(layer_tars: list[bytes], history: list[dict[str, Any]] | None = None, **extra: Any) -> dict[str, Any]:
     if history is None:
         history = [{"created_by": f"step {i}"} for i in range(len(layer_tars))]
-    doc: dict[str, Any] = {"architecture": "amd64", "os": "linux", "config": {}, "history": history,
-                           "rootfs": {"type": "layers", "diff_ids": ["sha256:" + sha(t) for t in layer_tars]}}
+    doc: dict[str, Any] = {
+        "architecture": "amd64",
+        "os": "linux",
+        "config": {},
+        "history": history,
+        "rootfs": {"type": "layers", "diff_ids": ["sha256:" + sha(t) for t in layer_tars]},
+    }
     doc.update(extra)
     return doc
 
@@ -182,8 +211,9 @@ def file_member(name: str, data: bytes) -> tuple[tarfile.TarInfo, bytes]:
     return member(name, data=data, mtime=0)
 
 
-def docker_members(layer_tars: list[bytes], *, config: bytes | None = None, tags: list[str] | None = None,
-                   manifest: Any = None) -> list[tuple[tarfile.TarInfo, bytes]]:
+def docker_members(
+    layer_tars: list[bytes], *, config: bytes | None = None, tags: list[str] | None = None, manifest: Any = None
+) -> list[tuple[tarfile.TarInfo, bytes]]:
     """The members of a legacy ``docker save`` archive (``<id>/layer.tar``) of raw layer tars.
 
     ``manifest`` replaces manifest.json: bytes as they are, or a JSON value.
@@ -197,21 +227,37 @@ def docker_members(layer_tars: list[bytes], *, config: bytes | None = None, tags
     cfg = config if config is not None else orjson.dumps(config_doc(layer_tars))
     cfg_name = sha(cfg) + ".json"
     members.append(file_member(cfg_name, cfg))
-    man = manifest if manifest is not None else [
-        {"Config": cfg_name, "RepoTags": tags or ["raw:latest"], "Layers": layer_paths}]
+    man = (
+        manifest
+        if manifest is not None
+        else [{"Config": cfg_name, "RepoTags": tags or ["raw:latest"], "Layers": layer_paths}]
+    )
     members.append(file_member("manifest.json", man if isinstance(man, bytes) else orjson.dumps(man)))
     return members
 
 
-def docker_archive(path: str | Path, layer_tars: list[bytes], *, config: bytes | None = None,
-                   manifest: bytes | None = None, tags: list[str] | None = None) -> str:
+def docker_archive(
+    path: str | Path,
+    layer_tars: list[bytes],
+    *,
+    config: bytes | None = None,
+    manifest: bytes | None = None,
+    tags: list[str] | None = None,
+) -> str:
     """A legacy ``docker save`` archive (``<id>/layer.tar``) of raw layer tars."""
     return write_members(path, docker_members(layer_tars, config=config, manifest=manifest, tags=tags))
 
 
-def oci_archive(path: str | Path, layers: list[tuple[bytes, str]], *, diff_tars: list[bytes] | None = None,
-                manifest_extra: dict[str, Any] | None = None, index: bytes | None = None,
-                config: bytes | None = None, manifest_media: str = OCI_MANIFEST) -> str:
+def oci_archive(
+    path: str | Path,
+    layers: list[tuple[bytes, str]],
+    *,
+    diff_tars: list[bytes] | None = None,
+    manifest_extra: dict[str, Any] | None = None,
+    index: bytes | None = None,
+    config: bytes | None = None,
+    manifest_media: str = OCI_MANIFEST,
+) -> str:
     """An OCI layout archive of raw layer blobs ``(blob bytes, media type)``.
 
     ``diff_tars`` are the uncompressed layer tars for the config's diff_ids
@@ -223,10 +269,14 @@ def oci_archive(path: str | Path, layers: list[tuple[bytes, str]], *, diff_tars:
         blobs["sha256:" + sha(data)] = data
         return "sha256:" + sha(data)
 
-    cfg = config if config is not None else orjson.dumps(
-        config_doc(diff_tars if diff_tars is not None else [b for b, _ in layers]))
+    cfg = (
+        config
+        if config is not None
+        else orjson.dumps(config_doc(diff_tars if diff_tars is not None else [b for b, _ in layers]))
+    )
     man_doc: dict[str, Any] = {
-        "schemaVersion": 2, "mediaType": manifest_media,
+        "schemaVersion": 2,
+        "mediaType": manifest_media,
         "config": {"mediaType": OCI_CONFIG, "digest": put(cfg), "size": len(cfg)},
         "layers": [{"mediaType": media, "digest": put(blob), "size": len(blob)} for blob, media in layers],
     }
@@ -234,9 +284,20 @@ def oci_archive(path: str | Path, layers: list[tuple[bytes, str]], *, diff_tars:
     man = orjson.dumps(man_doc)
     man_digest = put(man)
     if index is None:
-        index = orjson.dumps({"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": [
-            {"mediaType": manifest_media, "digest": man_digest, "size": len(man),
-             "annotations": {"org.opencontainers.image.ref.name": "raw:latest"}}]})
+        index = orjson.dumps(
+            {
+                "schemaVersion": 2,
+                "mediaType": OCI_INDEX,
+                "manifests": [
+                    {
+                        "mediaType": manifest_media,
+                        "digest": man_digest,
+                        "size": len(man),
+                        "annotations": {"org.opencontainers.image.ref.name": "raw:latest"},
+                    }
+                ],
+            }
+        )
     members = [file_member("blobs/sha256/" + d[7:], data) for d, data in blobs.items()]
     members.append(file_member("index.json", index))
     members.append(file_member("oci-layout", b'{"imageLayoutVersion":"1.0.0"}'))
@@ -277,6 +338,7 @@ def replace_members(src: str | Path, dst: str | Path, replace: dict[str, bytes])
 
 # -- loaded images ----------------------------------------------------------------
 
+
 @contextmanager
 def loaded(path: str | Path, **kw: Any) -> Iterator[Image]:
     image = load_image(str(path), **kw)
@@ -297,8 +359,15 @@ def tree_of(image: Image, layer: int) -> dict[str, tuple[int, int, int, int, int
     names = image.paths.paths
     out = {}
     for g in image.tree_at(layer):
-        out[names[e.pid[g]]] = (e.tflag[g], e.mode[g] & 0o7777, e.uid[g], e.gid[g], e.size[g], e.link[g],
-                                g >= e.layer_start[-1])
+        out[names[e.pid[g]]] = (
+            e.tflag[g],
+            e.mode[g] & 0o7777,
+            e.uid[g],
+            e.gid[g],
+            e.size[g],
+            e.link[g],
+            g >= e.layer_start[-1],
+        )
     return out
 
 
@@ -306,8 +375,13 @@ def figures(image: Image) -> dict[str, Any]:
     """Every efficiency figure, in plain values."""
     eff = analyse(image)
     return {
-        "score": eff.score, "wasted": eff.wasted_bytes, "size": eff.size_bytes, "user_size": eff.user_size_bytes,
-        "user_pct": eff.user_wasted_percent, "min_total": eff.min_total, "cum_total": eff.cumulative_total,
+        "score": eff.score,
+        "wasted": eff.wasted_bytes,
+        "size": eff.size_bytes,
+        "user_size": eff.user_size_bytes,
+        "user_pct": eff.user_wasted_percent,
+        "min_total": eff.min_total,
+        "cum_total": eff.cumulative_total,
         "inefficient": [(w.path, w.count, w.cumulative, w.minimum, w.layers) for w in eff.inefficient],
     }
 

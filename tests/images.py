@@ -18,8 +18,14 @@ def _bytes(seed: int, size: int) -> bytes:
 
 def edge_case_image(tag: str = "edge:latest") -> ImageSpec:
     img = ImageSpec(tags=[tag])
-    img.config = {"Env": ["A=1"], "Cmd": ["sh"], "User": "1000", "WorkingDir": "/app",
-                  "ExposedPorts": {"80/tcp": {}}, "Labels": {"k": "v"}}
+    img.config = {
+        "Env": ["A=1"],
+        "Cmd": ["sh"],
+        "User": "1000",
+        "WorkingDir": "/app",
+        "ExposedPorts": {"80/tcp": {}},
+        "Labels": {"k": "v"},
+    }
     img.empty("ARG V=1")  # history[0] is an empty-layer step
     base = img.layer("/bin/sh -c #(nop) ADD file:abc in / ")
     for d in ("bin", "etc", "usr", "usr/lib", "tmp", "var", "var/log"):
@@ -78,12 +84,13 @@ def edge_case_image(tag: str = "edge:latest") -> ImageSpec:
     final.whiteout("big.bin").whiteout("big-copy.bin")
     final.dir("olddir").file("olddir/a.txt", "back again")  # re-create a deleted path
     final.file("etc/passwd", "root:x:0:0::/root:/bin/bash\n", uid=1000, gid=1000)  # owner only
-    img.empty("CMD [\"sh\"]")
+    img.empty('CMD ["sh"]')
     return img
 
 
-def tiny_image(tag: str = "tiny:latest", *, arch: str = "amd64", variant: str | None = None,
-               marker: str = "x") -> ImageSpec:
+def tiny_image(
+    tag: str = "tiny:latest", *, arch: str = "amd64", variant: str | None = None, marker: str = "x"
+) -> ImageSpec:
     """Two small layers; ``marker`` makes the content (and digests) distinct."""
     img = ImageSpec(tags=[tag], architecture=arch, variant=variant)
     img.layer("ADD base").dir("etc").file("etc/os", f"tiny {marker}\n")

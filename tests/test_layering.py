@@ -56,12 +56,19 @@ sys.stderr.write("\\nPROBE " + json.dumps({"imported": imported, "loaded": loade
 
 def probe(targets: list[str], argv: list[str] | None = None, cwd: Path | None = None) -> tuple[list[str], set[str]]:
     """(modules imported, top-level UI libraries loaded) in a fresh interpreter."""
-    proc = subprocess.run([sys.executable, "-c", _PROBE, json.dumps(targets), json.dumps(argv or [])],
-                          cwd=cwd or REPO, env=clean_env(), capture_output=True, text=True, timeout=120, check=False,
-                          stdin=subprocess.DEVNULL)
+    proc = subprocess.run(
+        [sys.executable, "-c", _PROBE, json.dumps(targets), json.dumps(argv or [])],
+        cwd=cwd or REPO,
+        env=clean_env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        stdin=subprocess.DEVNULL,
+    )
     line = [ln for ln in proc.stderr.splitlines() if ln.startswith("PROBE ")]
     assert proc.returncode == 0 and line, proc.stderr
-    result = json.loads(line[-1][len("PROBE "):])
+    result = json.loads(line[-1][len("PROBE ") :])
     return result["imported"], {m.split(".")[0] for m in result["loaded"]}
 
 
@@ -85,8 +92,18 @@ def test_viewmodel_imports_no_ui_library() -> None:
 
 
 def test_reports_config_and_cli_do_not_import_textual() -> None:
-    imported, loaded = probe(["dive_py.core.*", "dive_py.report.*", "dive_py.config", "dive_py.errors",
-                              "dive_py.cli", "dive_py.main_flow", "dive_py.fixtures.*", "dive_py"])
+    imported, loaded = probe(
+        [
+            "dive_py.core.*",
+            "dive_py.report.*",
+            "dive_py.config",
+            "dive_py.errors",
+            "dive_py.cli",
+            "dive_py.main_flow",
+            "dive_py.fixtures.*",
+            "dive_py",
+        ]
+    )
     assert {"dive_py.report.ci", "dive_py.report.export", "dive_py.report.listing", "dive_py.cli"} <= set(imported)
     assert "textual" not in loaded
     assert "typer" in loaded  # the CLI itself runs on Typer: proves the probe sees what was loaded
@@ -97,9 +114,16 @@ def test_reports_and_config_import_no_typer_or_textual() -> None:
     assert loaded.isdisjoint({"textual", "typer"})
 
 
-@pytest.mark.parametrize("argv", [["--demo", "--ci"], ["--demo", "--json", "-"], ["--demo", "--list"],
-                                  ["--demo", "--list", "--format", "jsonl"],
-                                  ["--demo"]])  # no terminal: the summary, not the explorer
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["--demo", "--ci"],
+        ["--demo", "--json", "-"],
+        ["--demo", "--list"],
+        ["--demo", "--list", "--format", "jsonl"],
+        ["--demo"],
+    ],
+)  # no terminal: the summary, not the explorer
 def test_non_interactive_runs_never_load_textual(tmp_path: Path, argv: list[str]) -> None:
     _imported, loaded = probe([], argv, cwd=tmp_path)
     assert "typer" in loaded
@@ -125,29 +149,82 @@ def tool(name: str) -> str:
 
 
 def test_import_linter_contracts() -> None:
-    proc = subprocess.run([tool("lint-imports")], cwd=REPO, env=clean_env(), capture_output=True, text=True,
-                          timeout=300, check=False)
+    proc = subprocess.run(
+        [tool("lint-imports")], cwd=REPO, env=clean_env(), capture_output=True, text=True, timeout=300, check=False
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    for contract in ("Layers: cli > main_flow > ui | report > viewmodel > core KEPT",
-                     "The core, the view model and the reports never import a UI library KEPT",
-                     "The core imports no Rich KEPT"):
+    for contract in (
+        "Layers: cli > main_flow > ui | report > viewmodel > core KEPT",
+        "The core, the view model and the reports never import a UI library KEPT",
+        "The core imports no Rich KEPT",
+    ):
         assert contract in proc.stdout
     assert " 0 broken." in proc.stdout
 
 
 def test_ruff_bans_textual_outside_the_ui() -> None:
     ruff = tool("ruff")
-    proc = subprocess.run([ruff, "check", "--select", "TID", "--output-format", "concise", "dive_py"], cwd=REPO,
-                          env=clean_env(), capture_output=True, text=True, timeout=300, check=False)
+    proc = subprocess.run(
+        [ruff, "check", "--select", "TID", "--output-format", "concise", "dive_py"],
+        cwd=REPO,
+        env=clean_env(),
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     # The rule is live: the same source in the core is flagged, in the UI it is allowed.
     source = "import textual\n\nfrom dive_py.ui import app\n"
-    flagged = subprocess.run([ruff, "check", "--select", "TID", "--output-format", "concise", "--stdin-filename",
-                              os.path.join("dive_py", "core", "probe_module.py"), "-"], cwd=REPO, input=source,
-                             env=clean_env(), capture_output=True, text=True, timeout=120, check=False)
+    flagged = subprocess.run(
+        [
+            ruff,
+            "check",
+            "--select",
+            "TID",
+            "--output-format",
+            "concise",
+            "--stdin-filename",
+            os.path.join("dive_py", "core", "probe_module.py"),
+            "-",
+        ],
+        cwd=REPO,
+        input=source,
+        env=clean_env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert flagged.returncode == 1
     assert "TID251" in flagged.stdout and "TID253" in flagged.stdout
-    allowed = subprocess.run([ruff, "check", "--select", "TID", "--stdin-filename",
-                              os.path.join("dive_py", "ui", "probe_module.py"), "-"], cwd=REPO, input=source,
-                             env=clean_env(), capture_output=True, text=True, timeout=120, check=False)
+    allowed = subprocess.run(
+        [ruff, "check", "--select", "TID", "--stdin-filename", os.path.join("dive_py", "ui", "probe_module.py"), "-"],
+        cwd=REPO,
+        input=source,
+        env=clean_env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert allowed.returncode == 0, allowed.stdout
+
+
+MAX_MODULE_LINES = 400
+
+
+def test_every_module_is_small() -> None:
+    """One job per module: none of the package's modules reaches 400 lines (formatted by ruff)."""
+    sizes = {p.relative_to(REPO).as_posix(): len(p.read_text().splitlines()) for p in (REPO / "dive_py").rglob("*.py")}
+    assert len(sizes) > 50
+    assert {name: n for name, n in sizes.items() if n >= MAX_MODULE_LINES} == {}
+
+
+def test_every_subpackage_says_what_it_is_for() -> None:
+    """Each room's ``__init__`` opens with a docstring of at least one sentence."""
+    import ast
+
+    for init in (REPO / "dive_py").rglob("__init__.py"):
+        doc = ast.get_docstring(ast.parse(init.read_text()))
+        assert doc and len(doc.split()) >= 8, init.relative_to(REPO).as_posix()

@@ -201,8 +201,18 @@ def _outcome(fn: Callable[[], Any]) -> tuple[bool, Any]:
 
 
 def _layer_view(layer: RawLayer) -> tuple[Any, ...]:
-    return (layer.paths, bytes(layer.kinds), bytes(layer.tflags), list(layer.modes), list(layer.uids),
-            list(layer.gids), list(layer.sizes), list(layer.mtimes), layer.links, layer.tar_bytes)
+    return (
+        layer.paths,
+        bytes(layer.kinds),
+        bytes(layer.tflags),
+        list(layer.modes),
+        list(layer.uids),
+        list(layer.gids),
+        list(layer.sizes),
+        list(layer.mtimes),
+        layer.links,
+        layer.tar_bytes,
+    )
 
 
 def _file_hashes(fd: int, layer: RawLayer) -> list[int]:
@@ -241,8 +251,15 @@ def fuzz_tar(data: bytes) -> None:
         _diff_tar(fd, h_file, h_stream, l_file, l_file_h, l_stream_h, l_short)
 
 
-def _diff_tar(fd: int, h_file: tuple[bool, Any], h_stream: tuple[bool, Any], l_file: tuple[bool, Any],
-              l_file_h: tuple[bool, Any], l_stream_h: tuple[bool, Any], l_short: tuple[bool, Any]) -> None:
+def _diff_tar(
+    fd: int,
+    h_file: tuple[bool, Any],
+    h_stream: tuple[bool, Any],
+    l_file: tuple[bool, Any],
+    l_file_h: tuple[bool, Any],
+    l_stream_h: tuple[bool, Any],
+    l_short: tuple[bool, Any],
+) -> None:
     def same_success(a: tuple[bool, Any], b: tuple[bool, Any], what: str) -> bool:
         assert a[0] == b[0], f"{what}: one side failed: {a[1] if not a[0] else b[1]!r}"
         return a[0]
@@ -258,8 +275,7 @@ def _diff_tar(fd: int, h_file: tuple[bool, Any], h_stream: tuple[bool, Any], l_f
         assert list(a.hashes or []) == list(b.hashes or []), "read_layer(hash_files): hashes differ"
     if l_file[0] and l_stream_h[0]:
         a, b = l_file[1], l_stream_h[1]
-        want = [h if t in (REGULAR, CONTIGUOUS) and k == 0 else 0 for h, t, k in
-                zip(b.hashes or [], b.tflags, b.kinds)]
+        want = [h if t in (REGULAR, CONTIGUOUS) and k == 0 else 0 for h, t, k in zip(b.hashes or [], b.tflags, b.kinds)]
         got = _file_hashes(fd, a)
         assert got == [w if o >= 0 else 0 for w, o in zip(want, a.offsets)], "data offsets point at other bytes"
 
@@ -361,21 +377,86 @@ class MemArchive(Archive):
 
 
 _KEYS = (
-    "schemaVersion", "mediaType", "manifests", "layers", "config", "digest", "size", "platform", "annotations",
-    "os", "architecture", "variant", "Config", "Layers", "RepoTags", "LayerSources", "rootfs", "diff_ids",
-    "history", "created_by", "empty_layer", "created", "author", "comment", "Env", "Cmd", "Entrypoint", "User",
-    "WorkingDir", "Labels", "ExposedPorts", "Volumes", "StopSignal", "Healthcheck",
-    "io.containerd.image.name", "org.opencontainers.image.ref.name", "vnd.docker.reference.type",
+    "schemaVersion",
+    "mediaType",
+    "manifests",
+    "layers",
+    "config",
+    "digest",
+    "size",
+    "platform",
+    "annotations",
+    "os",
+    "architecture",
+    "variant",
+    "Config",
+    "Layers",
+    "RepoTags",
+    "LayerSources",
+    "rootfs",
+    "diff_ids",
+    "history",
+    "created_by",
+    "empty_layer",
+    "created",
+    "author",
+    "comment",
+    "Env",
+    "Cmd",
+    "Entrypoint",
+    "User",
+    "WorkingDir",
+    "Labels",
+    "ExposedPorts",
+    "Volumes",
+    "StopSignal",
+    "Healthcheck",
+    "io.containerd.image.name",
+    "org.opencontainers.image.ref.name",
+    "vnd.docker.reference.type",
 )
 _STRINGS = (
-    manifest_mod.OCI_INDEX, manifest_mod.DOCKER_LIST, manifest_mod.OCI_MANIFEST, manifest_mod.DOCKER_MANIFEST,
-    *sorted(manifest_mod.CONFIG_TYPES), "application/vnd.oci.image.layer.v1.tar+gzip",
-    "application/vnd.docker.image.rootfs.diff.tar.gzip", "application/vnd.in-toto+json",
-    "attestation-manifest", "unknown", "linux", "amd64", "arm64", "arm", "v7", "v8", "windows", "",
-    "sha256:", ":", "sha256:/", "sha256:..", "sha256:a/b", "blobs/sha256/", "blobs/sha256/../../manifest.json",
-    "manifest.json", "index.json", "/manifest.json", "./index.json", "x/layer.tar", "layer.tar", "../x.tar",
-    "latest", "docker.io/library/tiny:latest", "localhost/multi", "multi:latest", "a:b:c", "\x00", "☃",
-    "/bin/sh -c #(nop) ", "/bin/sh -c ",
+    manifest_mod.OCI_INDEX,
+    manifest_mod.DOCKER_LIST,
+    manifest_mod.OCI_MANIFEST,
+    manifest_mod.DOCKER_MANIFEST,
+    *sorted(manifest_mod.CONFIG_TYPES),
+    "application/vnd.oci.image.layer.v1.tar+gzip",
+    "application/vnd.docker.image.rootfs.diff.tar.gzip",
+    "application/vnd.in-toto+json",
+    "attestation-manifest",
+    "unknown",
+    "linux",
+    "amd64",
+    "arm64",
+    "arm",
+    "v7",
+    "v8",
+    "windows",
+    "",
+    "sha256:",
+    ":",
+    "sha256:/",
+    "sha256:..",
+    "sha256:a/b",
+    "blobs/sha256/",
+    "blobs/sha256/../../manifest.json",
+    "manifest.json",
+    "index.json",
+    "/manifest.json",
+    "./index.json",
+    "x/layer.tar",
+    "layer.tar",
+    "../x.tar",
+    "latest",
+    "docker.io/library/tiny:latest",
+    "localhost/multi",
+    "multi:latest",
+    "a:b:c",
+    "\x00",
+    "☃",
+    "/bin/sh -c #(nop) ",
+    "/bin/sh -c ",
 )
 
 
@@ -497,8 +578,13 @@ def _manifest_templates() -> list[list[MemberSpec]]:
             for layout in LAYOUTS:
                 for set_name in ("tiny", "arches"):
                     comp = "gzip" if layout == "kaniko" else "none"
-                    data = archive_bytes(sets[set_name], layout, compression=comp, platforms=set_name == "arches",
-                                         attestation=set_name == "tiny")
+                    data = archive_bytes(
+                        sets[set_name],
+                        layout,
+                        compression=comp,
+                        platforms=set_name == "arches",
+                        attestation=set_name == "tiny",
+                    )
                     _templates.append(archive_members(data))
     return _templates
 
@@ -537,8 +623,11 @@ def build_members(data: bytes) -> tuple[list[MemberSpec], str | None, str | None
         elif op == 6 and current:  # drop a member
             current.remove(mut.pick(current))
         elif op == 7:  # a new member: a known name, another document or raw bytes
-            name = mut.pick(["manifest.json", "index.json", *(e[0] for e in current)]) if fdp.ConsumeBool() \
+            name = (
+                mut.pick(["manifest.json", "index.json", *(e[0] for e in current)])
+                if fdp.ConsumeBool()
                 else _blob_name(mut.string())
+            )
             doc = mut.value()
             current.append([name, _dumps(doc), None, doc])
         elif op == 8:  # a symlink (possibly a loop)
@@ -629,8 +718,9 @@ def guarded(target: Callable[[bytes], None]) -> Callable[[bytes], None]:
 
 def main() -> None:
     # No short options: libFuzzer's "-timeout=10" must not be read as "-t imeout=10".
-    parser = argparse.ArgumentParser(description="divepy fuzzing harness; other arguments go to libFuzzer",
-                                     add_help=False, allow_abbrev=False)
+    parser = argparse.ArgumentParser(
+        description="divepy fuzzing harness; other arguments go to libFuzzer", add_help=False, allow_abbrev=False
+    )
     parser.add_argument("--target", choices=sorted(TARGETS), required=True)
     parser.add_argument("--help", action="help", help="show this help (libFuzzer's own: -help=1)")
     args, rest = parser.parse_known_args()

@@ -77,9 +77,18 @@ def _bytes(seed: int, size: int) -> bytes:
 def small_edge_image(tag: str = "edge:latest") -> ImageSpec:
     """Every kind of entry and change, with contents small enough for a 64 KiB archive."""
     img = ImageSpec(tags=[tag, "docker.io/library/edge:v2"])
-    img.config = {"Env": ["A=1"], "Cmd": ["sh"], "Entrypoint": "/bin/sh", "User": "1000", "WorkingDir": "/app",
-                  "ExposedPorts": {"80/tcp": {}}, "Volumes": {"/data": {}}, "Labels": {"k": "v"},
-                  "StopSignal": "SIGTERM", "Healthcheck": {"Test": ["CMD", "true"]}}
+    img.config = {
+        "Env": ["A=1"],
+        "Cmd": ["sh"],
+        "Entrypoint": "/bin/sh",
+        "User": "1000",
+        "WorkingDir": "/app",
+        "ExposedPorts": {"80/tcp": {}},
+        "Volumes": {"/data": {}},
+        "Labels": {"k": "v"},
+        "StopSignal": "SIGTERM",
+        "Healthcheck": {"Test": ["CMD", "true"]},
+    }
     img.empty("ARG V=1")
     base = img.layer("/bin/sh -c #(nop) ADD file:abc in / ")
     for d in ("bin", "etc", "tmp", "var", "var/log"):
@@ -124,18 +133,29 @@ def images() -> dict[str, list[ImageSpec]]:
         "tiny": [tiny_image()],
         "edge": [small_edge_image()],
         "two": [tiny_image("one:latest", marker="1"), tiny_image("two:latest", marker="2")],
-        "arches": [tiny_image("multi:latest", marker="a"),
-                   tiny_image("multi:latest", arch="arm64", variant="v8", marker="b"),
-                   tiny_image("multi:latest", arch="arm", variant="v7", marker="c")],
+        "arches": [
+            tiny_image("multi:latest", marker="a"),
+            tiny_image("multi:latest", arch="arm64", variant="v8", marker="b"),
+            tiny_image("multi:latest", arch="arm", variant="v7", marker="c"),
+        ],
     }
 
 
 # -- layer tars (tar target) ------------------------------------------------------------
 
 
-def _info(name: str, type_: bytes = tarfile.REGTYPE, *, size: int = 0, mode: int = 0o644, link: str = "",
-          uid: int = 0, gid: int = 0, mtime: int = 1_600_000_000,
-          pax: dict[str, str] | None = None) -> tarfile.TarInfo:
+def _info(
+    name: str,
+    type_: bytes = tarfile.REGTYPE,
+    *,
+    size: int = 0,
+    mode: int = 0o644,
+    link: str = "",
+    uid: int = 0,
+    gid: int = 0,
+    mtime: int = 1_600_000_000,
+    pax: dict[str, str] | None = None,
+) -> tarfile.TarInfo:
     info = tarfile.TarInfo(name)
     info.type = type_
     info.size = size
@@ -173,12 +193,25 @@ def tricky_layer() -> LayerSpec:
     spec.raw(_info("etc/.wh.passwd", mode=0))
     spec.raw(_info(".wh.toplevel", mode=0))
     spec.raw(_info("deep/" + "/".join(f"d{i:02d}" for i in range(40)) + "/leaf", size=1), b"x")  # prefix / long
-    spec.raw(_info("pax/overridden", size=2, pax={"path": "pax/real-name-☃", "mtime": "1600000000.25",
-                                                   "uid": "4294967296", "gid": "70000", "comment": "c"}), b"pp")
+    spec.raw(
+        _info(
+            "pax/overridden",
+            size=2,
+            pax={
+                "path": "pax/real-name-☃",
+                "mtime": "1600000000.25",
+                "uid": "4294967296",
+                "gid": "70000",
+                "comment": "c",
+            },
+        ),
+        b"pp",
+    )
     spec.raw(_info("pax/sized", size=3, pax={"size": "3"}), b"abc")
     spec.raw(_info("pax/link", tarfile.SYMTYPE, pax={"linkpath": "target/☃"}))
-    spec.raw(_info("pax/sparse", size=4, pax={"GNU.sparse.name": "pax/sparse-real", "GNU.sparse.realsize": "9"}),
-             b"spar")
+    spec.raw(
+        _info("pax/sparse", size=4, pax={"GNU.sparse.name": "pax/sparse-real", "GNU.sparse.realsize": "9"}), b"spar"
+    )
     spec.raw(_info("big-ids", size=1, uid=8**8, gid=8**9, mtime=8**12), b"i")  # PAX or base-256 numbers
     return spec
 
@@ -247,8 +280,7 @@ def archives() -> Iterator[tuple[str, bytes]]:
                 if oci and set_name in ("tiny", "arches"):
                     variants.append(("-attest", False, True))
                 for suffix, platforms, attestation in variants:
-                    data = archive_bytes(imgs, layout, compression=comp, platforms=platforms,
-                                         attestation=attestation)
+                    data = archive_bytes(imgs, layout, compression=comp, platforms=platforms, attestation=attestation)
                     yield f"{set_name}.{layout}.{comp}{suffix}", data
 
 
@@ -298,8 +330,11 @@ def manifest_seeds() -> Iterator[tuple[str, bytes]]:
 # -- main -----------------------------------------------------------------------------
 
 
-SEEDS = {"tar": (tar_seeds, TAR_MAX), "archive": (archive_seeds, ARCHIVE_MAX),
-         "manifest": (manifest_seeds, ARCHIVE_MAX)}
+SEEDS = {
+    "tar": (tar_seeds, TAR_MAX),
+    "archive": (archive_seeds, ARCHIVE_MAX),
+    "manifest": (manifest_seeds, ARCHIVE_MAX),
+}
 
 
 def write_seeds(root: Path, targets: list[str]) -> None:
@@ -324,8 +359,9 @@ def write_seeds(root: Path, targets: list[str]) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("root", type=Path, help="directory to fill with <target>/ seed directories")
-    parser.add_argument("--target", choices=sorted(SEEDS), action="append",
-                        help="only this target (repeatable; default: all)")
+    parser.add_argument(
+        "--target", choices=sorted(SEEDS), action="append", help="only this target (repeatable; default: all)"
+    )
     args = parser.parse_args()
     sys.path.insert(0, str(Path(__file__).resolve().parent))
     write_seeds(args.root, args.target or list(SEEDS))

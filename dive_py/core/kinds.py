@@ -62,6 +62,25 @@ KNOWN_TYPES = frozenset((REGULAR, HARDLINK, SYMLINK, CHAR, BLOCKDEV, DIR, FIFO, 
 #: Types whose entry carries file content.
 CONTENT_TYPES = frozenset((REGULAR, CONTIGUOUS))
 
-__all__ = ["BLOCKDEV", "CHAR", "CONTENT_TYPES", "CONTIGUOUS", "DIR", "ENTRY", "FIFO", "HARDLINK", "HEADER_ONLY",
-           "IMPLICIT", "KNOWN_TYPES", "OPAQUE", "REGULAR", "SHADOWED", "SHADOWED_MARKER", "SYMLINK",
-           "VOLUME_LABEL", "WHITEOUT", "EntryKind", "TarType"]
+__all__ = [
+    "BLOCKDEV",
+    "CHAR",
+    "CONTENT_TYPES",
+    "CONTIGUOUS",
+    "DIR",
+    "ENTRY",
+    "FIFO",
+    "HARDLINK",
+    "HEADER_ONLY",
+    "IMPLICIT",
+    "KNOWN_TYPES",
+    "OPAQUE",
+    "REGULAR",
+    "SHADOWED",
+    "SHADOWED_MARKER",
+    "SYMLINK",
+    "VOLUME_LABEL",
+    "WHITEOUT",
+    "EntryKind",
+    "TarType",
+]

@@ -107,5 +107,6 @@ class Budget:
         if self.entries > IMAGE_ENTRIES:
             raise LimitError(f"{what}: the image holds more than {IMAGE_ENTRIES:,} entries (divepy's limit)")
         if self.chars > NAME_CHARS:
-            raise LimitError(f"{what}: the image's paths and link targets exceed {NAME_CHARS:,} characters "
-                             "in total (divepy's limit)")
+            raise LimitError(
+                f"{what}: the image's paths and link targets exceed {NAME_CHARS:,} characters in total (divepy's limit)"
+            )

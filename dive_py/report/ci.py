@@ -50,26 +50,41 @@ def evaluate(rules: RuleSettings, eff: Efficiency) -> list[RuleResult]:
     if eff_rule.threshold is None:
         results.append(RuleResult("lowestEfficiency", SKIP, "disabled"))
     elif eff_rule.threshold > eff.score:
-        results.append(RuleResult("lowestEfficiency", FAIL, "image efficiency is too low "
-                                  f"(efficiency={eff.score:.2f} < threshold={_go_v(eff_rule.threshold)})"))
+        results.append(
+            RuleResult(
+                "lowestEfficiency",
+                FAIL,
+                f"image efficiency is too low (efficiency={eff.score:.2f} < threshold={_go_v(eff_rule.threshold)})",
+            )
+        )
     else:
         results.append(RuleResult("lowestEfficiency", PASS, eff_rule.text))
     bytes_rule = rules.highest_wasted_bytes
     if bytes_rule.threshold is None:
         results.append(RuleResult("highestWastedBytes", SKIP, "disabled"))
     elif eff.wasted_bytes > bytes_rule.threshold:
-        results.append(RuleResult("highestWastedBytes", FAIL, "too many bytes wasted "
-                                  f"(wasted-bytes={eff.wasted_bytes} > threshold={int(bytes_rule.threshold)})"))
+        results.append(
+            RuleResult(
+                "highestWastedBytes",
+                FAIL,
+                f"too many bytes wasted (wasted-bytes={eff.wasted_bytes} > threshold={int(bytes_rule.threshold)})",
+            )
+        )
     else:
         results.append(RuleResult("highestWastedBytes", PASS, bytes_rule.text))
     pct_rule = rules.highest_user_wasted_percent
     if pct_rule.threshold is None:
         results.append(RuleResult("highestUserWastedPercent", SKIP, "disabled"))
     elif eff.user_wasted_percent > pct_rule.threshold:
-        results.append(RuleResult("highestUserWastedPercent", FAIL,
-                                  "too many bytes wasted, relative to the user bytes added "
-                                  f"(%-user-wasted-bytes={eff.user_wasted_percent:.2f} > "
-                                  f"threshold={_go_v(pct_rule.threshold)})"))
+        results.append(
+            RuleResult(
+                "highestUserWastedPercent",
+                FAIL,
+                "too many bytes wasted, relative to the user bytes added "
+                f"(%-user-wasted-bytes={eff.user_wasted_percent:.2f} > "
+                f"threshold={_go_v(pct_rule.threshold)})",
+            )
+        )
     else:
         results.append(RuleResult("highestUserWastedPercent", PASS, pct_rule.text))
     results.sort(key=lambda r: r.name)
@@ -119,8 +134,7 @@ def render_analysis(eff: Efficiency, *, color: bool, archive_note: str | None = 
     return lines
 
 
-def render_report(eff: Efficiency, results: list[RuleResult], *, color: bool,
-                  archive_note: str | None = None) -> str:
+def render_report(eff: Efficiency, results: list[RuleResult], *, color: bool, archive_note: str | None = None) -> str:
     """The report text; ANSI styles only when ``color``."""
     style = styler(color)
     lines = render_analysis(eff, color=color, archive_note=archive_note)
@@ -133,4 +147,3 @@ def render_report(eff: Efficiency, results: list[RuleResult], *, color: bool,
     verdict = PASS if passed(results) else FAIL
     lines.append(f"{style(verdict, _STYLE[verdict])} [{summary}]")
     return "\n".join(lines) + "\n"
-

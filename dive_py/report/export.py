@@ -31,8 +31,13 @@ from dive_py.core.modes import go_file_mode
 
 SCHEMA_VERSION = 1
 
-_GO_ESCAPES = ((b"<", b"\\u003c"), (b">", b"\\u003e"), (b"&", b"\\u0026"),
-               ("\u2028".encode(), b"\\u2028"), ("\u2029".encode(), b"\\u2029"))
+_GO_ESCAPES = (
+    (b"<", b"\\u003c"),
+    (b">", b"\\u003e"),
+    (b"&", b"\\u0026"),
+    ("\u2028".encode(), b"\\u2028"),
+    ("\u2029".encode(), b"\\u2029"),
+)
 
 
 _NEEDS_ESCAPE = re.compile(rb"[<>&]|\xe2\x80[\xa8\xa9]")
@@ -59,9 +64,11 @@ def go_float(value: float) -> float | int | None:
     return int(value) if value.is_integer() and abs(value) < 1e21 else value
 
 
-_NODE = (b'        {\n          "path": %s,\n          "typeFlag": %d,\n          "linkName": %s,\n'
-         b'          "size": %d,\n          "fileMode": %d,\n          "uid": %d,\n          "gid": %d,\n'
-         b'          "isDir": %s\n        }')
+_NODE = (
+    b'        {\n          "path": %s,\n          "typeFlag": %d,\n          "linkName": %s,\n'
+    b'          "size": %d,\n          "fileMode": %d,\n          "uid": %d,\n          "gid": %d,\n'
+    b'          "isDir": %s\n        }'
+)
 
 
 def _file_list(image: Image, layer: int) -> Iterator[bytes]:
@@ -85,20 +92,35 @@ def _file_list(image: Image, layer: int) -> Iterator[bytes]:
             qlink = _q(link)
             if len(quoted_links) < 4096:
                 quoted_links[link] = qlink
-        yield _NODE % (_q(node.path), tflag, qlink, sizes[g], mode, uids[g], gids[g],
-                       b"true" if tflag == DIR else b"false")
+        yield _NODE % (
+            _q(node.path),
+            tflag,
+            qlink,
+            sizes[g],
+            mode,
+            uids[g],
+            gids[g],
+            b"true" if tflag == DIR else b"false",
+        )
 
 
 def _layer_section(image: Image) -> Iterator[bytes]:
     yield b'  "layer": ['
     for i, layer in enumerate(image.layers):
         yield b",\n    {\n" if i else b"\n    {\n"
-        yield (b'      "index": ' + str(layer.index).encode()
-               + b',\n      "id": ' + _q(layer.id)
-               + b',\n      "digestId": ' + _q(layer.digest)
-               + b',\n      "sizeBytes": ' + str(layer.size).encode()
-               + b',\n      "command": ' + _q(layer.command)
-               + b',\n      "fileList": [')
+        yield (
+            b'      "index": '
+            + str(layer.index).encode()
+            + b',\n      "id": '
+            + _q(layer.id)
+            + b',\n      "digestId": '
+            + _q(layer.digest)
+            + b',\n      "sizeBytes": '
+            + str(layer.size).encode()
+            + b',\n      "command": '
+            + _q(layer.command)
+            + b',\n      "fileList": ['
+        )
         first = True
         for item in _file_list(image, i):
             yield (b"\n" if first else b",\n") + item
@@ -134,24 +156,46 @@ def extras(image: Image, eff: Efficiency, *, with_files: bool = True) -> dict[st
             "manifestDigest": image.ref.manifest_digest,
             "configDigest": image.ref.config_digest,
             "config": {
-                "env": cfg.env, "entrypoint": cfg.entrypoint, "cmd": cfg.cmd, "user": cfg.user,
-                "workingDir": cfg.working_dir, "labels": cfg.labels, "exposedPorts": cfg.exposed_ports,
-                "volumes": cfg.volumes, "stopSignal": cfg.stop_signal, "healthcheck": cfg.healthcheck,
+                "env": cfg.env,
+                "entrypoint": cfg.entrypoint,
+                "cmd": cfg.cmd,
+                "user": cfg.user,
+                "workingDir": cfg.working_dir,
+                "labels": cfg.labels,
+                "exposedPorts": cfg.exposed_ports,
+                "volumes": cfg.volumes,
+                "stopSignal": cfg.stop_signal,
+                "healthcheck": cfg.healthcheck,
             },
         },
         "layerInfo": [
-            {"index": layer.index, "id": layer.id, "diffId": layer.digest, "blobDigest": layer.blob_digest,
-             "mediaType": layer.media_type, "compression": layer.compression,
-             "storedSizeBytes": layer.stored_size, "tarSizeBytes": layer.tar_size, "sizeBytes": layer.size,
-             "entryCount": layer.entry_count, "createdBy": layer.created_by,
-             "created": layer.history.created if layer.history else None,
-             "comment": layer.history.comment if layer.history else None}
+            {
+                "index": layer.index,
+                "id": layer.id,
+                "diffId": layer.digest,
+                "blobDigest": layer.blob_digest,
+                "mediaType": layer.media_type,
+                "compression": layer.compression,
+                "storedSizeBytes": layer.stored_size,
+                "tarSizeBytes": layer.tar_size,
+                "sizeBytes": layer.size,
+                "entryCount": layer.entry_count,
+                "createdBy": layer.created_by,
+                "created": layer.history.created if layer.history else None,
+                "comment": layer.history.comment if layer.history else None,
+            }
             for layer in image.layers
         ],
         "history": [
-            {"createdBy": h.created_by, "created": h.created, "author": h.author, "comment": h.comment,
-             "emptyLayer": h.empty_layer, "layerIndex": h.layer_index,
-             "afterLayer": None if h.layer_index is not None else h.after_layer}
+            {
+                "createdBy": h.created_by,
+                "created": h.created,
+                "author": h.author,
+                "comment": h.comment,
+                "emptyLayer": h.empty_layer,
+                "layerIndex": h.layer_index,
+                "afterLayer": None if h.layer_index is not None else h.after_layer,
+            }
             for h in cfg.history
         ],
         "archive": archive_summary(image),
@@ -161,8 +205,14 @@ def extras(image: Image, eff: Efficiency, *, with_files: bool = True) -> dict[st
 
 def _inefficient_files(eff: Efficiency) -> Iterator[dict[str, Any]]:
     for w in eff.inefficient:
-        yield {"file": w.path, "count": w.count, "sizeBytes": w.cumulative, "minimumBytes": w.minimum,
-               "reclaimableBytes": w.reclaimable, "layers": w.layers}
+        yield {
+            "file": w.path,
+            "count": w.count,
+            "sizeBytes": w.cumulative,
+            "minimumBytes": w.minimum,
+            "reclaimableBytes": w.reclaimable,
+            "layers": w.layers,
+        }
 
 
 def archive_summary(image: Image) -> dict[str, Any]:
@@ -170,9 +220,18 @@ def archive_summary(image: Image) -> dict[str, Any]:
     found = image_set(image)
     return {
         "format": image.archive_format,
-        "images": [{"names": r.names, "platform": r.platform, "layers": r.layers, "selected": r.selected,
-                    "sizeBytes": r.size, "sharedBytes": r.shared, "uniqueBytes": r.unique}
-                   for r in found.rows],
+        "images": [
+            {
+                "names": r.names,
+                "platform": r.platform,
+                "layers": r.layers,
+                "selected": r.selected,
+                "sizeBytes": r.size,
+                "sharedBytes": r.shared,
+                "uniqueBytes": r.unique,
+            }
+            for r in found.rows
+        ],
         "sharedLayers": found.shared_members,  # blobs used by two or more images, stored once
         "layerBytesStored": found.stored,
         "imageBytesTotal": found.sum_of_sizes,

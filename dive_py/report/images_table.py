@@ -34,14 +34,20 @@ def images_table(image: Image) -> list[str]:
     plats = [printable(r.platform or "-") for r in found.rows]
     wn = max([len("Image"), *map(len, names)])
     wp = max([len("Platform"), *map(len, plats)])
-    lines = [f"images: {len(found.rows)} (analysed: {printable(image.display_name)})",
-             f"  {'Image':<{wn}}  {'Platform':<{wp}}  {'Layers':>6}  {'Size':>9}  {'Shared':>9}  {'Unique':>9}"]
+    lines = [
+        f"images: {len(found.rows)} (analysed: {printable(image.display_name)})",
+        f"  {'Image':<{wn}}  {'Platform':<{wp}}  {'Layers':>6}  {'Size':>9}  {'Shared':>9}  {'Unique':>9}",
+    ]
     for row, name, plat in zip(found.rows, names, plats, strict=True):
         mark = "*" if row.selected else " "
-        lines.append(f"{mark} {name:<{wn}}  {plat:<{wp}}  {row.layers:>6}  {humanize_bytes(row.size):>9}  "
-                     f"{humanize_bytes(row.shared):>9}  {humanize_bytes(row.unique):>9}")
-    total = (f"stored: {humanize_bytes(found.stored)} of layers for images adding up to "
-             f"{humanize_bytes(found.sum_of_sizes)} (shared layers are stored once)")
+        lines.append(
+            f"{mark} {name:<{wn}}  {plat:<{wp}}  {row.layers:>6}  {humanize_bytes(row.size):>9}  "
+            f"{humanize_bytes(row.shared):>9}  {humanize_bytes(row.unique):>9}"
+        )
+    total = (
+        f"stored: {humanize_bytes(found.stored)} of layers for images adding up to "
+        f"{humanize_bytes(found.sum_of_sizes)} (shared layers are stored once)"
+    )
     if found.archive_bytes is not None:
         total += f"; archive on disk {humanize_bytes(found.archive_bytes)}"
     lines.append(total)

@@ -50,10 +50,17 @@ def iter_listing(image: Image, layer: int, fmt: str) -> Iterator[str]:
         elif tflag == HARDLINK:
             link = "/" + hardlink_path(e.link[g])
         if fmt == "jsonl":
-            yield orjson.dumps({
-                "path": path, "type": type_name(tflag), "mode": octal_mode(e.mode[g]),
-                "uid": e.uid[g], "gid": e.gid[g], "size": size, "link": link,
-            }).decode()
+            yield orjson.dumps(
+                {
+                    "path": path,
+                    "type": type_name(tflag),
+                    "mode": octal_mode(e.mode[g]),
+                    "uid": e.uid[g],
+                    "gid": e.gid[g],
+                    "size": size,
+                    "link": link,
+                }
+            ).decode()
         else:
             owner = f"{e.uid[g]:>5}:{e.gid[g]:<5}"
             line = f"{type_name(tflag):<8} {octal_mode(e.mode[g])} {owner} {size:>12} {_escape(path)}"

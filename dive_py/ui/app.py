@@ -76,8 +76,14 @@ class DiveApp(App[int]):
     ENABLE_COMMAND_PALETTE = False
     BINDINGS = bindings_for(APP)
 
-    def __init__(self, *, session: Session | None = None, loader: Loader | None = None, source: str = "",
-                 settings: UiSettings | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        session: Session | None = None,
+        loader: Loader | None = None,
+        source: str = "",
+        settings: UiSettings | None = None,
+    ) -> None:
         super().__init__()
         if session is None and loader is None:
             raise ValueError("DiveApp needs a session or a loader")
@@ -138,15 +144,20 @@ class DiveApp(App[int]):
             if previous is not None:  # the image on screen stays: say why the other did not open
                 self.session = previous
                 self._show(previous)
-                self.notify(printable(message), title="Could not open that image", severity="error",
-                            timeout=8, markup=False)
+                self.notify(
+                    printable(message), title="Could not open that image", severity="error", timeout=8, markup=False
+                )
                 return
             self.error = message
             self.exit(2, return_code=2)
 
     def _show(self, session: Session) -> None:
-        screen = MainScreen(session, keymap=self.settings.keymap, show_attributes=self.settings.show_attributes,
-                            pane_width=self.settings.pane_width)
+        screen = MainScreen(
+            session,
+            keymap=self.settings.keymap,
+            show_attributes=self.settings.show_attributes,
+            pane_width=self.settings.pane_width,
+        )
         if self.loading_screen is not None:
             self.switch_screen(screen)
             self.loading_screen = None

@@ -9,5 +9,8 @@ from dive_py.viewmodel.bindings import KEYS
 
 def bindings_for(scope: str) -> list[Binding | tuple[str, str] | tuple[str, str, str]]:
     """The Textual bindings of one scope; ids let the user keymap remap them."""
-    return [Binding(spec.keys, spec.action, spec.description, show=False, id=spec.id, priority=spec.priority)
-            for spec in KEYS if spec.scope == scope]
+    return [
+        Binding(spec.keys, spec.action, spec.description, show=False, id=spec.id, priority=spec.priority)
+        for spec in KEYS
+        if spec.scope == scope
+    ]

@@ -75,8 +75,7 @@ class ExtractDialog(ModalScreen[ExtractResult | None]):
                 when += f", before layer {self.removed_by} removed it"
             yield Label(when, id="extract-layer", markup=False)
             yield Input(default_destination(self.image_path), id="extract-dest", select_on_focus=False)
-            yield Label("Enter writes a new file or directory there; Esc cancels.", id="extract-hint",
-                        markup=False)
+            yield Label("Enter writes a new file or directory there; Esc cancels.", id="extract-hint", markup=False)
             yield ProgressBar(total=None, show_eta=False, id="extract-bar")
             yield Label("", id="extract-error", markup=False)
 

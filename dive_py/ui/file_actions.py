@@ -64,8 +64,15 @@ class FileActionsMixin(Screen[None]):
             return
         # A yellow or red row raises "what happened here?": open on the changes.
         changed = s.tree.diff_of(pid) in (MODIFIED, REMOVED) and s.layers.selected > 0
-        self.app.push_screen(ViewerScreen(s.image, "/" + s.image.paths.paths[pid], s.layers.selected,
-                                          "changes" if changed else "content", keymap=self.keymap))
+        self.app.push_screen(
+            ViewerScreen(
+                s.image,
+                "/" + s.image.paths.paths[pid],
+                s.layers.selected,
+                "changes" if changed else "content",
+                keymap=self.keymap,
+            )
+        )
 
     def action_extract_file(self) -> None:
         """Ctrl+E: write the path under the cursor, as it is after the selected layer."""
@@ -90,9 +97,9 @@ class FileActionsMixin(Screen[None]):
         from dive_py.core.content.extract import ExtractResult
 
         if isinstance(result, ExtractResult):
-            self.notify(printable(f"Wrote {result.dest}: {result.summary()}"), title="Extracted", timeout=6,
-                        markup=False)
-
+            self.notify(
+                printable(f"Wrote {result.dest}: {result.summary()}"), title="Extracted", timeout=6, markup=False
+            )
 
     def action_copy_path(self) -> None:
         """``y``: the selected path to the clipboard (OSC 52: works over SSH and in tmux)."""
@@ -122,8 +129,9 @@ class FileActionsMixin(Screen[None]):
         g = image.entry_at(path, layer)
         if g is None or not image.has_bytes(g):
             kind = "a directory" if g is not None and image.entries.is_dir(g) else "not a regular file"
-            self.notify(printable(f"${variable} opens files; {path} is {kind}"), severity="warning", timeout=4,
-                        markup=False)
+            self.notify(
+                printable(f"${variable} opens files; {path} is {kind}"), severity="warning", timeout=4, markup=False
+            )
             return
         try:
             command = shlex.split(os.environ.get(variable) or default)
@@ -131,8 +139,12 @@ class FileActionsMixin(Screen[None]):
             self.notify(printable(f"${variable}: {exc}"), severity="warning", timeout=4, markup=False)
             return
         if not command or shutil.which(command[0]) is None:
-            self.notify(printable(f"${variable}: {command[0] if command else '(empty)'} not found"),
-                        severity="warning", timeout=4, markup=False)
+            self.notify(
+                printable(f"${variable}: {command[0] if command else '(empty)'} not found"),
+                severity="warning",
+                timeout=4,
+                markup=False,
+            )
             return
         made = tempfile.mkdtemp(prefix="divepy-")  # 0700, new: ours to remove
         try:
@@ -147,7 +159,6 @@ class FileActionsMixin(Screen[None]):
         except DiveError as exc:
             self.notify(printable(exc.message), severity="warning", timeout=4, markup=False)
         except OSError as exc:
-            self.notify(printable(f"${variable}: {exc.strerror or exc}"), severity="warning", timeout=4,
-                        markup=False)
+            self.notify(printable(f"${variable}: {exc.strerror or exc}"), severity="warning", timeout=4, markup=False)
         finally:
             shutil.rmtree(made, ignore_errors=True)

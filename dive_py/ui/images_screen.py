@@ -56,12 +56,21 @@ class ImagesScreen(ModalScreen[ImageSetRow | None]):
             # Room for the totals underneath, however many images there are.
             table.styles.max_height = max(3, int(self.app.size.height * 0.9) - 9)
             for i, row in enumerate(found.rows):
-                table.add_row("*" if row.selected else "", Text(_cut(printable(row.display_name), name_cells)),
-                              Text(printable(row.platform or "-")), str(row.layers), humanize_bytes(row.size),
-                              humanize_bytes(row.shared), humanize_bytes(row.unique), key=str(i))
+                table.add_row(
+                    "*" if row.selected else "",
+                    Text(_cut(printable(row.display_name), name_cells)),
+                    Text(printable(row.platform or "-")),
+                    str(row.layers),
+                    humanize_bytes(row.size),
+                    humanize_bytes(row.shared),
+                    humanize_bytes(row.unique),
+                    key=str(i),
+                )
             yield table
-            total = (f"Stored: {humanize_bytes(found.stored)} of layers for images adding up to "
-                     f"{humanize_bytes(found.sum_of_sizes)}; shared layers are stored once.")
+            total = (
+                f"Stored: {humanize_bytes(found.stored)} of layers for images adding up to "
+                f"{humanize_bytes(found.sum_of_sizes)}; shared layers are stored once."
+            )
             if found.archive_bytes is not None:
                 total += f" The archive takes {humanize_bytes(found.archive_bytes)} on disk."
             total += " Sizes are layer blobs as stored (compressed if compressed). * = shown now."

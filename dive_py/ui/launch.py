@@ -36,17 +36,29 @@ def launch(opts: LaunchOptions) -> int:
 
     def loader(progress: LoadProgress, choice: ImageChoice | None) -> Session:
         if choice is None:
-            image = load_image(opts.path, image=opts.select, platform=opts.platform, hash_files=True,
-                               strict=not opts.ignore_errors, progress=progress)
+            image = load_image(
+                opts.path,
+                image=opts.select,
+                platform=opts.platform,
+                hash_files=True,
+                strict=not opts.ignore_errors,
+                progress=progress,
+            )
         else:
-            image = load_image(opts.path, position=choice.position, hash_files=True,
-                               strict=not opts.ignore_errors, progress=progress)
+            image = load_image(
+                opts.path, position=choice.position, hash_files=True, strict=not opts.ignore_errors, progress=progress
+            )
         if not image.layers:
             image.close()
             raise UsageError("the image has no layers: there is nothing to explore (--json and --ci still work)")
         try:
-            session = Session.build(image, hidden=settings.hidden, collapse_dir=settings.collapse_dir,
-                                    aggregated=settings.aggregated, progress=progress)
+            session = Session.build(
+                image,
+                hidden=settings.hidden,
+                collapse_dir=settings.collapse_dir,
+                aggregated=settings.aggregated,
+                progress=progress,
+            )
         except BaseException:
             image.close()
             raise

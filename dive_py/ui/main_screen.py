@@ -51,8 +51,9 @@ class MainScreen(FileActionsMixin, PromptsMixin):
 
     BINDINGS = bindings_for(GLOBAL)
 
-    def __init__(self, session: Session, *, keymap: dict[str, str], show_attributes: bool = True,
-                 pane_width: float = 0.5) -> None:
+    def __init__(
+        self, session: Session, *, keymap: dict[str, str], show_attributes: bool = True, pane_width: float = 0.5
+    ) -> None:
         super().__init__()
         self.session = session
         self.keymap = keymap
@@ -171,11 +172,17 @@ class MainScreen(FileActionsMixin, PromptsMixin):
         s = self.session
         hidden = s.tree.hidden
         return {
-            "layer_changes": not s.layers.aggregated, "aggregated": s.layers.aggregated,
-            "sort_by_size": s.tree.sort_by_size, "show_attributes": self.file_tree.show_attributes,
-            "wrap": self.file_tree.wrap, "filter": bool(s.tree.filter_text), "bars": self.file_tree.bars,
-            "show_added": ADDED not in hidden, "show_removed": REMOVED not in hidden,
-            "show_modified": MODIFIED not in hidden, "show_unmodified": UNMODIFIED not in hidden,
+            "layer_changes": not s.layers.aggregated,
+            "aggregated": s.layers.aggregated,
+            "sort_by_size": s.tree.sort_by_size,
+            "show_attributes": self.file_tree.show_attributes,
+            "wrap": self.file_tree.wrap,
+            "filter": bool(s.tree.filter_text),
+            "bars": self.file_tree.bars,
+            "show_added": ADDED not in hidden,
+            "show_removed": REMOVED not in hidden,
+            "show_modified": MODIFIED not in hidden,
+            "show_unmodified": UNMODIFIED not in hidden,
         }.get(name)
 
     def _update_tree_chrome(self) -> None:

@@ -13,8 +13,15 @@ from dive_py.core.text import printable
 from dive_py.core.units import humanize_bytes
 from dive_py.viewmodel.bindings import APP, GLOBAL, INPUT, KEYS, LAYERS, NAV, TREE, VIEWER, display_key
 
-_SCOPE_TITLES = ((APP, "Always"), (GLOBAL, "Everywhere"), (NAV, "Moving around (every pane)"), (LAYERS, "Layers pane"),
-                 (TREE, "File tree"), (INPUT, "Filter and search prompts"), (VIEWER, "File viewer"))
+_SCOPE_TITLES = (
+    (APP, "Always"),
+    (GLOBAL, "Everywhere"),
+    (NAV, "Moving around (every pane)"),
+    (LAYERS, "Layers pane"),
+    (TREE, "File tree"),
+    (INPUT, "Filter and search prompts"),
+    (VIEWER, "File viewer"),
+)
 
 
 class HelpScreen(ModalScreen[None]):

@@ -42,9 +42,17 @@ from dive_py.viewmodel.file_view import (
     build_view,
 )
 
-_KIND_CLASS = {NOTE: "content-view--note", ADDED: "content-view--added", REMOVED: "content-view--removed",
-               HUNK: "content-view--hunk", HEADER: "content-view--header", CHANGE: "content-view--change",
-               HEX: "content-view--hex", TEXT: "", CONTEXT: ""}
+_KIND_CLASS = {
+    NOTE: "content-view--note",
+    ADDED: "content-view--added",
+    REMOVED: "content-view--removed",
+    HUNK: "content-view--hunk",
+    HEADER: "content-view--header",
+    CHANGE: "content-view--change",
+    HEX: "content-view--hex",
+    TEXT: "",
+    CONTEXT: "",
+}
 
 
 class ContentView(ScrollView, can_focus=True):

@@ -53,14 +53,35 @@ KEYS: tuple[KeySpec, ...] = (
     KeySpec("help", "question_mark", "help", "Help", GLOBAL),
     #: In the key bar only when the archive holds more than one image.
     KeySpec("images", "I", "images", "Images in the archive (switch image)", GLOBAL, show=False, short="Images"),
-    KeySpec("toggle-size-bars", "percent_sign", "toggle_bars", "Size bars: share of the layer or image", GLOBAL,
-            toggle="bars", short="Bars"),
+    KeySpec(
+        "toggle-size-bars",
+        "percent_sign",
+        "toggle_bars",
+        "Size bars: share of the layer or image",
+        GLOBAL,
+        toggle="bars",
+        short="Bars",
+    ),
     KeySpec("image-details", "i", "image_details", "Image details and wasted files", GLOBAL, short="Details"),
     KeySpec("suspend", "ctrl+z", "app.suspend_process", "Suspend", GLOBAL, show=False),
-    KeySpec("compare-layer", "ctrl+l", "compare_layer", "Show layer changes", LAYERS, toggle="layer_changes",
-            short="Layer changes"),
-    KeySpec("compare-all", "ctrl+a", "compare_all", "Show aggregated changes", LAYERS, toggle="aggregated",
-            short="Aggregated"),
+    KeySpec(
+        "compare-layer",
+        "ctrl+l",
+        "compare_layer",
+        "Show layer changes",
+        LAYERS,
+        toggle="layer_changes",
+        short="Layer changes",
+    ),
+    KeySpec(
+        "compare-all",
+        "ctrl+a",
+        "compare_all",
+        "Show aggregated changes",
+        LAYERS,
+        toggle="aggregated",
+        short="Aggregated",
+    ),
     KeySpec("up", "up,k", "cursor_up", "Up", NAV, show=False),
     KeySpec("down", "down,j", "cursor_down", "Down", NAV, show=False),
     KeySpec("left", "left,h", "cursor_left", "Parent dir", TREE, show=False),
@@ -70,19 +91,27 @@ KEYS: tuple[KeySpec, ...] = (
     KeySpec("home", "home,g", "cursor_home", "First row", NAV, show=False),
     KeySpec("end", "end,G", "cursor_end", "Last row", NAV, show=False),
     KeySpec("toggle-collapse-dir", "space,enter", "toggle_collapse", "Collapse dir", TREE, short="Collapse"),
-    KeySpec("toggle-collapse-all-dir", "ctrl+space,ctrl+@", "toggle_collapse_all", "Collapse all dir", TREE,
-            short="All"),
+    KeySpec(
+        "toggle-collapse-all-dir", "ctrl+space,ctrl+@", "toggle_collapse_all", "Collapse all dir", TREE, short="All"
+    ),
     KeySpec("extract-file", "ctrl+e", "screen.extract_file", "Extract file or directory", TREE, short="Extract"),
     KeySpec("view-file", "v", "screen.view_file", "View file content and changes", TREE, short="View"),
-    KeySpec("toggle-sort-order", "ctrl+o", "toggle_sort", "Sort by size", TREE, toggle="sort_by_size",
-            short="Size sort"),
+    KeySpec(
+        "toggle-sort-order", "ctrl+o", "toggle_sort", "Sort by size", TREE, toggle="sort_by_size", short="Size sort"
+    ),
     KeySpec("toggle-added-files", "ctrl+a", "toggle_added", "Added", TREE, toggle="show_added"),
     KeySpec("toggle-removed-files", "ctrl+r", "toggle_removed", "Removed", TREE, toggle="show_removed"),
     KeySpec("toggle-modified-files", "ctrl+n", "toggle_modified", "Modified", TREE, toggle="show_modified"),
-    KeySpec("toggle-unmodified-files", "ctrl+u", "toggle_unmodified", "Unmodified", TREE,
-            toggle="show_unmodified"),
-    KeySpec("toggle-filetree-attributes", "ctrl+b", "toggle_attributes", "Attributes", TREE,
-            toggle="show_attributes", short="Attrs"),
+    KeySpec("toggle-unmodified-files", "ctrl+u", "toggle_unmodified", "Unmodified", TREE, toggle="show_unmodified"),
+    KeySpec(
+        "toggle-filetree-attributes",
+        "ctrl+b",
+        "toggle_attributes",
+        "Attributes",
+        TREE,
+        toggle="show_attributes",
+        short="Attrs",
+    ),
     KeySpec("toggle-wrap-tree", "ctrl+p", "toggle_wrap", "Wrap", TREE, toggle="wrap"),
     KeySpec("copy-path", "y", "screen.copy_path", "Copy the path to the clipboard (OSC 52)", TREE, short="Copy"),
     KeySpec("page-file", "p", "screen.page_file", "Open the file in $PAGER", TREE, short="Pager"),
@@ -92,8 +121,15 @@ KEYS: tuple[KeySpec, ...] = (
     # Priority, like the keys that open a prompt: the focus leaves the prompt before the
     # next key of a burst is dispatched ("Enter /host" opens the search, not types "/host").
     KeySpec("close-filter-files", "escape", "close_input", "Close", INPUT, priority=True),
-    KeySpec("accept-prompt", "enter", "accept_input", "Keep the filter, or the search's match", INPUT,
-            priority=True, show=False),
+    KeySpec(
+        "accept-prompt",
+        "enter",
+        "accept_input",
+        "Keep the filter, or the search's match",
+        INPUT,
+        priority=True,
+        show=False,
+    ),
     KeySpec("close-viewer", "escape,q", "close", "Close the viewer", VIEWER),
     KeySpec("toggle-viewer-mode", "tab,c", "toggle_mode", "Switch between content and changes", VIEWER),
 )
@@ -102,8 +138,15 @@ BY_ID = {spec.id: spec for spec in KEYS}
 
 #: dive key names that Textual spells differently.
 _DIVE_KEY_NAMES = {
-    "pgup": "pageup", "pgdn": "pagedown", "esc": "escape", "ctrl+slash": "ctrl+underscore",
-    "ctrl+/": "ctrl+underscore", "/": "slash", "?": "question_mark", " ": "space", "ctrl+ ": "ctrl+space",
+    "pgup": "pageup",
+    "pgdn": "pagedown",
+    "esc": "escape",
+    "ctrl+slash": "ctrl+underscore",
+    "ctrl+/": "ctrl+underscore",
+    "/": "slash",
+    "?": "question_mark",
+    " ": "space",
+    "ctrl+ ": "ctrl+space",
 }
 #: Keys a terminal cannot tell apart from another key, so binding them would fire by accident.
 AMBIGUOUS = {"ctrl+m": "enter", "ctrl+i": "tab", "ctrl+j": "newline"}
@@ -154,8 +197,7 @@ def keymap_from_config(section: dict[str, str], warnings: list[str]) -> dict[str
         keys = []
         for k in parse_dive_keys(str(value)):
             if k in AMBIGUOUS:
-                warnings.append(f"keybinding.{key_id}: {k} is the same key as {AMBIGUOUS[k]} "
-                                "in a terminal; ignored")
+                warnings.append(f"keybinding.{key_id}: {k} is the same key as {AMBIGUOUS[k]} in a terminal; ignored")
                 continue
             keys.append(k)
         keys = with_terminal_aliases(keys)
@@ -171,10 +213,21 @@ def keymap_from_config(section: dict[str, str], warnings: list[str]) -> dict[str
 
 def display_key(key: str) -> str:
     """dive's style for the key bar: ``^A``, ``Tab``, ``Space``, ``PgUp``."""
-    names = {"question_mark": "?", "percent_sign": "%", "slash": "/", "pageup": "PgUp", "pagedown": "PgDn",
-             "escape": "Esc",
-             "space": "Space", "tab": "Tab", "enter": "Enter", "shift+tab": "⇧Tab", "ctrl+space": "^Space",
-             "ctrl+@": "^Space", "ctrl+underscore": "^/"}
+    names = {
+        "question_mark": "?",
+        "percent_sign": "%",
+        "slash": "/",
+        "pageup": "PgUp",
+        "pagedown": "PgDn",
+        "escape": "Esc",
+        "space": "Space",
+        "tab": "Tab",
+        "enter": "Enter",
+        "shift+tab": "⇧Tab",
+        "ctrl+space": "^Space",
+        "ctrl+@": "^Space",
+        "ctrl+underscore": "^/",
+    }
     if key in names:
         return names[key]
     if key.startswith("ctrl+"):

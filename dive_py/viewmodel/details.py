@@ -37,7 +37,7 @@ def split_command(command: str) -> list[str]:
         elif ch == "\\" and i + 1 < n and command[i + 1] == "\n":
             i += 1  # a line continuation: the split below puts it on its own line anyway
         elif command.startswith(("&&", "||"), i):
-            buf.append(command[i:i + 2])
+            buf.append(command[i : i + 2])
             parts.append("".join(buf).strip())
             buf = []
             i += 1

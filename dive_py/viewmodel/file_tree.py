@@ -45,8 +45,15 @@ class FilterError(ValueError):
 class FileTreeModel:
     """Rows of the file tree for the selected layer, plus cursor and view state."""
 
-    def __init__(self, image: Image, comparer: Comparer | None = None, index: TreeIndex | None = None,
-                 *, hidden: Iterable[int] = (), collapse_all: bool = False) -> None:
+    def __init__(
+        self,
+        image: Image,
+        comparer: Comparer | None = None,
+        index: TreeIndex | None = None,
+        *,
+        hidden: Iterable[int] = (),
+        collapse_all: bool = False,
+    ) -> None:
         self.image = image
         self.comparer = comparer or Comparer(image)
         self.index = index or TreeIndex(image.paths)

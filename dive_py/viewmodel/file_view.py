@@ -162,8 +162,13 @@ def _content_rows(image: Image, g: int) -> list[Row]:
         rows.extend(Row(line, TEXT, n) for n, line in enumerate(text_lines(text), 1))
     if truncated:
         total = image.content_size(g)
-        rows.append(Row(f"… the first {humanize_bytes(READ_LIMIT)} of {humanize_bytes(total)} are shown. "
-                        "Extract the file (Ctrl+E) to see all of it.", NOTE))
+        rows.append(
+            Row(
+                f"… the first {humanize_bytes(READ_LIMIT)} of {humanize_bytes(total)} are shown. "
+                "Extract the file (Ctrl+E) to see all of it.",
+                NOTE,
+            )
+        )
     return rows
 
 
@@ -209,8 +214,13 @@ def _change_rows(image: Image, path: str, old: _Version | None, new: _Version | 
         rows.append(Row("Binary content: no line diff.", NOTE))
         return rows
     rows.append(Row("", CONTEXT))
-    diff = difflib.unified_diff(text_lines(old_text), text_lines(new_text), fromfile=f"{path} (layer {old.layer})",
-                                tofile=f"{path} (layer {new.layer})", lineterm="")
+    diff = difflib.unified_diff(
+        text_lines(old_text),
+        text_lines(new_text),
+        fromfile=f"{path} (layer {old.layer})",
+        tofile=f"{path} (layer {new.layer})",
+        lineterm="",
+    )
     for n, line in enumerate(diff):
         if n >= DIFF_LINE_LIMIT:
             rows.append(Row(f"… the diff goes on; the first {DIFF_LINE_LIMIT:,} lines are shown.", NOTE))

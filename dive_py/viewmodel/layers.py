@@ -61,23 +61,23 @@ def as_written(command: str) -> str:
     The classic builder's ``#(nop) COPY …`` loses its ``#(nop)`` too.
     """
     if command.startswith("#(nop) "):  # the classic builder's COPY/ADD: "#(nop) COPY dir:… in /app"
-        return command[len("#(nop) "):].lstrip()
+        return command[len("#(nop) ") :].lstrip()
     run = "RUN " if command.startswith("RUN ") else ""
-    text = command[len(run):]
+    text = command[len(run) :]
     args = _BUILD_ARGS.match(text)
     if args is not None:
-        rest = text[args.end():]
+        rest = text[args.end() :]
         for _ in range(int(args.group(1))):
             arg = _BUILD_ARG.match(rest)
             if arg is None:
                 return command
-            rest = rest[arg.end():]
+            rest = rest[arg.end() :]
         if not rest.startswith(_SHELL):
             return command
         text = rest
     elif not run:
         return command
-    return run + text[len(_SHELL):] if text.startswith(_SHELL) else run + text
+    return run + text[len(_SHELL) :] if text.startswith(_SHELL) else run + text
 
 
 BAR_CELLS = 8
@@ -96,7 +96,7 @@ def step_text(created_by: str) -> str:
     """An empty-layer step as a reader wants it: ``CMD ["sh"]``, not ``/bin/sh -c #(nop)  CMD ...``."""
     text = command_of(created_by).strip()
     if text.startswith("#(nop)"):
-        text = text[len("#(nop)"):].strip()
+        text = text[len("#(nop)") :].strip()
     return one_line(text)
 
 
@@ -117,8 +117,11 @@ class LayerListModel:
             command = f"FROM {printable(layer.id[:15])}" if layer.index == 0 else one_line(as_written(layer.command))
             share = layer.size / total if total else 0.0
             rows.append(LayerRow(layer.index, humanize_bytes(layer.size), command, layer.index in self.shared, share))
-            rows.extend(LayerRow(None, "", step_text(h.created_by)) for h in history
-                        if h.layer_index is None and h.after_layer == layer.index)
+            rows.extend(
+                LayerRow(None, "", step_text(h.created_by))
+                for h in history
+                if h.layer_index is None and h.after_layer == layer.index
+            )
         self.rows = rows
         self.row_of_layer = {row.layer: i for i, row in enumerate(rows) if row.layer is not None}
 

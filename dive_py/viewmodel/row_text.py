@@ -42,7 +42,6 @@ class RowParts:
         return self.attributes + self.guides + self.marker + self.name
 
 
-
 def row_parts(model: FileTreeModel, row: int, *, attributes: bool = True, bars: bool = False) -> RowParts:
     """Everything needed to draw row ``row`` of ``model``.
 
@@ -76,8 +75,9 @@ def row_parts(model: FileTreeModel, row: int, *, attributes: bool = True, bars: 
     return RowParts(pid, attrs, guides, marker, name, model.diff_of(pid), bool(model.is_dir[pid]))
 
 
-def render_rows(model: FileTreeModel, start: int = 0, count: int | None = None, *,
-                attributes: bool = True, width: int | None = None) -> list[str]:
+def render_rows(
+    model: FileTreeModel, start: int = 0, count: int | None = None, *, attributes: bool = True, width: int | None = None
+) -> list[str]:
     """Plain text of rows ``start .. start+count`` (for golden tests and ``--list``-like views)."""
     stop = len(model.rows) if count is None else min(len(model.rows), start + count)
     lines = []
@@ -86,9 +86,11 @@ def render_rows(model: FileTreeModel, start: int = 0, count: int | None = None, 
         lines.append(text[:width] if width is not None else text)
     return lines
 
+
 def continuation_guides(guides: str) -> str:
     """The guides of a wrapped row's next lines: ``│   ├─`` -> ``│   │ `` (``└─`` -> two spaces)."""
     return guides[:-2] + ("│ " if guides.endswith("├─") else "  ")
+
 
 def empty_reason(model: FileTreeModel) -> str:
     """Why the tree shows nothing, so an empty pane is never a mystery."""
@@ -97,6 +99,7 @@ def empty_reason(model: FileTreeModel) -> str:
     if model.hidden:
         return " Every file of this view has a hidden diff type (see the key bar)."
     return " This layer's filesystem is empty."
+
 
 def title_for(model: FileTreeModel) -> str:
     """The tree pane's title; an active filter stays in it after its prompt closes."""

@@ -28,8 +28,15 @@ class Session:
     layers: LayerListModel
 
     @classmethod
-    def build(cls, image: Image, *, hidden: set[int] | None = None, collapse_dir: bool = False,
-              aggregated: bool = False, progress: Progress | None = None) -> Session:
+    def build(
+        cls,
+        image: Image,
+        *,
+        hidden: set[int] | None = None,
+        collapse_dir: bool = False,
+        aggregated: bool = False,
+        progress: Progress | None = None,
+    ) -> Session:
         prog = progress or NullProgress()
         prog.phase("Analysing", 0)
         eff = analyse(image)

@@ -52,7 +52,7 @@ def _reason(image: Image, copies: list[int]) -> str:
         return ""
     before = copies[-2]
     layer = e.layer_of(last)
-    same_bytes = (e.size[before] == e.size[last] and e.hash[before] != 0 and e.hash[before] == e.hash[last])
+    same_bytes = e.size[before] == e.size[last] and e.hash[before] != 0 and e.hash[before] == e.hash[last]
     if not same_bytes:
         return f"rewritten by layer {layer}"
     if (e.mode[before], e.uid[before], e.gid[before]) != (e.mode[last], e.uid[last], e.gid[last]):

@@ -53,7 +53,7 @@ def one_layer(tar: bytes) -> Callable[[Path], list[str]]:
 def truncated_archive(tmp: Path) -> list[str]:
     data = Path(write_archive(edge_case_image(), tmp / "full.tar", "docker")).read_bytes()
     layer_at = [off for name, off in header_offsets(data) if name.endswith("/layer.tar")][1]
-    (tmp / "cut.tar").write_bytes(data[:layer_at + 512 + 3000])  # inside the second layer's data
+    (tmp / "cut.tar").write_bytes(data[: layer_at + 512 + 3000])  # inside the second layer's data
     return [str(tmp / "cut.tar")]
 
 
@@ -106,8 +106,12 @@ def filesystem_tar(tmp: Path) -> list[str]:
 
 
 def two_platforms(tmp: Path) -> str:
-    return write_archive([tiny_image("mp:1", arch="amd64"), tiny_image("mp:1", arch="arm64", variant="v8")],
-                         tmp / "mp.tar", "oci", platforms=True)
+    return write_archive(
+        [tiny_image("mp:1", arch="amd64"), tiny_image("mp:1", arch="arm64", variant="v8")],
+        tmp / "mp.tar",
+        "oci",
+        platforms=True,
+    )
 
 
 CASES: dict[str, tuple[Callable[[Path], list[str]], str]] = {
@@ -120,37 +124,65 @@ CASES: dict[str, tuple[Callable[[Path], list[str]], str]] = {
     "truncated-gzip-archive": (truncated_gzip_archive, "is truncated (gzip stream ends early)"),
     "missing-blob": (missing_blob, "/layer.tar', which is not in the archive"),
     "bad-manifest-json": (bad_manifest_json, "manifest.json is not valid JSON"),
-    "bad-config-json": (lambda tmp: [docker_archive(tmp / "img.tar", [GOOD], config=b"{nope")],
-                        ".json is not valid JSON"),
+    "bad-config-json": (
+        lambda tmp: [docker_archive(tmp / "img.tar", [GOOD], config=b"{nope")],
+        ".json is not valid JSON",
+    ),
     "unknown-layer-media-type": (
         lambda tmp: [oci_archive(tmp / "img.tar", [(GOOD, "application/x-custom-layer")])],
-        "layer 0 has unknown media type 'application/x-custom-layer'"),
-    "layer-not-a-tar": (lambda tmp: [oci_archive(tmp / "img.tar", [(b"plain text, not a tar\n" * 40, OCI_TAR)])],
-                        "is not a tar archive (nor a gzip/zstd-compressed one)"),
-    "gzip-layer-not-a-tar": (lambda tmp: [oci_archive(tmp / "img.tar", [(gz(b"just text" * 100), OCI_GZIP)])],
-                             "is not a tar archive"),
-    "pax-global-header": (one_layer(tar_of([member("a", data=b"x")], pax_headers={"comment": "global"})),
-                          "holds a PAX global header"),
+        "layer 0 has unknown media type 'application/x-custom-layer'",
+    ),
+    "layer-not-a-tar": (
+        lambda tmp: [oci_archive(tmp / "img.tar", [(b"plain text, not a tar\n" * 40, OCI_TAR)])],
+        "is not a tar archive (nor a gzip/zstd-compressed one)",
+    ),
+    "gzip-layer-not-a-tar": (
+        lambda tmp: [oci_archive(tmp / "img.tar", [(gz(b"just text" * 100), OCI_GZIP)])],
+        "is not a tar archive",
+    ),
+    "pax-global-header": (
+        one_layer(tar_of([member("a", data=b"x")], pax_headers={"comment": "global"})),
+        "holds a PAX global header",
+    ),
     "non-utf8-name": (one_layer(raw_member(b"caf\xe9.txt", b"x") + END), "entry name is not valid UTF-8"),
-    "nul-in-pax-path": (one_layer(pax_member({"path": b"a\x00b"}) + raw_member(b"x") + END),
-                        "entry name contains a NUL byte"),
+    "nul-in-pax-path": (
+        one_layer(pax_member({"path": b"a\x00b"}) + raw_member(b"x") + END),
+        "entry name contains a NUL byte",
+    ),
     "dotdot-name": (one_layer(tar_of([member("../../etc/evil", data=b"x")])), "climbs out of the root with '..'"),
     "dotdot-in-gzip-archive": (bad_layer_in_gzip_archive, "climbs out of the root with '..'"),
     "absolute-name": (one_layer(tar_of([member("/etc/shadow", data=b"x")])), "absolute entry name '/etc/shadow'"),
-    "hardlink-to-missing-target": (one_layer(HARDLINK_TO_NOWHERE),
-                                   "layer 1: hardlink /h points to /nope, which does not exist"),
+    "hardlink-to-missing-target": (
+        one_layer(HARDLINK_TO_NOWHERE),
+        "layer 1: hardlink /h points to /nope, which does not exist",
+    ),
     "filesystem-tar": (filesystem_tar, "rootfs.tar is not a container image archive: no manifest.json"),
-    "peer-filesystem-tar": (lambda tmp: [str(peer_image("test-uncompressed-image.tar"))],
-                            "test-uncompressed-image.tar is not a container image archive"),
-    "unknown-platform": (lambda tmp: [two_platforms(tmp), "--platform", "linux/s390x"],
-                         "--platform linux/s390x: not in this image; available: linux/amd64, linux/arm64/v8"),
-    "unknown-image": (lambda tmp: [write_archive([tiny_image("a:1", marker="a"), tiny_image("b:2", marker="b")],
-                                                 tmp / "two.tar", "docker"), "--image", "c:3"],
-                      "--image c:3: no such image in the archive; available: a:1, b:2"),
+    "peer-filesystem-tar": (
+        lambda tmp: [str(peer_image("test-uncompressed-image.tar"))],
+        "test-uncompressed-image.tar is not a container image archive",
+    ),
+    "unknown-platform": (
+        lambda tmp: [two_platforms(tmp), "--platform", "linux/s390x"],
+        "--platform linux/s390x: not in this image; available: linux/amd64, linux/arm64/v8",
+    ),
+    "unknown-image": (
+        lambda tmp: [
+            write_archive([tiny_image("a:1", marker="a"), tiny_image("b:2", marker="b")], tmp / "two.tar", "docker"),
+            "--image",
+            "c:3",
+        ],
+        "--image c:3: no such image in the archive; available: a:1, b:2",
+    ),
 }
 
-SCRUB = ("CI", "NO_COLOR", "FORCE_COLOR", "DIVE_RULES_LOWEST_EFFICIENCY", "DIVE_RULES_HIGHEST_WASTED_BYTES",
-         "DIVE_RULES_HIGHEST_USER_WASTED_PERCENT")
+SCRUB = (
+    "CI",
+    "NO_COLOR",
+    "FORCE_COLOR",
+    "DIVE_RULES_LOWEST_EFFICIENCY",
+    "DIVE_RULES_HIGHEST_WASTED_BYTES",
+    "DIVE_RULES_HIGHEST_USER_WASTED_PERCENT",
+)
 
 
 def invoke(args: list[str]):
@@ -181,13 +213,31 @@ def test_bad_input_in_process(tmp_path, monkeypatch, case, mode):
 
 def run_process(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if k not in SCRUB}
-    return subprocess.run([sys.executable, "-m", "dive_py", *args], capture_output=True, text=True, cwd=cwd,
-                          env=env, stdin=subprocess.DEVNULL, timeout=120, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "dive_py", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        timeout=120,
+        check=False,
+    )
 
 
-@pytest.mark.parametrize("case", ["missing-file", "not-a-tar", "truncated-tar", "truncated-gzip-layer",
-                                  "non-utf8-name", "hardlink-to-missing-target", "peer-filesystem-tar",
-                                  "unknown-platform"])
+@pytest.mark.parametrize(
+    "case",
+    [
+        "missing-file",
+        "not-a-tar",
+        "truncated-tar",
+        "truncated-gzip-layer",
+        "non-utf8-name",
+        "hardlink-to-missing-target",
+        "peer-filesystem-tar",
+        "unknown-platform",
+    ],
+)
 def test_bad_input_as_a_process(tmp_path, case):
     make, needle = CASES[case]
     proc = run_process([*make(tmp_path), "--json", "-"], tmp_path)
@@ -201,7 +251,7 @@ def test_ignore_errors_turns_a_missing_hardlink_target_into_a_warning(tmp_path, 
     result = invoke([path, "--ignore-errors", "--json", "-"])
     assert (result.exit_code, result.stderr) == (0, warning)
     doc = orjson.loads(result.stdout)
-    assert doc["warnings"] == [warning[len("divepy: warning: "):-1]]
+    assert doc["warnings"] == [warning[len("divepy: warning: ") : -1]]
     assert [layer["sizeBytes"] for layer in doc["layer"]] == [3, 0]
     proc = run_process([path, "-i", "--json", "-"], tmp_path)
     assert (proc.returncode, proc.stderr) == (0, warning)

@@ -14,9 +14,11 @@ from dive_py.fixtures.builder import ImageSpec, write_archive, write_layout_dir
 from tests.clitools import clean_env, run_divepy
 from tests.images import tiny_image
 
-TINY_LISTING = ("dir      0755     0:0                0 /etc\n"
-                "file     0644     0:0                7 /etc/os\n"
-                "file     0644     0:0                8 /hello.txt\n")
+TINY_LISTING = (
+    "dir      0755     0:0                0 /etc\n"
+    "file     0644     0:0                7 /etc/os\n"
+    "file     0644     0:0                8 /hello.txt\n"
+)
 
 
 def test_version(tmp_path: Path) -> None:
@@ -27,8 +29,18 @@ def test_version(tmp_path: Path) -> None:
 def test_help_names_dives_flags(tmp_path: Path) -> None:
     res = run_divepy("--help", cwd=tmp_path, env={"COLUMNS": "200"})
     assert res.code == 0
-    for flag in ("--ci", "--ci-config", "--json", "--lowestEfficiency", "--highestWastedBytes",
-                 "--highestUserWastedPercent", "--source", "--ignore-errors", "--list", "--demo"):
+    for flag in (
+        "--ci",
+        "--ci-config",
+        "--json",
+        "--lowestEfficiency",
+        "--highestWastedBytes",
+        "--highestUserWastedPercent",
+        "--source",
+        "--ignore-errors",
+        "--list",
+        "--demo",
+    ):
         assert flag in res.stdout
 
 
@@ -65,8 +77,15 @@ def test_demo_list_jsonl(tmp_path: Path) -> None:
     assert len(rows) == 56
     assert all(set(row) == {"path", "type", "mode", "uid", "gid", "size", "link"} for row in rows)
     by_path = {row["path"]: row for row in rows}
-    assert by_path["/bin/su"] == {"path": "/bin/su", "type": "file", "mode": "4755", "uid": 0, "gid": 0,
-                                  "size": 12000, "link": None}
+    assert by_path["/bin/su"] == {
+        "path": "/bin/su",
+        "type": "file",
+        "mode": "4755",
+        "uid": 0,
+        "gid": 0,
+        "size": 12000,
+        "link": None,
+    }
     assert by_path["/bin/sh"]["link"] == "/bin/busybox"
     assert by_path["/bin/sh"]["type"] == "symlink"
 
@@ -91,22 +110,34 @@ def test_list_layer(tmp_path: Path) -> None:
     assert "file     0644  1000:1000            42 /app/static/logo.svg" in top
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    (["--demo", "--list", "--layer", "7"], "--layer 7: the image has layers 0..6"),
-    (["--demo", "--list", "--layer", "-1"], "--layer -1: the image has layers 0..6"),
-    (["--demo", "--layer", "1"], "--layer only applies to --list and --extract"),
-    (["--demo", "--list", "--format", "xml"], "--format xml: expected text or jsonl"),
-    (["docker://alpine:3.20"], "docker://alpine:3.20: divepy reads image archives, not engines; "
-                               "run `docker save alpine:3.20 -o image.tar` and open that"),
-    (["podman://img"], "podman://img: divepy reads image archives, not engines; run `podman save img -o image.tar` "
-                       "and open that"),
-    (["--source", "docker", "img.tar"], "--source docker: divepy reads image archives; "
-                                        "export the image first (`docker save IMAGE -o image.tar`)"),
-    (["--source", "podman", "img.tar"], "--source podman: divepy reads image archives; "
-                                        "export the image first (`docker save IMAGE -o image.tar`)"),
-    (["--demo", "x.tar"], "give either IMAGE or --demo, not both"),
-    ([], "missing IMAGE (an image archive or OCI layout directory; try --demo)"),
-])
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--demo", "--list", "--layer", "7"], "--layer 7: the image has layers 0..6"),
+        (["--demo", "--list", "--layer", "-1"], "--layer -1: the image has layers 0..6"),
+        (["--demo", "--layer", "1"], "--layer only applies to --list and --extract"),
+        (["--demo", "--list", "--format", "xml"], "--format xml: expected text or jsonl"),
+        (
+            ["docker://alpine:3.20"],
+            "docker://alpine:3.20: divepy reads image archives, not engines; "
+            "run `docker save alpine:3.20 -o image.tar` and open that",
+        ),
+        (
+            ["podman://img"],
+            "podman://img: divepy reads image archives, not engines; run `podman save img -o image.tar` and open that",
+        ),
+        (
+            ["--source", "docker", "img.tar"],
+            "--source docker: divepy reads image archives; export the image first (`docker save IMAGE -o image.tar`)",
+        ),
+        (
+            ["--source", "podman", "img.tar"],
+            "--source podman: divepy reads image archives; export the image first (`docker save IMAGE -o image.tar`)",
+        ),
+        (["--demo", "x.tar"], "give either IMAGE or --demo, not both"),
+        ([], "missing IMAGE (an image archive or OCI layout directory; try --demo)"),
+    ],
+)
 def test_usage_errors(tmp_path: Path, args: list[str], message: str) -> None:
     res = run_divepy(*args, cwd=tmp_path)
     assert res.code == 2
@@ -129,11 +160,21 @@ def sources(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
-@pytest.mark.parametrize("spec", [
-    "docker-archive://{root}/docker.tar", "docker-tar://{root}/docker.tar", "docker-archive:{root}/docker.tar",
-    "oci-archive:{root}/oci.tar", "oci-archive://{root}/oci.tar", "oci:{root}/layout", "oci:{root}/layout:latest",
-    "oci://{root}/layout", "{root}/layout", "{root}/docker.tar",
-])
+@pytest.mark.parametrize(
+    "spec",
+    [
+        "docker-archive://{root}/docker.tar",
+        "docker-tar://{root}/docker.tar",
+        "docker-archive:{root}/docker.tar",
+        "oci-archive:{root}/oci.tar",
+        "oci-archive://{root}/oci.tar",
+        "oci:{root}/layout",
+        "oci:{root}/layout:latest",
+        "oci://{root}/layout",
+        "{root}/layout",
+        "{root}/docker.tar",
+    ],
+)
 def test_source_schemes(sources: Path, spec: str) -> None:
     res = run_divepy(spec.format(root=sources), "--list", cwd=sources)
     assert res.code == 0, res.stderr
@@ -154,8 +195,14 @@ def test_missing_image_file(tmp_path: Path) -> None:
 
 
 def test_python_dash_m(tmp_path: Path) -> None:
-    proc = subprocess.run([sys.executable, "-m", "dive_py", "--version"], cwd=tmp_path, env=clean_env(),
-                          capture_output=True, text=True, check=False)
+    proc = subprocess.run(
+        [sys.executable, "-m", "dive_py", "--version"],
+        cwd=tmp_path,
+        env=clean_env(),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert (proc.returncode, proc.stdout) == (0, f"divepy {__version__}\n")
 
 
@@ -168,13 +215,20 @@ def big_listing_image(path: Path) -> Path:
     return Path(write_archive(img, path))
 
 
-@pytest.mark.parametrize("args", [["--demo", "--list"], ["BIG", "--list"], ["BIG", "--list", "--format", "jsonl"],
-                                  ["BIG", "--json", "-"]])
+@pytest.mark.parametrize(
+    "args", [["--demo", "--list"], ["BIG", "--list"], ["BIG", "--list", "--format", "jsonl"], ["BIG", "--json", "-"]]
+)
 def test_reader_closing_the_pipe_early(tmp_path: Path, args: list[str]) -> None:
     if "BIG" in args:
         args = [str(big_listing_image(tmp_path / "big.tar")) if a == "BIG" else a for a in args]
-    proc = subprocess.Popen([sys.executable, "-m", "dive_py", *args], cwd=tmp_path, env=clean_env(),
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "dive_py", *args],
+        cwd=tmp_path,
+        env=clean_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        stdin=subprocess.DEVNULL,
+    )
     assert proc.stdout is not None and proc.stderr is not None
     first = proc.stdout.readline()
     proc.stdout.close()  # `| head -1`
@@ -188,6 +242,7 @@ def test_reader_closing_the_pipe_early(tmp_path: Path, args: list[str]) -> None:
 
 
 # -- --extract ----------------------------------------------------------------------------
+
 
 def test_extract_writes_the_file_as_it_is_after_the_layer(tmp_path: Path) -> None:
     res = run_divepy("--demo", "--extract", "/app/config.yaml", "--layer", "4", "-o", "before.yaml", cwd=tmp_path)
@@ -204,23 +259,34 @@ def test_extract_writes_the_file_as_it_is_after_the_layer(tmp_path: Path) -> Non
 def test_extract_a_directory_to_its_own_name(tmp_path: Path) -> None:
     res = run_divepy("--demo", "--extract", "/app/", "-q", cwd=tmp_path)
     assert (res.code, res.err) == (0, b"")
-    assert sorted(p.name for p in (tmp_path / "app").iterdir()) == ["config.yaml", "main.py", "requirements.txt",
-                                                                    "static"]
+    assert sorted(p.name for p in (tmp_path / "app").iterdir()) == [
+        "config.yaml",
+        "main.py",
+        "requirements.txt",
+        "static",
+    ]
     again = run_divepy("--demo", "--extract", "/app", cwd=tmp_path)
     assert (again.code, again.stderr) == (2, "divepy: error: ./app already exists; name a new file or directory\n")
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    (["--extract", "/nope"], "/nope does not exist in the filesystem after layer 6"),
-    (["--extract", "/app/static/logo.png", "--layer", "6", "-o", "-"],
-     "/app/static/logo.png does not exist in the filesystem after layer 6"),
-    (["--extract", "/app", "-o", "-"], "/app is not a regular file; only files can be written to stdout"),
-    (["--extract", "/app", "--layer", "7"], "--layer 7: the image has layers 0..6"),
-    (["--extract", "/app", "--json", "x.json"], "--extract writes files; it cannot be combined with --json, --ci "
-                                                "or --list"),
-    (["--output", "x"], "--output only applies to --extract"),
-    (["--extract", "/app", "-o", "no/such/dir/app"], "the parent no/such/dir does not exist"),
-])
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--extract", "/nope"], "/nope does not exist in the filesystem after layer 6"),
+        (
+            ["--extract", "/app/static/logo.png", "--layer", "6", "-o", "-"],
+            "/app/static/logo.png does not exist in the filesystem after layer 6",
+        ),
+        (["--extract", "/app", "-o", "-"], "/app is not a regular file; only files can be written to stdout"),
+        (["--extract", "/app", "--layer", "7"], "--layer 7: the image has layers 0..6"),
+        (
+            ["--extract", "/app", "--json", "x.json"],
+            "--extract writes files; it cannot be combined with --json, --ci or --list",
+        ),
+        (["--output", "x"], "--output only applies to --extract"),
+        (["--extract", "/app", "-o", "no/such/dir/app"], "the parent no/such/dir does not exist"),
+    ],
+)
 def test_extract_refusals(tmp_path: Path, args: list[str], message: str) -> None:
     res = run_divepy("--demo", *args, cwd=tmp_path)
     assert res.code == 2

@@ -12,8 +12,9 @@ from dive_py.fixtures.builder import ImageSpec, write_archive
 from tests.helpers import loaded
 
 
-def diff_at_layer_1(tmp_path: Path, base: dict[str, object], top: dict[str, object],
-                    content: tuple[str, str] = ("same", "same")) -> int:
+def diff_at_layer_1(
+    tmp_path: Path, base: dict[str, object], top: dict[str, object], content: tuple[str, str] = ("same", "same")
+) -> int:
     img = ImageSpec()
     img.layer("ADD base").file("f", content[0], **base)  # type: ignore[arg-type]
     img.layer("RUN edit").file("f", content[1], **top)  # type: ignore[arg-type]

@@ -20,19 +20,22 @@ def here(tmp_path: Path, monkeypatch) -> Path:
     return tmp_path
 
 
-@pytest.mark.parametrize(("dest", "kind", "error", "message"), [
-    ("", FILE, UsageError, "the destination is empty"),
-    (".", DIRECTORY, UsageError, "'.' names an existing directory"),
-    ("a/..", DIRECTORY, UsageError, "'..' names an existing directory"),
-    ("/", DIRECTORY, UsageError, "that is the root directory"),
-    ("new/", FILE, UsageError, "a trailing '/' names a directory, but this is a file"),
-    ("new/", SYMLINK, UsageError, "but this is a symlink"),
-    ("mine.txt", FILE, ExtractError, "already exists"),
-    ("dangling", SYMLINK, ExtractError, "already exists"),
-    ("dangling/", DIRECTORY, ExtractError, "already exists"),
-    ("nosuch/../new", DIRECTORY, ExtractError, "the parent nosuch/.. does not exist"),
-    ("mine.txt/x", FILE, ExtractError, "the parent mine.txt is not a directory"),
-])
+@pytest.mark.parametrize(
+    ("dest", "kind", "error", "message"),
+    [
+        ("", FILE, UsageError, "the destination is empty"),
+        (".", DIRECTORY, UsageError, "'.' names an existing directory"),
+        ("a/..", DIRECTORY, UsageError, "'..' names an existing directory"),
+        ("/", DIRECTORY, UsageError, "that is the root directory"),
+        ("new/", FILE, UsageError, "a trailing '/' names a directory, but this is a file"),
+        ("new/", SYMLINK, UsageError, "but this is a symlink"),
+        ("mine.txt", FILE, ExtractError, "already exists"),
+        ("dangling", SYMLINK, ExtractError, "already exists"),
+        ("dangling/", DIRECTORY, ExtractError, "already exists"),
+        ("nosuch/../new", DIRECTORY, ExtractError, "the parent nosuch/.. does not exist"),
+        ("mine.txt/x", FILE, ExtractError, "the parent mine.txt is not a directory"),
+    ],
+)
 def test_refused_names(here: Path, dest: str, kind: str, error: type[Exception], message: str) -> None:
     before = sorted(os.listdir(here))
     with pytest.raises(error, match=message.replace(".", r"\.").replace("(", r"\(")):

@@ -21,8 +21,12 @@ from dive_py.fixtures.builder import ImageSpec, write_archive
 from tests.clitools import dive_json
 from tests.conftest import peer_image
 
-OCI_PEERS = ["test-oci-uncompressed-image.tar", "test-oci-gzip-image.tar", "test-oci-zstd-image.tar",
-             "test-oci-estargz-image.tar"]
+OCI_PEERS = [
+    "test-oci-uncompressed-image.tar",
+    "test-oci-gzip-image.tar",
+    "test-oci-zstd-image.tar",
+    "test-oci-estargz-image.tar",
+]
 
 
 def analyse_path(path: str | Path) -> Efficiency:
@@ -47,6 +51,7 @@ def dive_image_part(img: ImageSpec, tmp_path: Path, name: str) -> dict:
 
 
 # --- dive's fixtures -------------------------------------------------------------------------------------------
+
 
 def test_docker_fixture_exact_figures() -> None:
     eff = analyse_path(peer_image("test-docker-image.tar"))
@@ -98,6 +103,7 @@ def test_single_layer_oci_peers(name: str) -> None:
 
 
 # --- synthetic images ------------------------------------------------------------------------------------------
+
 
 def nginx_image(*, dir_entries: bool) -> ImageSpec:
     """dive's TestEfficiency trees, written as real layers."""
@@ -219,12 +225,16 @@ def test_dive_agrees_with_implied_whiteouts_when_they_are_explicit(tmp_path: Pat
     """dive ignores opaque markers and type changes; written as explicit whiteouts it agrees with us."""
     opq = dive_image_part(opaque_image(explicit=True), tmp_path, "opq.tar")
     assert opq["efficiencyScore"] == 0.5332555425904317
-    assert opq["fileReference"] == [{"count": 2, "sizeBytes": 350, "file": "/app/keep"},
-                                    {"count": 2, "sizeBytes": 100, "file": "/app/a"}]
+    assert opq["fileReference"] == [
+        {"count": 2, "sizeBytes": 350, "file": "/app/keep"},
+        {"count": 2, "sizeBytes": 100, "file": "/app/a"},
+    ]
     types = dive_image_part(type_change_image(explicit=True), tmp_path, "types.tar")
     assert types["efficiencyScore"] == 0.15966386554621848
-    assert types["fileReference"] == [{"count": 2, "sizeBytes": 500, "file": "/x"},
-                                      {"count": 2, "sizeBytes": 105, "file": "/d"}]
+    assert types["fileReference"] == [
+        {"count": 2, "sizeBytes": 500, "file": "/x"},
+        {"count": 2, "sizeBytes": 105, "file": "/d"},
+    ]
     # The implicit forms: dive sees no deletion at all.
     assert dive_image_part(opaque_image(explicit=False), tmp_path, "opq-implicit.tar")["inefficientBytes"] == 350
     assert dive_image_part(type_change_image(explicit=False), tmp_path, "types-implicit.tar")["efficiencyScore"] == 1

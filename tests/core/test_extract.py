@@ -16,8 +16,16 @@ from dive_py.fixtures.builder import ImageSpec, write_archive, write_layout_dir
 from tests.helpers import loaded
 from tests.images import _bytes, edge_case_image
 
-STORAGES = [("docker", "gzip", "none"), ("oci", "gzip", "none"), ("oci", "zstd", "none"), ("oci", "none", "none"),
-            ("docker", "gzip", "gzip"), ("oci", "gzip", "zstd"), ("kaniko", "gzip", "none"), ("dir", "gzip", "none")]
+STORAGES = [
+    ("docker", "gzip", "none"),
+    ("oci", "gzip", "none"),
+    ("oci", "zstd", "none"),
+    ("oci", "none", "none"),
+    ("docker", "gzip", "gzip"),
+    ("oci", "gzip", "zstd"),
+    ("kaniko", "gzip", "none"),
+    ("dir", "gzip", "none"),
+]
 
 
 def store(image: ImageSpec, tmp_path: Path, layout: str, compression: str, outer: str) -> str:
@@ -87,8 +95,9 @@ def test_earlier_layers_show_earlier_content(reference: dict[int, dict[str, tupl
 
 
 @pytest.mark.parametrize(("layout", "compression", "outer"), STORAGES)
-def test_every_storage_extracts_the_same_files(reference: dict[int, dict[str, tuple]], tmp_path: Path,
-                                               layout: str, compression: str, outer: str) -> None:
+def test_every_storage_extracts_the_same_files(
+    reference: dict[int, dict[str, tuple]], tmp_path: Path, layout: str, compression: str, outer: str
+) -> None:
     path = store(edge_case_image(), tmp_path, layout, compression, outer)
     with loaded(path) as image:
         for layer in (0, len(image.layers) - 1):
@@ -106,8 +115,7 @@ def test_a_subtree_and_a_single_file(tmp_path: Path) -> None:
         assert sorted(os.listdir(tmp_path / "etc")) == ["passwd", "shadow"]
         extract(image, "etc/passwd", top, str(tmp_path / "passwd"))
         assert (tmp_path / "passwd").read_bytes() == b"root:x:0:0::/root:/bin/bash\n"
-        assert os.stat(tmp_path / "passwd").st_mtime == image.entries.mtime[entries_under(image, "/etc/passwd",
-                                                                                        top)[0]]
+        assert os.stat(tmp_path / "passwd").st_mtime == image.entries.mtime[entries_under(image, "/etc/passwd", top)[0]]
         extract(image, "/bin/sh", top, str(tmp_path / "sh"))
         assert os.readlink(tmp_path / "sh") == "/bin/busybox"
         assert read_content(image, entries_under(image, "/bin/ls", top)[0], limit=10) == _bytes(1, 5000)[:10]
@@ -196,8 +204,9 @@ def test_entry_at_agrees_with_the_merged_tree(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(("layout", "compression", "outer"), STORAGES)
-def test_archive_order_inside_a_layer_decides_the_bytes(tmp_path: Path, layout: str, compression: str,
-                                                        outer: str) -> None:
+def test_archive_order_inside_a_layer_decides_the_bytes(
+    tmp_path: Path, layout: str, compression: str, outer: str
+) -> None:
     """``f`` v1, ``h -> f``, ``f`` v2 in one layer: ``h`` keeps v1; a doubled whiteout is not a file copy."""
     img = ImageSpec()
     img.layer("base").file("x", "lower x\n")
@@ -205,6 +214,7 @@ def test_archive_order_inside_a_layer_decides_the_bytes(tmp_path: Path, layout: 
     top.file("f", "version one\n").hardlink("h", "f").file("f", "version two, longer\n")
     top.whiteout("x").whiteout("x").file("x", "upper x\n")  # the second .wh.x shadows the first
     with loaded(store(img, tmp_path, layout, compression, outer)) as image:
+
         def content(path: str) -> bytes:
             g = image.entry_at(path, 1)
             assert g is not None, path

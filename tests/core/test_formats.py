@@ -56,8 +56,13 @@ CASES = [
     ("docker25", "zstd", "gzip", mf.FORMAT_DOCKER25, "zstd"),
 ]
 
-COMMANDS = ["#(nop) ADD file:abc in / ", "COPY odd names", "RUN true", "RUN change everything",
-            "RUN rm big files; recreate"]
+COMMANDS = [
+    "#(nop) ADD file:abc in / ",
+    "COPY odd names",
+    "RUN true",
+    "RUN change everything",
+    "RUN rm big files; recreate",
+]
 
 
 @pytest.fixture(scope="module")
@@ -81,8 +86,9 @@ def test_reference_is_what_the_recipe_says(reference):
     assert not any('"/olddir/sub' in line or '"/opaque/keep-not"' in line for line in top)
 
 
-@pytest.mark.parametrize(("layout", "compression", "outer", "fmt", "layer_comp"), CASES,
-                         ids=[f"{c[0]}-{c[1]}-outer_{c[2]}" for c in CASES])
+@pytest.mark.parametrize(
+    ("layout", "compression", "outer", "fmt", "layer_comp"), CASES, ids=[f"{c[0]}-{c[1]}-outer_{c[2]}" for c in CASES]
+)
 def test_archive_layouts_agree(reference, tmp_path, layout, compression, outer, fmt, layer_comp):
     path = write_archive(edge_case_image(), tmp_path / "img.tar", layout, compression=compression, outer=outer)
     with loaded(path) as image:
@@ -99,9 +105,17 @@ def test_archive_layouts_agree(reference, tmp_path, layout, compression, outer, 
     assert got == reference
 
 
-@pytest.mark.parametrize(("layout", "compression"), [("oci", "gzip"), ("oci", "zstd"), ("oci", "none"),
-                                                     ("docker25", "gzip"), ("docker", "gzip"),
-                                                     ("containers-image", "gzip")])
+@pytest.mark.parametrize(
+    ("layout", "compression"),
+    [
+        ("oci", "gzip"),
+        ("oci", "zstd"),
+        ("oci", "none"),
+        ("docker25", "gzip"),
+        ("docker", "gzip"),
+        ("containers-image", "gzip"),
+    ],
+)
 def test_layout_directories_agree(reference, tmp_path, layout, compression):
     path = write_layout_dir(edge_case_image(), tmp_path / "layout", layout, compression=compression)
     with loaded(path) as image:
@@ -109,9 +123,16 @@ def test_layout_directories_agree(reference, tmp_path, layout, compression):
     assert got == reference
 
 
-@pytest.mark.parametrize(("layout", "compression", "outer"), [("oci", "none", "none"), ("oci", "gzip", "none"),
-                                                              ("oci", "zstd", "gzip"), ("docker", "gzip", "none"),
-                                                              ("docker", "gzip", "zstd")])
+@pytest.mark.parametrize(
+    ("layout", "compression", "outer"),
+    [
+        ("oci", "none", "none"),
+        ("oci", "gzip", "none"),
+        ("oci", "zstd", "gzip"),
+        ("docker", "gzip", "none"),
+        ("docker", "gzip", "zstd"),
+    ],
+)
 def test_layer_order_follows_the_manifest(reference, tmp_path, layout, compression, outer):
     """Blobs stored in reverse order (and the manifest first) change nothing."""
     plain = write_archive(edge_case_image(), tmp_path / "plain.tar", layout, compression=compression)
@@ -159,8 +180,10 @@ def test_history_shorter_than_the_layers(tmp_path):
     tars = [tar_of([member("a", data=b"1")]), tar_of([member("b", data=b"2")])]
     cfg = orjson.dumps(config_doc(tars, history=[{"created_by": "/bin/sh -c only one", "empty_layer": False}]))
     with loaded(docker_archive(tmp_path / "img.tar", tars, config=cfg)) as image:
-        assert [(layer.command, layer.history is None) for layer in image.layers] == [("only one", False),
-                                                                                     ("(missing)", True)]
+        assert [(layer.command, layer.history is None) for layer in image.layers] == [
+            ("only one", False),
+            ("(missing)", True),
+        ]
 
 
 EMPTY_LAYER_DIGEST = "sha256:5f70bf18a086007016e948b04aed3b82103a36bea41755b6cddfaf10ace3c6ef"
@@ -205,17 +228,21 @@ def test_identical_layers_get_distinct_ids(tmp_path, layout):
     assert fig["inefficient"] == [("/same.txt", 2, 26, 13, [0, 1])]
 
 
-@pytest.mark.parametrize(("label", "encode", "expected"), [
-    (OCI_GZIP, lambda t: t, "tar"),  # skopeo --dest-oci-accept-uncompressed-layers
-    (OCI_TAR, gz, "gzip"),
-    (OCI_GZIP, lambda t: zstandard.ZstdCompressor().compress(t), "zstd"),
-    (OCI_ZSTD, gz, "gzip"),
-])
+@pytest.mark.parametrize(
+    ("label", "encode", "expected"),
+    [
+        (OCI_GZIP, lambda t: t, "tar"),  # skopeo --dest-oci-accept-uncompressed-layers
+        (OCI_TAR, gz, "gzip"),
+        (OCI_GZIP, lambda t: zstandard.ZstdCompressor().compress(t), "zstd"),
+        (OCI_ZSTD, gz, "gzip"),
+    ],
+)
 def test_compression_from_magic_bytes_not_media_type(reference, tmp_path, label, encode, expected):
     spec = edge_case_image()
     tars = spec.layer_tars()
-    path = oci_archive(tmp_path / "lying.tar", [(encode(t), label) for t in tars], diff_tars=tars,
-                       config=spec.config_json(tars))
+    path = oci_archive(
+        tmp_path / "lying.tar", [(encode(t), label) for t in tars], diff_tars=tars, config=spec.config_json(tars)
+    )
     with loaded(path) as image:
         assert [(layer.media_type, layer.compression) for layer in image.layers] == [(label, expected)] * 5
         got = everything(image)

@@ -25,6 +25,7 @@ def _sorter(items, less):  # type: ignore[no-untyped-def]
     """The sorter the public functions build, for testing its parts directly."""
     return _Sorter([_LessKey(x, less) for x in items], items)
 
+
 def by_key(a: tuple[int, int], b: tuple[int, int]) -> bool:
     return a[0] < b[0]
 
@@ -117,6 +118,7 @@ def test_empty_and_single() -> None:
 
 
 # --- against dive 0.13.1 ---------------------------------------------------------------------------------------
+
 
 def ties_image(n: int, seed: int) -> ImageSpec:
     """``n`` files each written in 2 or 3 layers, with 3 sizes: lots of equal cumulative sizes."""

@@ -27,12 +27,31 @@ def rows(layer) -> list[tuple[str, int, int]]:
 KINDS = pytest.mark.parametrize("kind", ["file", "stream"])
 
 
-@pytest.mark.parametrize(("name", "expected"), [
-    ("a", "a"), ("./a", "a"), ("././a/b", "a/b"), ("a/", "a"), ("./a/b/", "a/b"), ("a//b", "a/b"),
-    ("a/./b", "a/b"), ("a/b/.", "a/b"), (".hidden", ".hidden"), ("./.wh.x", ".wh.x"), ("a/..b", "a/..b"),
-    ("a/b..", "a/b.."), ("...", "..."), ("/", None), ("//", None), (".", None), ("./", None), ("", None),
-    ("./.", None), ("ünï/cödé", "ünï/cödé"),
-])
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("a", "a"),
+        ("./a", "a"),
+        ("././a/b", "a/b"),
+        ("a/", "a"),
+        ("./a/b/", "a/b"),
+        ("a//b", "a/b"),
+        ("a/./b", "a/b"),
+        ("a/b/.", "a/b"),
+        (".hidden", ".hidden"),
+        ("./.wh.x", ".wh.x"),
+        ("a/..b", "a/..b"),
+        ("a/b..", "a/b.."),
+        ("...", "..."),
+        ("/", None),
+        ("//", None),
+        (".", None),
+        ("./", None),
+        ("", None),
+        ("./.", None),
+        ("ünï/cödé", "ünï/cödé"),
+    ],
+)
 def test_clean_path(name, expected):
     assert clean_path(name, "layer 1") == expected
 
@@ -62,20 +81,35 @@ def test_hardlink_path():
 
 @KINDS
 def test_prefixes_slashes_and_root_entries(kind, tmp_path):
-    data = tar_of([member("/", tarfile.DIRTYPE), member("./", tarfile.DIRTYPE), member("./etc/", tarfile.DIRTYPE),
-                   member("./etc/passwd", data=b"root"), member("usr/", tarfile.DIRTYPE),
-                   member("usr//lib/./x", data=b"12")])
+    data = tar_of(
+        [
+            member("/", tarfile.DIRTYPE),
+            member("./", tarfile.DIRTYPE),
+            member("./etc/", tarfile.DIRTYPE),
+            member("./etc/passwd", data=b"root"),
+            member("usr/", tarfile.DIRTYPE),
+            member("usr//lib/./x", data=b"12"),
+        ]
+    )
     layer = read(data, kind, tmp_path)
-    assert rows(layer) == [("etc", ENTRY, DIR), ("etc/passwd", ENTRY, REGULAR), ("usr", ENTRY, DIR),
-                           ("usr/lib/x", ENTRY, REGULAR)]
+    assert rows(layer) == [
+        ("etc", ENTRY, DIR),
+        ("etc/passwd", ENTRY, REGULAR),
+        ("usr", ENTRY, DIR),
+        ("usr/lib/x", ENTRY, REGULAR),
+    ]
     assert list(layer.sizes) == [0, 4, 0, 2]
 
 
 @KINDS
-@pytest.mark.parametrize(("name", "message"), [
-    ("../evil", "climbs out of the root"), ("a/../../evil", "climbs out of the root"),
-    ("/etc/passwd", "absolute entry name '/etc/passwd'"),
-])
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [
+        ("../evil", "climbs out of the root"),
+        ("a/../../evil", "climbs out of the root"),
+        ("/etc/passwd", "absolute entry name '/etc/passwd'"),
+    ],
+)
 def test_bad_names_in_a_layer(kind, name, message, tmp_path):
     data = tar_of([member("ok", data=b"1"), member(name, data=b"x")])
     with pytest.raises(LayerError, match=message):
@@ -84,33 +118,59 @@ def test_bad_names_in_a_layer(kind, name, message, tmp_path):
 
 @KINDS
 def test_whiteouts(kind, tmp_path):
-    data = tar_of([member(".wh.top", mode=0), member("dir/.wh.file", mode=0), member("./a/b/.wh.c", mode=0),
-                   member("dir/.wh..wh..opq", mode=0), member(".wh..wh..opq", mode=0),
-                   member("keep/", tarfile.DIRTYPE)])
+    data = tar_of(
+        [
+            member(".wh.top", mode=0),
+            member("dir/.wh.file", mode=0),
+            member("./a/b/.wh.c", mode=0),
+            member("dir/.wh..wh..opq", mode=0),
+            member(".wh..wh..opq", mode=0),
+            member("keep/", tarfile.DIRTYPE),
+        ]
+    )
     layer = read(data, kind, tmp_path)
-    assert rows(layer) == [("top", WHITEOUT, REGULAR), ("dir/file", WHITEOUT, REGULAR), ("a/b/c", WHITEOUT, REGULAR),
-                           ("dir", OPAQUE, REGULAR), ("", OPAQUE, REGULAR), ("keep", ENTRY, DIR)]
+    assert rows(layer) == [
+        ("top", WHITEOUT, REGULAR),
+        ("dir/file", WHITEOUT, REGULAR),
+        ("a/b/c", WHITEOUT, REGULAR),
+        ("dir", OPAQUE, REGULAR),
+        ("", OPAQUE, REGULAR),
+        ("keep", ENTRY, DIR),
+    ]
     # markers are never files with content: no offsets, no sizes counted as data
     assert list(layer.offsets) == [-1] * 6
 
 
 @KINDS
 def test_aufs_bookkeeping_entries_are_skipped(kind, tmp_path):
-    data = tar_of([member(".wh..wh.plnk/", tarfile.DIRTYPE), member(".wh..wh.plnk/123.456", data=b"x"),
-                   member(".wh..wh.aufs", data=b""), member("real", data=b"r"),
-                   member("d/.wh..wh.orph/", tarfile.DIRTYPE)])
+    data = tar_of(
+        [
+            member(".wh..wh.plnk/", tarfile.DIRTYPE),
+            member(".wh..wh.plnk/123.456", data=b"x"),
+            member(".wh..wh.aufs", data=b""),
+            member("real", data=b"r"),
+            member("d/.wh..wh.orph/", tarfile.DIRTYPE),
+        ]
+    )
     assert rows(read(data, kind, tmp_path)) == [(".wh..wh.plnk/123.456", ENTRY, REGULAR), ("real", ENTRY, REGULAR)]
 
 
 @KINDS
 def test_whiteout_recognised_by_name_only(kind, tmp_path):
     # overlay2 writes whiteouts with a stale link name, and as hardlinks to one another
-    data = tar_of([member("app/.wh.dir-to-delete", linkname="app/delete-me.txt", mode=0),
-                   member("app/.wh.other", tarfile.LNKTYPE, linkname="app/.wh.dir-to-delete"),
-                   member("app/.wh.third", tarfile.SYMTYPE, linkname="")])
+    data = tar_of(
+        [
+            member("app/.wh.dir-to-delete", linkname="app/delete-me.txt", mode=0),
+            member("app/.wh.other", tarfile.LNKTYPE, linkname="app/.wh.dir-to-delete"),
+            member("app/.wh.third", tarfile.SYMTYPE, linkname=""),
+        ]
+    )
     layer = read(data, kind, tmp_path)
-    assert rows(layer) == [("app/dir-to-delete", WHITEOUT, REGULAR), ("app/other", WHITEOUT, HARDLINK),
-                           ("app/third", WHITEOUT, SYMLINK)]
+    assert rows(layer) == [
+        ("app/dir-to-delete", WHITEOUT, REGULAR),
+        ("app/other", WHITEOUT, HARDLINK),
+        ("app/third", WHITEOUT, SYMLINK),
+    ]
     assert layer.links == ["app/delete-me.txt", "app/.wh.dir-to-delete", ""]
 
 
@@ -139,12 +199,21 @@ def test_hardlink_with_target(kind, tmp_path):
 
 @KINDS
 def test_attributes_are_kept(kind, tmp_path):
-    data = tar_of([member("f", data=b"12345", mode=0o4755, uid=1000, gid=65534, mtime=42),
-                   member("s", tarfile.SYMTYPE, linkname="/abs/target", mode=0o777),
-                   member("p", tarfile.FIFOTYPE, mode=0o600)])
+    data = tar_of(
+        [
+            member("f", data=b"12345", mode=0o4755, uid=1000, gid=65534, mtime=42),
+            member("s", tarfile.SYMTYPE, linkname="/abs/target", mode=0o777),
+            member("p", tarfile.FIFOTYPE, mode=0o600),
+        ]
+    )
     layer = read(data, kind, tmp_path)
     assert (list(layer.modes), list(layer.uids), list(layer.gids), list(layer.sizes), list(layer.mtimes)) == (
-        [0o4755, 0o777, 0o600], [1000, 0, 0], [65534, 0, 0], [5, 0, 0], [42, 1_600_000_000, 1_600_000_000])
+        [0o4755, 0o777, 0o600],
+        [1000, 0, 0],
+        [65534, 0, 0],
+        [5, 0, 0],
+        [42, 1_600_000_000, 1_600_000_000],
+    )
     assert layer.links == ["", "/abs/target", ""]
     assert list(layer.tflags) == [REGULAR, SYMLINK, FIFO]
 
@@ -162,7 +231,7 @@ def test_offsets_recorded_for_seekable_layers(tmp_path):
         raw = lead + data
         for name, content in contents.items():
             assert offsets[name] >= 2048
-            assert raw[offsets[name]:offsets[name] + len(content)] == content
+            assert raw[offsets[name] : offsets[name] + len(content)] == content
     assert layer.tar_bytes == 512 * 9  # five headers, one data block each for 'a' and 'c', two for 'dir/b'
     with file_window(tmp_path, data) as win:
         hashed = read_layer(win, hash_files=True)  # hashing a seekable layer eagerly works too
@@ -172,12 +241,24 @@ def test_offsets_recorded_for_seekable_layers(tmp_path):
 
 def test_eager_hashes_on_a_stream():
     contents = [("a", b"alpha"), ("big", bytes(range(256)) * 4000), ("empty", b"")]
-    data = tar_of([member("d/", tarfile.DIRTYPE), *(member(n, data=c) for n, c in contents),
-                   member(".wh.gone", data=b""), member("l", tarfile.SYMTYPE, linkname="a")])
+    data = tar_of(
+        [
+            member("d/", tarfile.DIRTYPE),
+            *(member(n, data=c) for n, c in contents),
+            member(".wh.gone", data=b""),
+            member("l", tarfile.SYMTYPE, linkname="a"),
+        ]
+    )
     layer = read_layer(stream_window(data), hash_files=True)
     assert layer.paths == ["d", "a", "big", "empty", "gone", "l"]
-    assert list(layer.hashes) == [0, xxhash.xxh3_64(b"alpha").intdigest(),
-                                  xxhash.xxh3_64(contents[1][1]).intdigest(), EMPTY_HASH, 0, 0]
+    assert list(layer.hashes) == [
+        0,
+        xxhash.xxh3_64(b"alpha").intdigest(),
+        xxhash.xxh3_64(contents[1][1]).intdigest(),
+        EMPTY_HASH,
+        0,
+        0,
+    ]
     assert xxhash.xxh3_64(b"").intdigest() == EMPTY_HASH
     assert list(layer.offsets) == [-1] * 6
 

@@ -59,8 +59,11 @@ def test_streamed_archives_hold_metadata_up_to_the_total(monkeypatch, tmp_path: 
     big.write_bytes(gz(plain.read_bytes()))
     config = next(len(data) for name, data in _members(plain) if name.endswith(".json") and name != "manifest.json")
     monkeypatch.setattr(streamed, "HELD_MEMBER_BYTES", config + 10)  # the config fits, the manifest does not
-    with pytest.raises(LimitError, match=r"member 'manifest.json' was not kept: the archive's metadata members "
-                                         rf"exceed divepy's limit of {config + 10:,} bytes in total"):
+    with pytest.raises(
+        LimitError,
+        match=r"member 'manifest.json' was not kept: the archive's metadata members "
+        rf"exceed divepy's limit of {config + 10:,} bytes in total",
+    ):
         load_image(str(big))
     monkeypatch.setattr(streamed, "HELD_MEMBER_BYTES", 1 << 20)
     load_image(str(big)).close()
@@ -80,8 +83,11 @@ def test_json_documents_are_capped_in_number_and_bytes(monkeypatch, tmp_path: Pa
         load_image(path)
     monkeypatch.setattr(archive, "JSON_DOCUMENTS", 10)
     monkeypatch.setattr(archive, "JSON_TOTAL_BYTES", 100)
-    with pytest.raises(LimitError, match=r"the JSON documents read of \d+ bytes is over divepy's limit of "
-                                         r"100 bytes"):
+    with pytest.raises(
+        LimitError,
+        match=r"the JSON documents read of \d+ bytes is over divepy's limit of "
+        r"100 bytes",
+    ):
         load_image(path)
 
 

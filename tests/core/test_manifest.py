@@ -53,22 +53,32 @@ def hello(image) -> str:
 
 # -- several images in one archive -------------------------------------------------
 
+
 @pytest.fixture
 def two_images(tmp_path):
-    return write_archive([tiny_image("first:1", marker="A"), tiny_image("second:2", marker="B")],
-                         tmp_path / "two.tar", "docker")
+    return write_archive(
+        [tiny_image("first:1", marker="A"), tiny_image("second:2", marker="B")], tmp_path / "two.tar", "docker"
+    )
 
 
-@pytest.mark.parametrize(("select", "name", "marker"), [
-    (None, "first:1", "A"), ("first:1", "first:1", "A"), ("second:2", "second:2", "B"), ("0", "first:1", "A"),
-    ("1", "second:2", "B"), ("docker.io/library/second:2", "second:2", "B"),
-])
+@pytest.mark.parametrize(
+    ("select", "name", "marker"),
+    [
+        (None, "first:1", "A"),
+        ("first:1", "first:1", "A"),
+        ("second:2", "second:2", "B"),
+        ("0", "first:1", "A"),
+        ("1", "second:2", "B"),
+        ("docker.io/library/second:2", "second:2", "B"),
+    ],
+)
 def test_select_image_in_a_multi_image_archive(two_images, select, name, marker):
     with loaded(two_images, image=select) as image:
         assert image.names == [name]
         assert hello(image) == f"hello {marker}\n"
         assert [(o.names, len(o.layer_members)) for o in image.other_images()] == [
-            ([n], 2) for n in ("first:1", "second:2") if n != name]
+            ([n], 2) for n in ("first:1", "second:2") if n != name
+        ]
 
 
 def test_unknown_image_name_lists_the_available_ones(two_images):
@@ -83,8 +93,9 @@ def test_image_index_out_of_range(two_images):
 
 
 def test_name_without_tag_means_latest(tmp_path):
-    path = write_archive([tiny_image("app:1.0", marker="A"), tiny_image("app:latest", marker="B")],
-                         tmp_path / "t.tar", "docker")
+    path = write_archive(
+        [tiny_image("app:1.0", marker="A"), tiny_image("app:latest", marker="B")], tmp_path / "t.tar", "docker"
+    )
     with loaded(path, image="app") as image:
         assert image.names == ["app:latest"]
 
@@ -97,7 +108,9 @@ def test_archive_summary_without_sharing(two_images):
     assert summary["layerBytesStored"] == sum(stored.values())
     assert len(stored) == 4
     assert [(i["names"], i["layers"], i["selected"]) for i in summary["images"]] == [
-        (["first:1"], 2, False), (["second:2"], 2, True)]
+        (["first:1"], 2, False),
+        (["second:2"], 2, True),
+    ]
 
 
 @pytest.mark.parametrize("layout", ["docker", "containers-image", "kaniko", "oci", "docker25"])
@@ -112,16 +125,26 @@ def test_archive_summary_with_shared_layers(tmp_path, layout):
     assert summary["sharedLayers"] == sorted(members[:2])
     assert summary["layerBytesStored"] == sum(sizes.values())  # each shared blob counted once
     assert [(i["names"], i["layers"], i["selected"]) for i in summary["images"]] == [
-        (["parent:1"], 2, False), (["child:1"], 3, True)]
+        (["parent:1"], 2, False),
+        (["child:1"], 3, True),
+    ]
 
 
 # -- multi-platform indexes ---------------------------------------------------------
 
+
 @pytest.fixture
 def multi_platform(tmp_path):
-    return write_archive([tiny_image("multi:1", arch="amd64", marker="amd"),
-                          tiny_image("multi:1", arch="arm64", variant="v8", marker="arm")],
-                         tmp_path / "multi.tar", "oci", platforms=True, attestation=True)
+    return write_archive(
+        [
+            tiny_image("multi:1", arch="amd64", marker="amd"),
+            tiny_image("multi:1", arch="arm64", variant="v8", marker="arm"),
+        ],
+        tmp_path / "multi.tar",
+        "oci",
+        platforms=True,
+        attestation=True,
+    )
 
 
 def diff_ids(spec) -> list[str]:
@@ -132,9 +155,15 @@ AMD = diff_ids(tiny_image("multi:1", arch="amd64", marker="amd"))
 ARM = diff_ids(tiny_image("multi:1", arch="arm64", variant="v8", marker="arm"))
 
 
-@pytest.mark.parametrize(("machine", "expected", "digests"), [
-    ("x86_64", "linux/amd64", AMD), ("aarch64", "linux/arm64/v8", ARM), ("arm64", "linux/arm64/v8", ARM),
-    ("AMD64", "linux/amd64", AMD)])
+@pytest.mark.parametrize(
+    ("machine", "expected", "digests"),
+    [
+        ("x86_64", "linux/amd64", AMD),
+        ("aarch64", "linux/arm64/v8", ARM),
+        ("arm64", "linux/arm64/v8", ARM),
+        ("AMD64", "linux/amd64", AMD),
+    ],
+)
 def test_host_platform_is_the_default(multi_platform, monkeypatch, machine, expected, digests):
     monkeypatch.setattr(std_platform, "machine", lambda: machine)
     with loaded(multi_platform) as image:
@@ -145,8 +174,12 @@ def test_host_platform_is_the_default(multi_platform, monkeypatch, machine, expe
 
 def test_host_armv7_picks_plain_arm(tmp_path, monkeypatch):
     """An index entry "linux/arm" without a variant means arm/v7 (containerd's normalisation)."""
-    path = write_archive([tiny_image("pi:1", arch="amd64", marker="a"), tiny_image("pi:1", arch="arm", marker="b")],
-                         tmp_path / "pi.tar", "oci", platforms=True)
+    path = write_archive(
+        [tiny_image("pi:1", arch="amd64", marker="a"), tiny_image("pi:1", arch="arm", marker="b")],
+        tmp_path / "pi.tar",
+        "oci",
+        platforms=True,
+    )
     monkeypatch.setattr(std_platform, "machine", lambda: "armv7l")
     with loaded(path) as image:
         assert image.ref.platform == "linux/arm"
@@ -159,22 +192,36 @@ def test_host_platform_missing(multi_platform, monkeypatch):
     monkeypatch.setattr(std_platform, "machine", lambda: "s390x")
     with pytest.raises(UsageError) as err:
         load_image(multi_platform)
-    assert str(err.value) == ("the image has no linux/s390x variant; choose one with --platform "
-                              "(linux/amd64, linux/arm64/v8)")
+    assert str(err.value) == (
+        "the image has no linux/s390x variant; choose one with --platform (linux/amd64, linux/arm64/v8)"
+    )
 
 
-@pytest.mark.parametrize(("wanted", "expected"), [
-    ("linux/arm64", "linux/arm64/v8"), ("arm64", "linux/arm64/v8"), ("linux/arm64/v8", "linux/arm64/v8"),
-    ("LINUX/ARM64", "linux/arm64/v8"), ("linux/amd64", "linux/amd64"), ("amd64", "linux/amd64"),
-])
+@pytest.mark.parametrize(
+    ("wanted", "expected"),
+    [
+        ("linux/arm64", "linux/arm64/v8"),
+        ("arm64", "linux/arm64/v8"),
+        ("linux/arm64/v8", "linux/arm64/v8"),
+        ("LINUX/ARM64", "linux/arm64/v8"),
+        ("linux/amd64", "linux/amd64"),
+        ("amd64", "linux/amd64"),
+    ],
+)
 def test_platform_flag(multi_platform, wanted, expected):
     with loaded(multi_platform, platform=wanted) as image:
         assert image.ref.platform == expected
 
 
-@pytest.mark.parametrize(("wanted", "shown"), [
-    ("linux/s390x", "linux/s390x"), ("riscv64", "linux/riscv64"), ("linux/arm64/v7", "linux/arm64/v7"),
-    ("windows/amd64", "windows/amd64")])
+@pytest.mark.parametrize(
+    ("wanted", "shown"),
+    [
+        ("linux/s390x", "linux/s390x"),
+        ("riscv64", "linux/riscv64"),
+        ("linux/arm64/v7", "linux/arm64/v7"),
+        ("windows/amd64", "windows/amd64"),
+    ],
+)
 def test_missing_platform_lists_the_available_ones(multi_platform, wanted, shown):
     with pytest.raises(UsageError) as err:
         load_image(multi_platform, platform=wanted)
@@ -183,8 +230,10 @@ def test_missing_platform_lists_the_available_ones(multi_platform, wanted, shown
 
 def test_attestation_manifest_is_skipped(multi_platform):
     idx = found(multi_platform)
-    assert [(i.names, i.platform) for i in idx.images] == [(["multi:1"], "linux/amd64"),
-                                                          (["multi:1"], "linux/arm64/v8")]
+    assert [(i.names, i.platform) for i in idx.images] == [
+        (["multi:1"], "linux/amd64"),
+        (["multi:1"], "linux/arm64/v8"),
+    ]
     assert idx.notes == ["attestation manifest"]
     assert len({i.group for i in idx.images}) == 1  # one image, two platforms
 
@@ -197,12 +246,20 @@ def test_attestation_next_to_a_single_image(tmp_path):
         assert image.names == ["one:1"]
 
 
-@pytest.mark.parametrize(("wanted", "have", "ok"), [
-    ("linux/arm64", "linux/arm64/v8", True), ("linux/arm64/v8", "linux/arm64", True),
-    ("linux/arm/v7", "linux/arm/v6", False), ("linux/arm/v7", "linux/arm", True), ("linux/arm/v6", "linux/arm", False),
-    ("linux/arm64/v8", "linux/arm", False), ("linux/amd64", None, False), ("linux/amd64", "windows/amd64", False),
-    ("linux/arm", "linux/arm/v7", True),
-])
+@pytest.mark.parametrize(
+    ("wanted", "have", "ok"),
+    [
+        ("linux/arm64", "linux/arm64/v8", True),
+        ("linux/arm64/v8", "linux/arm64", True),
+        ("linux/arm/v7", "linux/arm/v6", False),
+        ("linux/arm/v7", "linux/arm", True),
+        ("linux/arm/v6", "linux/arm", False),
+        ("linux/arm64/v8", "linux/arm", False),
+        ("linux/amd64", None, False),
+        ("linux/amd64", "windows/amd64", False),
+        ("linux/arm", "linux/arm/v7", True),
+    ],
+)
 def test_platform_matches(wanted, have, ok):
     assert selection.platform_matches(wanted, have) is ok
 
@@ -215,6 +272,7 @@ def test_normalise_platform():
 
 # -- broken indexes and manifests ----------------------------------------------------
 
+
 def test_index_with_null_manifests(tmp_path):
     index = orjson.dumps({"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": None})
     path = oci_archive(tmp_path / "null.tar", [(LAYER, OCI_TAR)], index=index)
@@ -225,15 +283,26 @@ def test_index_with_null_manifests(tmp_path):
 
 def test_manifest_with_zero_layers_only(tmp_path):
     path = oci_archive(tmp_path / "zero.tar", [], config=orjson.dumps(config_doc([])))
-    with pytest.raises(ManifestError, match=r"^index\.json holds no usable image \(manifest sha256:[0-9a-f]{64} "
-                                            r"lists no layers\)$"):
+    with pytest.raises(
+        ManifestError,
+        match=r"^index\.json holds no usable image \(manifest sha256:[0-9a-f]{64} "
+        r"lists no layers\)$",
+    ):
         load_image(path)
 
 
 def test_artifact_manifest_is_not_an_image(tmp_path):
-    path = oci_archive(tmp_path / "art.tar", [(LAYER, OCI_TAR)], manifest_extra={
-        "config": {"mediaType": "application/vnd.cncf.helm.config.v1+json", "digest": "sha256:" + "0" * 64,
-                   "size": 2}})
+    path = oci_archive(
+        tmp_path / "art.tar",
+        [(LAYER, OCI_TAR)],
+        manifest_extra={
+            "config": {
+                "mediaType": "application/vnd.cncf.helm.config.v1+json",
+                "digest": "sha256:" + "0" * 64,
+                "size": 2,
+            }
+        },
+    )
     with pytest.raises(ManifestError, match=r"is an artifact \(application/vnd\.cncf\.helm\.config\.v1\+json\)"):
         load_image(path)
 
@@ -247,15 +316,17 @@ def test_unknown_manifest_media_type(tmp_path):
 
 def test_unknown_layer_media_type(tmp_path):
     path = oci_archive(tmp_path / "odd.tar", [(LAYER, OCI_TAR), (LAYER, "application/x-foo")])
-    with pytest.raises(ManifestError, match=r"^manifest sha256:[0-9a-f]{64}: layer 1 has unknown media type "
-                                            r"'application/x-foo'$"):
+    with pytest.raises(
+        ManifestError,
+        match=r"^manifest sha256:[0-9a-f]{64}: layer 1 has unknown media type "
+        r"'application/x-foo'$",
+    ):
         load_image(path)
 
 
 def test_index_pointing_at_a_missing_manifest(tmp_path):
     digest = "sha256:" + "ab" * 32
-    index = orjson.dumps({"schemaVersion": 2, "manifests": [
-        {"mediaType": OCI_MANIFEST, "digest": digest, "size": 10}]})
+    index = orjson.dumps({"schemaVersion": 2, "manifests": [{"mediaType": OCI_MANIFEST, "digest": digest, "size": 10}]})
     path = oci_archive(tmp_path / "gone.tar", [(LAYER, OCI_TAR)], index=index)
     with pytest.raises(ManifestError) as err:
         load_image(path)
@@ -263,8 +334,12 @@ def test_index_pointing_at_a_missing_manifest(tmp_path):
 
 
 def test_invalid_digest_is_refused(tmp_path):
-    index = orjson.dumps({"schemaVersion": 2, "manifests": [
-        {"mediaType": OCI_MANIFEST, "digest": "sha256:../../etc/passwd", "size": 10}]})
+    index = orjson.dumps(
+        {
+            "schemaVersion": 2,
+            "manifests": [{"mediaType": OCI_MANIFEST, "digest": "sha256:../../etc/passwd", "size": 10}],
+        }
+    )
     path = oci_archive(tmp_path / "evil.tar", [(LAYER, OCI_TAR)], index=index)
     with pytest.raises(ManifestError, match=r"^invalid digest 'sha256:\.\./\.\./etc/passwd'$"):
         load_image(path)
@@ -299,14 +374,17 @@ def test_manifest_json_pointing_at_a_missing_config(tmp_path):
     assert str(err.value) == f"manifest.json refers to config '{'0' * 64}.json', which is not in the archive"
 
 
-@pytest.mark.parametrize(("doc", "message"), [
-    (b"{}", "manifest.json is not a JSON list"),
-    (b"[]", "manifest.json lists no images"),
-    (b'[{"Layers": []}]', "manifest.json entry 0 has no Config"),
-    (b'[{"Config": "c.json", "Layers": "x"}]', "manifest.json entry 0 Layers must be a list of strings"),
-    (b'["x"]', "manifest.json entry 0 is not a JSON object"),
-    (b"[{", "manifest.json is not valid JSON"),
-])
+@pytest.mark.parametrize(
+    ("doc", "message"),
+    [
+        (b"{}", "manifest.json is not a JSON list"),
+        (b"[]", "manifest.json lists no images"),
+        (b'[{"Layers": []}]', "manifest.json entry 0 has no Config"),
+        (b'[{"Config": "c.json", "Layers": "x"}]', "manifest.json entry 0 Layers must be a list of strings"),
+        (b'["x"]', "manifest.json entry 0 is not a JSON object"),
+        (b"[{", "manifest.json is not valid JSON"),
+    ],
+)
 def test_malformed_manifest_json(tmp_path, doc, message):
     path = docker_archive(tmp_path / "m.tar", [LAYER], manifest=doc)
     with pytest.raises(ManifestError, match="^" + message.replace(".", r"\.")):
@@ -321,10 +399,14 @@ def test_config_diff_ids_count_mismatch(tmp_path):
     assert str(err.value) == "the config lists 3 layer digests but the manifest has 2 layers"
 
 
-@pytest.mark.parametrize(("cfg", "message"), [
-    (b"[]", "is not a JSON object"), (b"{}", "has no rootfs section (is it an image config?)"),
-    (b'{"rootfs": {"diff_ids": "x"}}', "rootfs.diff_ids must be a list of digests"),
-])
+@pytest.mark.parametrize(
+    ("cfg", "message"),
+    [
+        (b"[]", "is not a JSON object"),
+        (b"{}", "has no rootfs section (is it an image config?)"),
+        (b'{"rootfs": {"diff_ids": "x"}}', "rootfs.diff_ids must be a list of digests"),
+    ],
+)
 def test_malformed_config(tmp_path, cfg, message):
     path = docker_archive(tmp_path / "m.tar", [LAYER], config=cfg)
     with pytest.raises(ManifestError) as err:
@@ -340,12 +422,14 @@ def test_not_an_image_archive(tmp_path):
 
 # -- Docker >= 25: manifest.json into an OCI layout -----------------------------------
 
+
 def test_docker25_media_types_and_sizes_from_the_index(tmp_path):
     path = write_archive(tiny_image("d25:1"), tmp_path / "d25.tar", "docker25")
     with loaded(path) as image:
         assert image.archive_format == mf.FORMAT_DOCKER25
         assert [(lay.media_type, lay.declared_size, lay.digest is not None) for lay in image.ref.layers] == [
-            (OCI_GZIP, image.archive.resolve(lay.member).size, True) for lay in image.ref.layers]
+            (OCI_GZIP, image.archive.resolve(lay.member).size, True) for lay in image.ref.layers
+        ]
         assert image.ref.platform == "linux/amd64"
         assert image.ref.manifest_media_type == OCI_MANIFEST
 
@@ -364,7 +448,8 @@ def test_docker25_layer_sources(tmp_path, keep_index):
     with loaded(tmp_path / "src.tar") as image:
         assert image.archive_format == mf.FORMAT_DOCKER25
         assert [(lay.digest, lay.media_type, lay.declared_size) for lay in image.ref.layers] == [
-            (d, media, 1000 + i) for i, d in enumerate(digests)]
+            (d, media, 1000 + i) for i, d in enumerate(digests)
+        ]
         assert [lay.media_type for lay in image.layers] == [media, media]
         assert [lay.compression for lay in image.layers] == ["gzip", "gzip"]
 
@@ -383,5 +468,9 @@ def test_gzip_layer_in_oci_archive_with_declared_sizes(tmp_path):
     with loaded(path) as image:
         (lay,) = image.layers
         assert (lay.media_type, lay.compression, lay.stored_size, image.ref.layers[0].declared_size) == (
-            OCI_GZIP, "gzip", len(blob), len(blob))
+            OCI_GZIP,
+            "gzip",
+            len(blob),
+            len(blob),
+        )
         assert lay.tar_size == 1024 and lay.size == 7

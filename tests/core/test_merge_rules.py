@@ -47,8 +47,13 @@ def test_opaque_hides_only_lower_content(tmp_path):
     img.layer("replace").dir("d", mode=0o700).file("d/new", "new").dir("d/sub").file("d/sub/y", "y").opaque("d")
     with loaded(image_file(tmp_path, img)) as image:
         top = short(tree_of(image, 1))
-    assert top == {"d": (D, 0o700, 0, 0, ""), "d/new": (F, 0o644, 0, 3, ""), "d/sub": (D, 0o755, 0, 0, ""),
-                   "d/sub/y": (F, 0o644, 0, 1, ""), "outside": (F, 0o644, 0, 1, "")}
+    assert top == {
+        "d": (D, 0o700, 0, 0, ""),
+        "d/new": (F, 0o644, 0, 3, ""),
+        "d/sub": (D, 0o755, 0, 0, ""),
+        "d/sub/y": (F, 0o644, 0, 1, ""),
+        "outside": (F, 0o644, 0, 1, ""),
+    }
 
 
 def test_opaque_root(tmp_path):
@@ -120,8 +125,9 @@ def test_hardlink_to_a_same_layer_target_listed_after_it(tmp_path, layout):
         target = image.timeline.hardlink_target[link]
         assert image.paths.paths[e.pid[target]] == "z-target"
         assert image.content_size(link) == 7
-        assert listing(image)[0] == ('{"path":"/a-link","type":"hardlink","mode":"0644","uid":0,"gid":0,'
-                                     '"size":7,"link":"/z-target"}')
+        assert listing(image)[0] == (
+            '{"path":"/a-link","type":"hardlink","mode":"0644","uid":0,"gid":0,"size":7,"link":"/z-target"}'
+        )
 
 
 def test_hardlink_to_a_lower_layer_target_and_a_chain(tmp_path):
@@ -134,11 +140,14 @@ def test_hardlink_to_a_lower_layer_target_and_a_chain(tmp_path):
     assert sizes == {"bin": 0, "bin/busybox": 100, "ls": 100, "ls2": 100}
 
 
-@pytest.mark.parametrize(("target", "setup"), [
-    ("nope", lambda lay: lay),
-    ("gone", lambda lay: lay.whiteout("gone")),  # deleted by the same layer
-    ("dir", lambda lay: lay),  # a directory cannot be hardlinked
-])
+@pytest.mark.parametrize(
+    ("target", "setup"),
+    [
+        ("nope", lambda lay: lay),
+        ("gone", lambda lay: lay.whiteout("gone")),  # deleted by the same layer
+        ("dir", lambda lay: lay),  # a directory cannot be hardlinked
+    ],
+)
 def test_hardlink_to_a_missing_target(tmp_path, target, setup):
     img = ImageSpec()
     img.layer("base").file("gone", "g").dir("dir")
@@ -164,9 +173,13 @@ def test_child_under_a_lower_file_replaces_it_with_an_implicit_dir(tmp_path):
         e = image.entries
         kinds = {image.paths.paths[e.pid[g]]: e.kind[g] for g in image.tree_at(1)}
         implied = sorted((image.paths.paths[p], n) for p, n in image.timeline.implied_whiteouts[1])
-    assert tree == {"p": (D, 0o755, 0, 0, 0, "", True), "p/q": (F, 0o644, 0, 0, 1, "", False),
-                    "s": (D, 0o755, 0, 0, 0, "", True), "s/t": (D, 0o755, 0, 0, 0, "", True),
-                    "s/t/u": (F, 0o644, 0, 0, 1, "", False)}
+    assert tree == {
+        "p": (D, 0o755, 0, 0, 0, "", True),
+        "p/q": (F, 0o644, 0, 0, 1, "", False),
+        "s": (D, 0o755, 0, 0, 0, "", True),
+        "s/t": (D, 0o755, 0, 0, 0, "", True),
+        "s/t/u": (F, 0o644, 0, 0, 1, "", False),
+    }
     assert kinds["p"] == kinds["s/t"] == IMPLICIT
     assert implied == [("p", 0), ("s", 0)]
 
@@ -187,8 +200,11 @@ def test_whiteout_of_a_missing_path_is_harmless(tmp_path):
 # -- property test against a naive model ----------------------------------------------
 
 NAMES = ("a", "b")
-PATHS = [*NAMES, *(f"{x}/{y}" for x in NAMES for y in NAMES),
-         *(f"{x}/{y}/{z}" for x in NAMES for y in NAMES for z in NAMES)]
+PATHS = [
+    *NAMES,
+    *(f"{x}/{y}" for x in NAMES for y in NAMES),
+    *(f"{x}/{y}/{z}" for x in NAMES for y in NAMES for z in NAMES),
+]
 IMPLICIT_ATTRS = (DIR, 0o755, 0, 0, 0, "", True)
 
 op_strategy = st.one_of(
@@ -219,9 +235,14 @@ def model_apply(state: dict, ops: dict, opaques: list[str], order: list[str]) ->
     replaces whatever the same layer put below its path *before* it.
     """
     pos = {path: i for i, path in enumerate(order)}
-    ops = {path: op for path, op in ops.items()
-           if op[0] == "whiteout" or not any(o[0] in ("file", "symlink") and path.startswith(q + "/")
-                                             and pos[q] > pos[path] for q, o in ops.items())}
+    ops = {
+        path: op
+        for path, op in ops.items()
+        if op[0] == "whiteout"
+        or not any(
+            o[0] in ("file", "symlink") and path.startswith(q + "/") and pos[q] > pos[path] for q, o in ops.items()
+        )
+    }
     for path, op in ops.items():  # 1. whiteouts: the path and everything below it
         if op[0] == "whiteout" and path in state:
             del state[path]
@@ -274,8 +295,11 @@ def archive_order(spec: ImageSpec, i: int) -> list[str]:
 
 
 @settings(max_examples=150, deadline=None)
-@given(layers=st.lists(layer_strategy, min_size=2, max_size=5), layout=st.sampled_from(["docker", "oci"]),
-       rnd=st.randoms(use_true_random=False))
+@given(
+    layers=st.lists(layer_strategy, min_size=2, max_size=5),
+    layout=st.sampled_from(["docker", "oci"]),
+    rnd=st.randoms(use_true_random=False),
+)
 def test_merged_tree_matches_a_naive_model(layers, layout, rnd):
     spec = build_spec(layers, rnd)
     with tempfile.TemporaryDirectory() as tmp:

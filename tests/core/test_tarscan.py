@@ -41,9 +41,13 @@ def names(headers: list) -> list[str]:
 
 @KINDS
 def test_plain_ustar_fields(kind, tmp_path):
-    data = tar_of([member("etc/", tarfile.DIRTYPE, mode=0o750, uid=5, gid=6),
-                   member("etc/passwd", data=b"root\n", mode=0o4755, uid=7, gid=8, mtime=1234)],
-                  fmt=tarfile.USTAR_FORMAT)
+    data = tar_of(
+        [
+            member("etc/", tarfile.DIRTYPE, mode=0o750, uid=5, gid=6),
+            member("etc/passwd", data=b"root\n", mode=0o4755, uid=7, gid=8, mtime=1234),
+        ],
+        fmt=tarfile.USTAR_FORMAT,
+    )
     assert scan(data, kind, tmp_path) == [
         ("etc/", DIR, 0o750, 5, 6, 0, MT, "", 512),
         ("etc/passwd", REGULAR, 0o4755, 7, 8, 5, 1234, "", 1024),
@@ -54,10 +58,15 @@ def test_plain_ustar_fields(kind, tmp_path):
 def test_gnu_long_name_and_long_link(kind, tmp_path):
     long_name = "d/" + "n" * 150 + ".txt"
     long_link = "t/" + "k" * 200
-    data = tar_of([member(long_name, data=b"abc"),
-                   member("sym", tarfile.SYMTYPE, linkname=long_link),
-                   member("l" * 120, tarfile.LNKTYPE, linkname=long_name),
-                   member("after", data=b"z")], fmt=tarfile.GNU_FORMAT)
+    data = tar_of(
+        [
+            member(long_name, data=b"abc"),
+            member("sym", tarfile.SYMTYPE, linkname=long_link),
+            member("l" * 120, tarfile.LNKTYPE, linkname=long_name),
+            member("after", data=b"z"),
+        ],
+        fmt=tarfile.GNU_FORMAT,
+    )
     got = scan(data, kind, tmp_path)
     assert [(h[0], h[1], h[5], h[7]) for h in got] == [
         (long_name, REGULAR, 3, ""),
@@ -73,12 +82,25 @@ def test_gnu_long_name_and_long_link(kind, tmp_path):
 @KINDS
 def test_pax_overrides(kind, tmp_path):
     info, body = member("short", data=b"hello world", uid=1, gid=2, mtime=10)
-    info.pax_headers = {"path": "pax/päth/" + "p" * 120, "linkpath": "ignored-for-regular",
-                        "uid": "70000000", "gid": "80000000", "mtime": "1234567890.75"}
+    info.pax_headers = {
+        "path": "pax/päth/" + "p" * 120,
+        "linkpath": "ignored-for-regular",
+        "uid": "70000000",
+        "gid": "80000000",
+        "mtime": "1234567890.75",
+    }
     data = tar_of([(info, body), member("next", data=b"n")])
     got = scan(data, kind, tmp_path)
-    assert got[0][:8] == ("pax/päth/" + "p" * 120, REGULAR, 0o644, 70000000, 80000000, 11, 1234567890,
-                          "ignored-for-regular")
+    assert got[0][:8] == (
+        "pax/päth/" + "p" * 120,
+        REGULAR,
+        0o644,
+        70000000,
+        80000000,
+        11,
+        1234567890,
+        "ignored-for-regular",
+    )
     assert names(got) == ["pax/päth/" + "p" * 120, "next"]
 
 
@@ -93,8 +115,12 @@ def test_pax_size_overrides_header_size(kind, tmp_path):
 
 @KINDS
 def test_pax_applies_to_next_member_only(kind, tmp_path):
-    data = (pax_member({"path": b"renamed", "uid": b"99"}) + raw_member(b"orig", b"x", uid=1)
-            + raw_member(b"plain", b"y", uid=2) + END)
+    data = (
+        pax_member({"path": b"renamed", "uid": b"99"})
+        + raw_member(b"orig", b"x", uid=1)
+        + raw_member(b"plain", b"y", uid=2)
+        + END
+    )
     assert [(h[0], h[3]) for h in scan(data, kind, tmp_path)] == [("renamed", 99), ("plain", 2)]
 
 
@@ -146,22 +172,28 @@ def test_old_style_directory_never_has_data(kind, tmp_path):
 
 @KINDS
 def test_old_style_directory_decided_on_the_pax_name(kind, tmp_path):
-    data = (pax_member({"path": b"paxdir/"}) + raw_header(b"x", b"\x00", size=600)
-            + raw_member(b"next", b"n") + END)
+    data = pax_member({"path": b"paxdir/"}) + raw_header(b"x", b"\x00", size=600) + raw_member(b"next", b"n") + END
     got = scan(data, kind, tmp_path)
     assert [(h[0], h[1], h[8]) for h in got] == [("paxdir/", DIR, 1536), ("next", REGULAR, 2048)]
 
 
 @KINDS
 def test_header_only_types_never_consume_data(kind, tmp_path):
-    entries = [(b"d/", b"5", DIR), (b"s", b"2", SYMLINK), (b"h", b"1", HARDLINK), (b"c", b"3", CHAR),
-               (b"b", b"4", BLOCKDEV), (b"p", b"6", FIFO)]
+    entries = [
+        (b"d/", b"5", DIR),
+        (b"s", b"2", SYMLINK),
+        (b"h", b"1", HARDLINK),
+        (b"c", b"3", CHAR),
+        (b"b", b"4", BLOCKDEV),
+        (b"p", b"6", FIFO),
+    ]
     data = b"".join(raw_header(n, t, size=700, link=b"target" if t in b"12" else b"") for n, t, _ in entries)
     data += raw_member(b"real", b"R" * 10) + END
     got = scan(data, kind, tmp_path)
     assert [(h[0], h[1], h[5], h[8]) for h in got] == (
         [(n.decode(), flag, 700, 512 * (i + 1)) for i, (n, _, flag) in enumerate(entries)]
-        + [("real", REGULAR, 10, 512 * 7)])
+        + [("real", REGULAR, 10, 512 * 7)]
+    )
 
 
 @KINDS
@@ -220,17 +252,20 @@ def test_corrupt_header_mid_archive(kind, tmp_path):
 @KINDS
 def test_bad_checksum_without_magic_mid_archive(kind, tmp_path):
     data = bytearray(raw_member(b"a", b"x") + raw_member(b"b", b"y", magic=b"\x00" * 8) + END)
-    data[1024 + 148:1024 + 156] = b"0000000\x00"
+    data[1024 + 148 : 1024 + 156] = b"0000000\x00"
     with pytest.raises(LayerError, match="bad tar header checksum at offset 1024"):
         scan(bytes(data), kind, tmp_path)
 
 
 @KINDS
-@pytest.mark.xfail(strict=True, reason="checksums of headers with a ustar/GNU magic are only verified on the "
-                   "first header (speed); a corrupt mid-archive header with an intact magic is parsed as is")
+@pytest.mark.xfail(
+    strict=True,
+    reason="checksums of headers with a ustar/GNU magic are only verified on the "
+    "first header (speed); a corrupt mid-archive header with an intact magic is parsed as is",
+)
 def test_bad_checksum_with_intact_magic_mid_archive(kind, tmp_path):
     data = bytearray(raw_member(b"a", b"x") + raw_member(b"b", b"y") + END)
-    data[1024 + 124:1024 + 136] = b"00000000777\x00"  # a flipped size field, checksum not updated
+    data[1024 + 124 : 1024 + 136] = b"00000000777\x00"  # a flipped size field, checksum not updated
     with pytest.raises(LayerError, match="bad tar header checksum at offset 1024"):
         scan(bytes(data), kind, tmp_path)
 
@@ -275,28 +310,37 @@ def test_gnu_sparse_is_refused(kind, tmp_path):
 
 
 @KINDS
-@pytest.mark.parametrize("bad", [
-    pytest.param(lambda: raw_member(b"caf\xe9.txt", b"x"), id="ustar-name"),
-    pytest.param(lambda: raw_member(b"s", typeflag=b"2", link=b"\xff\xfe"), id="ustar-link"),
-    pytest.param(lambda: raw_member(b"name", b"x", prefix=b"pre\xc3"), id="ustar-prefix"),
-    pytest.param(lambda: raw_member(b"././@LongLink", b"bad\xffname\x00", b"L") + raw_member(b"x"), id="gnu-L"),
-    pytest.param(lambda: raw_member(b"././@LongLink", b"\xc0\x80\x00", b"K") + raw_member(b"x", typeflag=b"2"),
-                 id="gnu-K"),
-    pytest.param(lambda: pax_member({"path": b"p\xe9"}) + raw_member(b"x"), id="pax-path"),
-    pytest.param(lambda: pax_member({"linkpath": b"\xff"}) + raw_member(b"x", typeflag=b"2"), id="pax-linkpath"),
-])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        pytest.param(lambda: raw_member(b"caf\xe9.txt", b"x"), id="ustar-name"),
+        pytest.param(lambda: raw_member(b"s", typeflag=b"2", link=b"\xff\xfe"), id="ustar-link"),
+        pytest.param(lambda: raw_member(b"name", b"x", prefix=b"pre\xc3"), id="ustar-prefix"),
+        pytest.param(lambda: raw_member(b"././@LongLink", b"bad\xffname\x00", b"L") + raw_member(b"x"), id="gnu-L"),
+        pytest.param(
+            lambda: raw_member(b"././@LongLink", b"\xc0\x80\x00", b"K") + raw_member(b"x", typeflag=b"2"), id="gnu-K"
+        ),
+        pytest.param(lambda: pax_member({"path": b"p\xe9"}) + raw_member(b"x"), id="pax-path"),
+        pytest.param(lambda: pax_member({"linkpath": b"\xff"}) + raw_member(b"x", typeflag=b"2"), id="pax-linkpath"),
+    ],
+)
 def test_non_utf8_names_are_refused(kind, bad, tmp_path):
     with pytest.raises(LayerError, match="is not valid UTF-8"):
         scan(bad() + END, kind, tmp_path)
 
 
 @KINDS
-@pytest.mark.parametrize("bad", [
-    pytest.param(lambda: pax_member({"path": b"a\x00b"}) + raw_member(b"x"), id="pax-path"),
-    pytest.param(lambda: pax_member({"linkpath": b"a\x00b"}) + raw_member(b"x", typeflag=b"2"), id="pax-link"),
-    pytest.param(lambda: raw_member(b"././@LongLink", b"a\x00b\x00", b"L") + raw_member(b"x"), id="gnu-L"),
-    pytest.param(lambda: raw_member(b"././@LongLink", b"a\x00b", b"K") + raw_member(b"x", typeflag=b"2"), id="gnu-K"),
-])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        pytest.param(lambda: pax_member({"path": b"a\x00b"}) + raw_member(b"x"), id="pax-path"),
+        pytest.param(lambda: pax_member({"linkpath": b"a\x00b"}) + raw_member(b"x", typeflag=b"2"), id="pax-link"),
+        pytest.param(lambda: raw_member(b"././@LongLink", b"a\x00b\x00", b"L") + raw_member(b"x"), id="gnu-L"),
+        pytest.param(
+            lambda: raw_member(b"././@LongLink", b"a\x00b", b"K") + raw_member(b"x", typeflag=b"2"), id="gnu-K"
+        ),
+    ],
+)
 def test_nul_inside_extended_names_is_refused(kind, bad, tmp_path):
     with pytest.raises(LayerError, match="contains a NUL byte"):
         scan(bad() + END, kind, tmp_path)
@@ -309,12 +353,19 @@ def test_gnu_long_name_trailing_nuls_are_stripped(kind, tmp_path):
 
 
 @KINDS
-@pytest.mark.parametrize(("records", "why"), [
-    (b"garbage", "bad record length"), (b"5 a=b\n", "bad record length"), (b"12 keyvalue\n", "record without '='"),
-    (b"99 k=v\n", "record overruns"), (b"12 uid=many\n", "uid='many'"),
-    (b"2 k=v\n", "record overruns"),  # a length that does not even cover its own digits and space
-    (b"+6 a=b\n", "bad record length"), (b"0 a=b\n", "record overruns"),
-])
+@pytest.mark.parametrize(
+    ("records", "why"),
+    [
+        (b"garbage", "bad record length"),
+        (b"5 a=b\n", "bad record length"),
+        (b"12 keyvalue\n", "record without '='"),
+        (b"99 k=v\n", "record overruns"),
+        (b"12 uid=many\n", "uid='many'"),
+        (b"2 k=v\n", "record overruns"),  # a length that does not even cover its own digits and space
+        (b"+6 a=b\n", "bad record length"),
+        (b"0 a=b\n", "record overruns"),
+    ],
+)
 def test_corrupt_pax_records(kind, records, why, tmp_path):
     data = raw_member(b"PaxHeaders/x", records, b"x") + raw_member(b"x") + END
     with pytest.raises(LayerError, match=f"corrupt PAX header.*{re.escape(why)}"):
@@ -355,8 +406,14 @@ def _hash_all(win):
 
 def test_hashing_matches_xxh3(tmp_path):
     rng = random.Random(5)
-    contents = {"empty": b"", "small": b"abc", "block": rng.randbytes(512), "odd": rng.randbytes(777),
-                "chunky": rng.randbytes((1 << 18) + 13), "huge": rng.randbytes(3 * (1 << 20) + 5)}
+    contents = {
+        "empty": b"",
+        "small": b"abc",
+        "block": rng.randbytes(512),
+        "odd": rng.randbytes(777),
+        "chunky": rng.randbytes((1 << 18) + 13),
+        "huge": rng.randbytes(3 * (1 << 20) + 5),
+    }
     members = []
     for name, content in contents.items():
         members.append(member(name, data=content))
@@ -381,8 +438,7 @@ def test_stream_window_hash_with_small_reads(tmp_path):
     content = random.Random(9).randbytes(123_457)
     data = tar_of([member("a", data=content), member("b", data=b"tail")])
     win = StreamWindow(Trickle(data), "layer")
-    assert _hash_all(win) == [("a", xxhash.xxh3_64(content).intdigest()),
-                                    ("b", xxhash.xxh3_64(b"tail").intdigest())]
+    assert _hash_all(win) == [("a", xxhash.xxh3_64(content).intdigest()), ("b", xxhash.xxh3_64(b"tail").intdigest())]
 
 
 def test_hash_of_truncated_data(tmp_path):

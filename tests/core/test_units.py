@@ -89,10 +89,27 @@ def test_parse_bytes(text: str, value: int) -> None:
     assert parse_bytes(text) == value
 
 
-@pytest.mark.parametrize("text", [
-    "", "MB", " 5MB", "not_a_size", "5 XB", "5 bytes", "5MBs", "1e3", "1..5kB", "-1kB", "5 M B", "16EiB", "20EB",
-    "١٢MB", "²MB", "1²",  # digits to str.isdigit, not to Go's ParseFloat
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "MB",
+        " 5MB",
+        "not_a_size",
+        "5 XB",
+        "5 bytes",
+        "5MBs",
+        "1e3",
+        "1..5kB",
+        "-1kB",
+        "5 M B",
+        "16EiB",
+        "20EB",
+        "١٢MB",
+        "²MB",
+        "1²",  # digits to str.isdigit, not to Go's ParseFloat
+    ],
+)
 def test_parse_bytes_rejects(text: str) -> None:
     with pytest.raises(ValueError):
         parse_bytes(text)
@@ -126,8 +143,9 @@ def test_humanize_matches_dive(tmp_path) -> None:
         low.file(f"s{size}", bytes(size // 2))
         high.file(f"s{size}", bytes(size - size // 2))
     archive = write_archive(img, tmp_path / "units.tar")
-    _code, report = dive_ci(archive, tmp_path, "--highestUserWastedPercent", "disabled",
-                            "--lowestEfficiency", "disabled")
+    _code, report = dive_ci(
+        archive, tmp_path, "--highestUserWastedPercent", "disabled", "--lowestEfficiency", "disabled"
+    )
     seen = {}
     for line in report.splitlines():
         m = _ROW.match(line)
@@ -139,10 +157,20 @@ def test_humanize_matches_dive(tmp_path) -> None:
 
 
 @pytest.mark.dive
-@pytest.mark.parametrize(("text", "value"), [
-    ("1B", 1), ("1000", 1000), ("1KiB", 1024), ("1,000", 1000), ("1.5kB", 1500), ("2.01kB", 2009),
-    ("9.95KiB", 10188), ("31kb", 31000), ("0.03 MB", 30000),
-])
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("1B", 1),
+        ("1000", 1000),
+        ("1KiB", 1024),
+        ("1,000", 1000),
+        ("1.5kB", 1500),
+        ("2.01kB", 2009),
+        ("9.95KiB", 10188),
+        ("31kb", 31000),
+        ("0.03 MB", 30000),
+    ],
+)
 def test_parse_bytes_matches_dive(tmp_path, text: str, value: int) -> None:
     """test-docker-image wastes 32025 bytes, so dive fails each threshold and prints it in bytes."""
     archive = peer_image("test-docker-image.tar")

@@ -31,7 +31,7 @@ def test_whole_frames_end_cleanly_and_every_cut_does_not() -> None:
         assert ends_cleanly(data)
         frame = len(data) // 2
         cuts = [c for c in range(1, len(data)) if c != frame]
-        assert not any(ends_cleanly(data[:c]) for c in [*cuts[::max(1, len(cuts) // 400)], frame - 1, frame + 1])
+        assert not any(ends_cleanly(data[:c]) for c in [*cuts[:: max(1, len(cuts) // 400)], frame - 1, frame + 1])
         assert ends_cleanly(data[:frame])
 
 

@@ -78,8 +78,9 @@ def raw_archive(box: Path, members: list[tuple[tarfile.TarInfo, bytes]], name: s
     return f"in/{name}"
 
 
-def sparse_member_archive(box: Path, name: str, size: int, before: list[tuple[tarfile.TarInfo, bytes]],
-                          file: str = "big.tar") -> str:
+def sparse_member_archive(
+    box: Path, name: str, size: int, before: list[tuple[tarfile.TarInfo, bytes]], file: str = "big.tar"
+) -> str:
     """A plain tar whose member ``name`` claims ``size`` bytes, stored as a sparse hole (no disk used)."""
     (box / "in").mkdir(exist_ok=True)
     head = b"".join(i.tobuf(format=tarfile.PAX_FORMAT) + d + bytes(-len(d) % 512) for i, d in before)
@@ -106,8 +107,13 @@ def oci_dir(box: Path, layers: list[bytes], name: str = "layout") -> Path:
     return box / "in" / name
 
 
-def oci_members(layers: list[tuple[bytes, str]], *, index: Any = None, manifests: list[Any] | None = None,
-                config: bytes | None = None) -> list[tuple[tarfile.TarInfo, bytes]]:
+def oci_members(
+    layers: list[tuple[bytes, str]],
+    *,
+    index: Any = None,
+    manifests: list[Any] | None = None,
+    config: bytes | None = None,
+) -> list[tuple[tarfile.TarInfo, bytes]]:
     """An OCI archive's members with optional hand-made index / extra manifests (as JSON values)."""
     blobs: dict[str, bytes] = {}
 
@@ -116,16 +122,24 @@ def oci_members(layers: list[tuple[bytes, str]], *, index: Any = None, manifests
         return "sha256:" + sha(data)
 
     cfg = config if config is not None else orjson.dumps(config_doc([b for b, _ in layers]))
-    man = orjson.dumps({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
-                        "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": put(cfg),
-                                   "size": len(cfg)},
-                        "layers": [{"mediaType": m, "digest": put(b), "size": len(b)} for b, m in layers]})
+    man = orjson.dumps(
+        {
+            "schemaVersion": 2,
+            "mediaType": "application/vnd.oci.image.manifest.v1+json",
+            "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": put(cfg), "size": len(cfg)},
+            "layers": [{"mediaType": m, "digest": put(b), "size": len(b)} for b, m in layers],
+        }
+    )
     man_digest = put(man)
     for extra in manifests or []:
         put(extra if isinstance(extra, bytes) else orjson.dumps(extra))
     if index is None:
-        index = {"schemaVersion": 2, "manifests": [{"mediaType": "application/vnd.oci.image.manifest.v1+json",
-                                                    "digest": man_digest, "size": len(man)}]}
+        index = {
+            "schemaVersion": 2,
+            "manifests": [
+                {"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": man_digest, "size": len(man)}
+            ],
+        }
     elif callable(index):
         index = index(man_digest, len(man), put)
     members = [file_member("blobs/sha256/" + d[7:], data) for d, data in blobs.items()]

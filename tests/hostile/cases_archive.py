@@ -39,6 +39,7 @@ def _json_limit(what: str) -> str:
 
 # -- metadata that claims gigabytes --------------------------------------------------------
 
+
 def big_manifest_json(box: Path) -> list[str]:
     return [sparse_member_archive(box, "manifest.json", 1 << 30, [file_member("x", b"x")])]
 
@@ -75,33 +76,59 @@ def _gzip_archive_with_fillers(box: Path, count: int, size: int, head: bytes) ->
 
 def nested_index_chain(depth: int, repeats: int) -> object:
     """An index that lists the next one ``repeats`` times, ``depth`` levels down to the manifest."""
+
     def build(man_digest: str, man_size: int, put: object) -> object:
         desc = {"mediaType": MANIFEST, "digest": man_digest, "size": man_size}
         for _ in range(depth):
             doc = orjson.dumps({"schemaVersion": 2, "mediaType": INDEX, "manifests": [desc] * repeats})
             desc = {"mediaType": INDEX, "digest": put(doc), "size": len(doc)}  # type: ignore[operator]
         return {"schemaVersion": 2, "manifests": [desc] * repeats}
+
     return build
 
 
 def many_manifests(count: int) -> object:
     def build(man_digest: str, man_size: int, put: object) -> object:
-        return {"schemaVersion": 2, "manifests": [
-            {"mediaType": MANIFEST, "digest": man_digest, "size": man_size,
-             "annotations": {"org.opencontainers.image.ref.name": f"t{i}"}} for i in range(count)]}
+        return {
+            "schemaVersion": 2,
+            "manifests": [
+                {
+                    "mediaType": MANIFEST,
+                    "digest": man_digest,
+                    "size": man_size,
+                    "annotations": {"org.opencontainers.image.ref.name": f"t{i}"},
+                }
+                for i in range(count)
+            ],
+        }
+
     return build
 
 
 def images_across_indexes(per_index: int, indexes: int) -> object:
     """``indexes`` nested indexes of ``per_index`` manifests each: every one under the per-index limit."""
+
     def build(man_digest: str, man_size: int, put: object) -> object:
         nested = []
         for k in range(indexes):
-            doc = orjson.dumps({"schemaVersion": 2, "mediaType": INDEX, "manifests": [
-                {"mediaType": MANIFEST, "digest": man_digest, "size": man_size,
-                 "annotations": {"org.opencontainers.image.ref.name": f"i{k}-t{i}"}} for i in range(per_index)]})
+            doc = orjson.dumps(
+                {
+                    "schemaVersion": 2,
+                    "mediaType": INDEX,
+                    "manifests": [
+                        {
+                            "mediaType": MANIFEST,
+                            "digest": man_digest,
+                            "size": man_size,
+                            "annotations": {"org.opencontainers.image.ref.name": f"i{k}-t{i}"},
+                        }
+                        for i in range(per_index)
+                    ],
+                }
+            )
             nested.append({"mediaType": INDEX, "digest": put(doc), "size": len(doc)})  # type: ignore[operator]
         return {"schemaVersion": 2, "manifests": nested}
+
     return build
 
 
@@ -113,8 +140,10 @@ def deep_healthcheck(box: Path) -> list[str]:
     """600 levels of lists inside the healthcheck and a label (orjson loads 1024, but dumps only 255)."""
     nested = b"[" * 600 + b'"x"' + b"]" * 600
     cfg = config_doc([L.good()])
-    cfg["config"] = {"Healthcheck": {"Test": ["CMD", "true"], "Interval": 5, "Deep": "@"},
-                     "Labels": {"deep": "@", "fine": "yes"}}
+    cfg["config"] = {
+        "Healthcheck": {"Test": ["CMD", "true"], "Interval": 5, "Deep": "@"},
+        "Labels": {"deep": "@", "fine": "yes"},
+    }
     return [_docker(box, config=orjson.dumps(cfg).replace(b'"@"', nested))]
 
 
@@ -148,6 +177,7 @@ def json_too_deep(box: Path) -> list[str]:
 
 # -- member links ---------------------------------------------------------------------------
 
+
 def layer_as_hardlink_member(box: Path) -> list[str]:
     members = docker_members([L.good()])
     layer = members[0]
@@ -167,6 +197,7 @@ def member_link_outside(kind: str) -> object:
         target = "../../../etc/passwd" if kind == "symlink" else "../outside.tar"
         members[0] = link_member(name, target, tarfile.SYMTYPE if kind == "symlink" else tarfile.LNKTYPE)
         return [raw_archive(box, members)]
+
     return build
 
 
@@ -216,6 +247,7 @@ def layout_without_index(box: Path) -> list[str]:
 
 
 # -- compression ------------------------------------------------------------------------------
+
 
 def gzip_corrupt(where: str) -> bytes:
     if where == "deflate":  # a valid gzip header, then a deflate block of the reserved type 3: ISA-L's own error
@@ -267,95 +299,245 @@ def outer_wrapped(kind: str) -> object:
             data = zlib.compress(data)
         (box / "in" / "img.bin").write_bytes(bytes(data))
         return ["in/img.bin"]
+
     return build
 
 
 CASES: list[Case] = [
     Case("manifest-json-of-1-gib", "memory", big_manifest_json, fails(_json_limit("manifest.json"))),
     Case("config-of-1-gib", "memory", big_config, fails(_json_limit("config cfg.json"))),
-    Case("layout-index-json-of-1-gib", "memory", big_index_in_layout, fails(_json_limit("index.json")),
-         ("json", "list", "explorer")),
-    Case("two-dozen-60-mib-members-gzip", "memory",
-         lambda box: _gzip_archive_with_fillers(box, 24, 60 << 20, b""), ok_everywhere(), ("json", "ci")),
-    Case("two-dozen-60-mib-json-members-gzip", "memory",
-         lambda box: _gzip_archive_with_fillers(box, 24, 60 << 20, b"["), ok_everywhere(), ("json",)),
-    Case("twenty-12-mib-json-members-gzip", "memory",  # 240 MiB offered, at most 128 MiB held
-         lambda box: _gzip_archive_with_fillers(box, 20, 12 << 20, b"{"), ok_everywhere(), ("json", "list")),
-    Case("index-chain-listing-each-next-12-times", "memory",
-         lambda box: _oci(box, index=nested_index_chain(7, 12)), ok_everywhere(), ("json", "list", "explorer")),
-    Case("index-chain-too-deep", "memory", lambda box: _oci(box, index=nested_index_chain(12, 1)),
-         fails(r"indexes nested more than 8 deep \(divepy's limit\)")),
-    Case("index-with-5000-manifests", "memory", lambda box: _oci(box, index=many_manifests(5000)),
-         fails(r"index.json: more than 4,096 manifests \(divepy's limit\)")),
-    Case("5000-images-across-nested-indexes", "memory", lambda box: _oci(box, index=images_across_indexes(2500, 2)),
-         fails(r"the archive: more than 4,096 images \(divepy's limit\)"), ("json",)),
-    Case("manifest-json-with-5000-images", "memory", many_images_in_manifest,
-         fails(r"manifest.json: more than 4,096 images \(divepy's limit\)")),
-    Case("manifest-with-5000-layers", "memory", many_layers_in_manifest,
-         fails(r"manifest.json entry 0: more than 4,096 layers \(divepy's limit\)")),
-    Case("oci-manifest-with-5000-layers", "memory", many_layers_in_oci_manifest,
-         fails(r"manifest sha256:[0-9a-f]+: more than 4,096 layers \(divepy's limit\)"), ("json",)),
-    Case("history-of-70000-steps", "memory", long_history,
-         fails(r"config .*: more than 65,536 history entries \(divepy's limit\)")),
-    Case("index-media-type-is-a-list", "traceback",  # found by the fuzzer
-         lambda box: _oci(box, index=lambda d, n, put: {"manifests": [{"mediaType": ["x"], "digest": d, "size": n}]}),
-         fails(r"index.json: manifests\[0\]: 'mediaType' is not a string")),
-    Case("manifest-media-type-is-an-object", "traceback",
-         lambda box: _oci(box, index=lambda d, n, put: {"manifests": [{"digest": put(orjson.dumps(
-             {"mediaType": {"a": 1}, "layers": []})), "size": 1}]}),
-         fails(r"manifest sha256:[0-9a-f]+: 'mediaType' is not a string")),
+    Case(
+        "layout-index-json-of-1-gib",
+        "memory",
+        big_index_in_layout,
+        fails(_json_limit("index.json")),
+        ("json", "list", "explorer"),
+    ),
+    Case(
+        "two-dozen-60-mib-members-gzip",
+        "memory",
+        lambda box: _gzip_archive_with_fillers(box, 24, 60 << 20, b""),
+        ok_everywhere(),
+        ("json", "ci"),
+    ),
+    Case(
+        "two-dozen-60-mib-json-members-gzip",
+        "memory",
+        lambda box: _gzip_archive_with_fillers(box, 24, 60 << 20, b"["),
+        ok_everywhere(),
+        ("json",),
+    ),
+    Case(
+        "twenty-12-mib-json-members-gzip",
+        "memory",  # 240 MiB offered, at most 128 MiB held
+        lambda box: _gzip_archive_with_fillers(box, 20, 12 << 20, b"{"),
+        ok_everywhere(),
+        ("json", "list"),
+    ),
+    Case(
+        "index-chain-listing-each-next-12-times",
+        "memory",
+        lambda box: _oci(box, index=nested_index_chain(7, 12)),
+        ok_everywhere(),
+        ("json", "list", "explorer"),
+    ),
+    Case(
+        "index-chain-too-deep",
+        "memory",
+        lambda box: _oci(box, index=nested_index_chain(12, 1)),
+        fails(r"indexes nested more than 8 deep \(divepy's limit\)"),
+    ),
+    Case(
+        "index-with-5000-manifests",
+        "memory",
+        lambda box: _oci(box, index=many_manifests(5000)),
+        fails(r"index.json: more than 4,096 manifests \(divepy's limit\)"),
+    ),
+    Case(
+        "5000-images-across-nested-indexes",
+        "memory",
+        lambda box: _oci(box, index=images_across_indexes(2500, 2)),
+        fails(r"the archive: more than 4,096 images \(divepy's limit\)"),
+        ("json",),
+    ),
+    Case(
+        "manifest-json-with-5000-images",
+        "memory",
+        many_images_in_manifest,
+        fails(r"manifest.json: more than 4,096 images \(divepy's limit\)"),
+    ),
+    Case(
+        "manifest-with-5000-layers",
+        "memory",
+        many_layers_in_manifest,
+        fails(r"manifest.json entry 0: more than 4,096 layers \(divepy's limit\)"),
+    ),
+    Case(
+        "oci-manifest-with-5000-layers",
+        "memory",
+        many_layers_in_oci_manifest,
+        fails(r"manifest sha256:[0-9a-f]+: more than 4,096 layers \(divepy's limit\)"),
+        ("json",),
+    ),
+    Case(
+        "history-of-70000-steps",
+        "memory",
+        long_history,
+        fails(r"config .*: more than 65,536 history entries \(divepy's limit\)"),
+    ),
+    Case(
+        "index-media-type-is-a-list",
+        "traceback",  # found by the fuzzer
+        lambda box: _oci(box, index=lambda d, n, put: {"manifests": [{"mediaType": ["x"], "digest": d, "size": n}]}),
+        fails(r"index.json: manifests\[0\]: 'mediaType' is not a string"),
+    ),
+    Case(
+        "manifest-media-type-is-an-object",
+        "traceback",
+        lambda box: _oci(
+            box,
+            index=lambda d, n, put: {
+                "manifests": [{"digest": put(orjson.dumps({"mediaType": {"a": 1}, "layers": []})), "size": 1}]
+            },
+        ),
+        fails(r"manifest sha256:[0-9a-f]+: 'mediaType' is not a string"),
+    ),
     Case("json-nested-2000-deep", "traceback", json_too_deep, fails(r"manifest.json is not valid JSON")),
-    Case("healthcheck-nested-600-deep", "traceback", deep_healthcheck, ok_everywhere(),
-         ("json", "ci", "summary", "explorer")),
+    Case(
+        "healthcheck-nested-600-deep",
+        "traceback",
+        deep_healthcheck,
+        ok_everywhere(),
+        ("json", "ci", "summary", "explorer"),
+    ),
     # -- member links and layout directories -------------------------------------------------
-    Case("layer-stored-as-a-hardlink-member", "messages", layer_as_hardlink_member, ok_everywhere(),
-         ("json", "list", "extract")),
-    Case("member-symlink-outside-the-archive", "messages", member_link_outside("symlink"),
-         fails(r"is a link that points outside the archive: refused")),
-    Case("member-hardlink-outside-the-archive", "messages", member_link_outside("hardlink"),
-         fails(r"is a link that points outside the archive: refused")),
+    Case(
+        "layer-stored-as-a-hardlink-member",
+        "messages",
+        layer_as_hardlink_member,
+        ok_everywhere(),
+        ("json", "list", "extract"),
+    ),
+    Case(
+        "member-symlink-outside-the-archive",
+        "messages",
+        member_link_outside("symlink"),
+        fails(r"is a link that points outside the archive: refused"),
+    ),
+    Case(
+        "member-hardlink-outside-the-archive",
+        "messages",
+        member_link_outside("hardlink"),
+        fails(r"is a link that points outside the archive: refused"),
+    ),
     Case("member-symlink-loop", "messages", member_link_loop, fails(r"is a loop of links")),
-    Case("layout-blob-symlink-to-etc-passwd", "messages", layout_blob_symlink_outside,
-         fails(r"is a symlink that points outside the layout: refused"), ("json", "list", "explorer")),
-    Case("layout-index-symlink-outside", "messages", layout_index_symlink_outside,
-         fails(r"'index.json' is a symlink that points outside the layout: refused")),
-    Case("layout-blob-is-a-fifo", "hang", layout_blob_is_a_fifo, fails(r"is not a regular file: refused"),
-         ("json", "explorer")),
-    Case("layout-blobs-dir-symlinked-inside", "formats", layout_blobs_dir_symlinked_inside, ok_everywhere(),
-         ("json", "list")),
-    Case("directory-without-a-layout", "messages", layout_without_index,
-         fails(r"is a directory but not an image layout")),
+    Case(
+        "layout-blob-symlink-to-etc-passwd",
+        "messages",
+        layout_blob_symlink_outside,
+        fails(r"is a symlink that points outside the layout: refused"),
+        ("json", "list", "explorer"),
+    ),
+    Case(
+        "layout-index-symlink-outside",
+        "messages",
+        layout_index_symlink_outside,
+        fails(r"'index.json' is a symlink that points outside the layout: refused"),
+    ),
+    Case(
+        "layout-blob-is-a-fifo",
+        "hang",
+        layout_blob_is_a_fifo,
+        fails(r"is not a regular file: refused"),
+        ("json", "explorer"),
+    ),
+    Case(
+        "layout-blobs-dir-symlinked-inside",
+        "formats",
+        layout_blobs_dir_symlinked_inside,
+        ok_everywhere(),
+        ("json", "list"),
+    ),
+    Case(
+        "directory-without-a-layout", "messages", layout_without_index, fails(r"is a directory but not an image layout")
+    ),
     # -- compression --------------------------------------------------------------------------
-    *[Case(f"gzip-layer-corrupt-{where}", "traceback",
-           lambda box, w=where: _oci(box, [(gzip_corrupt(w), OCI_GZIP)]),
-           fails(r"is (not valid gzip data|truncated \(gzip stream ends early\))"), ("json", "explorer"))
-      for where in ("crc", "header", "middle", "deflate")],
-    Case("zstd-layer-truncated-mid-stream", "messages", lambda box: _oci(box, [(zstd_truncated_at_block(), OCI_ZSTD)]),
-         fails(r"is truncated \(zstd stream ends early\)"), ("json", "list", "explorer")),
-    Case("zstd-layer-garbage", "traceback", lambda box: _oci(box, [(b"\x28\xb5\x2f\xfd" + os.urandom(3000), OCI_ZSTD)]),
-         fails(r"is not valid zstd data|is truncated \(zstd stream ends early\)")),
-    Case("gzip-inside-gzip-layer", "messages", lambda box: _oci(box, [(gz(gz(L.good())), OCI_GZIP)]),
-         fails(r"is compressed twice \(gzip data inside the gzip stream\)")),
-    Case("zstd-inside-gzip-layer", "messages",
-         lambda box: _oci(box, [(gz(zstandard.ZstdCompressor().compress(L.good())), OCI_GZIP)]),
-         fails(r"is compressed twice \(zstd data inside the gzip stream\)")),
+    *[
+        Case(
+            f"gzip-layer-corrupt-{where}",
+            "traceback",
+            lambda box, w=where: _oci(box, [(gzip_corrupt(w), OCI_GZIP)]),
+            fails(r"is (not valid gzip data|truncated \(gzip stream ends early\))"),
+            ("json", "explorer"),
+        )
+        for where in ("crc", "header", "middle", "deflate")
+    ],
+    Case(
+        "zstd-layer-truncated-mid-stream",
+        "messages",
+        lambda box: _oci(box, [(zstd_truncated_at_block(), OCI_ZSTD)]),
+        fails(r"is truncated \(zstd stream ends early\)"),
+        ("json", "list", "explorer"),
+    ),
+    Case(
+        "zstd-layer-garbage",
+        "traceback",
+        lambda box: _oci(box, [(b"\x28\xb5\x2f\xfd" + os.urandom(3000), OCI_ZSTD)]),
+        fails(r"is not valid zstd data|is truncated \(zstd stream ends early\)"),
+    ),
+    Case(
+        "gzip-inside-gzip-layer",
+        "messages",
+        lambda box: _oci(box, [(gz(gz(L.good())), OCI_GZIP)]),
+        fails(r"is compressed twice \(gzip data inside the gzip stream\)"),
+    ),
+    Case(
+        "zstd-inside-gzip-layer",
+        "messages",
+        lambda box: _oci(box, [(gz(zstandard.ZstdCompressor().compress(L.good())), OCI_GZIP)]),
+        fails(r"is compressed twice \(zstd data inside the gzip stream\)"),
+    ),
     Case("gzip-outer-corrupt-crc", "traceback", gzip_outer_corrupt, fails(r"is not valid gzip data")),
-    Case("gzip-inside-gzip-archive", "messages", outer_wrapped("gzip-gzip"),
-         fails(r"img.bin is compressed twice \(gzip data inside the gzip stream\)")),
-    Case("zstd-archive-truncated", "messages", outer_wrapped("zstd-truncated"),
-         fails(r"img.bin is truncated( \(zstd stream ends early\))?")),
+    Case(
+        "gzip-inside-gzip-archive",
+        "messages",
+        outer_wrapped("gzip-gzip"),
+        fails(r"img.bin is compressed twice \(gzip data inside the gzip stream\)"),
+    ),
+    Case(
+        "zstd-archive-truncated",
+        "messages",
+        outer_wrapped("zstd-truncated"),
+        fails(r"img.bin is truncated( \(zstd stream ends early\))?"),
+    ),
     Case("xz-archive-corrupt", "traceback", outer_wrapped("xz-corrupt"), fails(r"img.bin is not valid xz data")),
-    Case("bzip2-archive-corrupt", "traceback", outer_wrapped("bzip2-corrupt"),
-         fails(r"img.bin is (not valid bzip2 data|truncated)")),
+    Case(
+        "bzip2-archive-corrupt",
+        "traceback",
+        outer_wrapped("bzip2-corrupt"),
+        fails(r"img.bin is (not valid bzip2 data|truncated)"),
+    ),
     Case("zlib-stream-not-gzip", "messages", outer_wrapped("zlib-not-gzip"), fails(r"img.bin is not a tar archive")),
     # -- images that are odd but legal ------------------------------------------------------------
-    Case("image-with-no-layers", "semantics",
-         lambda box: [raw_archive(box, docker_members([]))],
-         {"list": fails(r"the image has no layers: there is nothing to list"),
-          "extract": fails(r"the image has no layers: there is nothing to extract"),
-          "json": ok_everywhere()["json"], "ci": ok_everywhere()["ci"], "summary": ok_everywhere()["summary"],
-          "explorer": fails(r"the image has no layers: there is nothing to explore")},
-         ("list", "extract", "json", "ci", "summary", "explorer")),
-    Case("same-layer-listed-twice", "formats", lambda box: [image_in(box, spec_of([L.good(), L.good()]))],
-         ok_everywhere(), ("json", "list")),
+    Case(
+        "image-with-no-layers",
+        "semantics",
+        lambda box: [raw_archive(box, docker_members([]))],
+        {
+            "list": fails(r"the image has no layers: there is nothing to list"),
+            "extract": fails(r"the image has no layers: there is nothing to extract"),
+            "json": ok_everywhere()["json"],
+            "ci": ok_everywhere()["ci"],
+            "summary": ok_everywhere()["summary"],
+            "explorer": fails(r"the image has no layers: there is nothing to explore"),
+        },
+        ("list", "extract", "json", "ci", "summary", "explorer"),
+    ),
+    Case(
+        "same-layer-listed-twice",
+        "formats",
+        lambda box: [image_in(box, spec_of([L.good(), L.good()]))],
+        ok_everywhere(),
+        ("json", "list"),
+    ),
 ]

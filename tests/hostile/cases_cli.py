@@ -36,6 +36,7 @@ def _is_main_py(path: str) -> Callable[[Outcome, Path], None]:
     def check(out: Outcome, box: Path) -> None:
         assert (box / path).read_bytes().startswith(b"")
         assert (box / path).is_file() and (box / path).stat().st_size == 87
+
     return check
 
 
@@ -64,8 +65,9 @@ DESTINATIONS: list[Case] = [
     _refused("dest-under-dangling-symlink", [*FILE, "dangling/x"], r"the parent dangling does not exist"),
     _refused("dest-under-symlink-to-file", [*FILE, "link/x"], r"the parent link is not a directory"),
     _refused("dest-fifo", [*FILE, "pipe"], EXISTS),
-    _refused("dest-dotdot-through-missing-onto-dir", [*FILE, "nosuch/../keep"],
-             r"the parent nosuch/\.\. does not exist"),
+    _refused(
+        "dest-dotdot-through-missing-onto-dir", [*FILE, "nosuch/../keep"], r"the parent nosuch/\.\. does not exist"
+    ),
     _refused("dest-dotdot-through-missing-new", [*FILE, "nosuch/../new"], r"the parent nosuch/\.\. does not exist"),
     _refused("dest-dotdot-onto-existing-file", [*FILE, "keep/../mine.txt"], EXISTS),
     _made("dest-dotdot-through-real-dir", [*FILE, "keep/../fresh.py"], "fresh.py", _is_main_py("fresh.py")),
@@ -94,8 +96,13 @@ DESTINATIONS: list[Case] = [
     _made("whole-filesystem-default-name", ["--demo", "--extract", "/"], "rootfs"),
     _refused("dir-to-stdout", [*DIR, "-"], r"/app is not a regular file; only files can be written to stdout"),
     _refused("default-destination-exists", ["--demo", "--extract", "/app/main.py", "-o", "keep/inner.txt"], EXISTS),
-    Case("failure-mid-extraction-removes-only-its-own", DEST, _cut_mid_extraction,
-         fails(r"cannot write .*: File name too long"), ("raw",)),
+    Case(
+        "failure-mid-extraction-removes-only-its-own",
+        DEST,
+        _cut_mid_extraction,
+        fails(r"cannot write .*: File name too long"),
+        ("raw",),
+    ),
 ]
 
 
@@ -103,6 +110,7 @@ def _dive_ci(content: bytes, *args: str) -> Callable[[Path], list[str]]:
     def build(box: Path) -> list[str]:
         (box / ".dive-ci").write_bytes(content)
         return ["--demo", "--ci", *args]
+
     return build
 
 
@@ -110,6 +118,7 @@ def _ui_config(content: bytes) -> Callable[[Path], list[str]]:
     def build(box: Path) -> list[str]:
         (box / "bad.yaml").write_bytes(content)
         return ["--demo", "-c", "bad.yaml"]
+
     return build
 
 
@@ -125,68 +134,184 @@ def _symlink_loop(box: Path) -> list[str]:
 
 USAGE = "traceback"
 FLAGS: list[Case] = [
-    Case("flag-layer-not-a-number", USAGE, _args("--demo", "--list", "--layer", "abc"),
-         fails(r"invalid value for '--layer'.*\(see divepy --help\)$"), ("raw",)),
+    Case(
+        "flag-layer-not-a-number",
+        USAGE,
+        _args("--demo", "--list", "--layer", "abc"),
+        fails(r"invalid value for '--layer'.*\(see divepy --help\)$"),
+        ("raw",),
+    ),
     Case("flag-misspelt", USAGE, _args("--demo", "--jsno", "-"), fails(r"no such option: --jsno"), ("raw",)),
     Case("flag-extra-arguments", USAGE, _args("a.tar", "b.tar"), fails(r"got unexpected extra argument"), ("raw",)),
-    Case("flag-missing-value", USAGE, _args("--demo", "--json"), fails(r"option '--json' requires an argument"),
-         ("raw",)),
-    Case("image-superscript-two", USAGE, _args("--demo", "--image", "²"),
-         fails(r"--image ²: no such image in the archive"), ("raw",)),
-    Case("image-index-of-30-digits", USAGE, _args("--demo", "--image", "9" * 30),
-         fails(r"--image 9+: the archive holds 1 image\(s\) \(0\.\.0\)"), ("raw",)),
-    Case("image-index-of-5000-digits", USAGE, _args("--demo", "--image", "7" * 5000),  # int() stops at 4300
-         fails(r"--image 7+: the archive holds 1 image\(s\) \(0\.\.0\)"), ("raw",)),
+    Case(
+        "flag-missing-value", USAGE, _args("--demo", "--json"), fails(r"option '--json' requires an argument"), ("raw",)
+    ),
+    Case(
+        "image-superscript-two",
+        USAGE,
+        _args("--demo", "--image", "²"),
+        fails(r"--image ²: no such image in the archive"),
+        ("raw",),
+    ),
+    Case(
+        "image-index-of-30-digits",
+        USAGE,
+        _args("--demo", "--image", "9" * 30),
+        fails(r"--image 9+: the archive holds 1 image\(s\) \(0\.\.0\)"),
+        ("raw",),
+    ),
+    Case(
+        "image-index-of-5000-digits",
+        USAGE,
+        _args("--demo", "--image", "7" * 5000),  # int() stops at 4300
+        fails(r"--image 7+: the archive holds 1 image\(s\) \(0\.\.0\)"),
+        ("raw",),
+    ),
     Case("platform-empty", USAGE, _args("--demo", "--platform", ""), fails(r"--platform needs a value"), ("raw",)),
-    Case("format-unknown", USAGE, _args("--demo", "--list", "--format", "xml"),
-         fails(r"--format xml: expected text or jsonl"), ("raw",)),
-    Case("source-engine", USAGE, _args("--demo", "--source", "docker"), fails(r"--source docker: divepy reads"),
-         ("raw",)),
-    Case("layer-negative", USAGE, _args("--demo", "--list", "--layer", "-1"),
-         fails(r"--layer -1: the image has layers 0\.\.6"), ("raw",)),
-    Case("layer-of-30-digits", USAGE, _args("--demo", "--list", "--layer", "9" * 30),
-         fails(r"--layer 9+: the image has layers 0\.\.6"), ("raw",)),
-    Case("ci-config-missing", USAGE, _args("--demo", "--ci", "--ci-config", "nope.yaml"),
-         fails(r"nope.yaml: CI config file not found"), ("raw",)),
-    Case("ci-config-not-utf8", USAGE, _dive_ci(b"rules:\n  lowestEfficiency: \xff\xfe\n"),
-         fails(r"\.dive-ci: CI config is not UTF-8 text"), ("raw",)),
+    Case(
+        "format-unknown",
+        USAGE,
+        _args("--demo", "--list", "--format", "xml"),
+        fails(r"--format xml: expected text or jsonl"),
+        ("raw",),
+    ),
+    Case(
+        "source-engine", USAGE, _args("--demo", "--source", "docker"), fails(r"--source docker: divepy reads"), ("raw",)
+    ),
+    Case(
+        "layer-negative",
+        USAGE,
+        _args("--demo", "--list", "--layer", "-1"),
+        fails(r"--layer -1: the image has layers 0\.\.6"),
+        ("raw",),
+    ),
+    Case(
+        "layer-of-30-digits",
+        USAGE,
+        _args("--demo", "--list", "--layer", "9" * 30),
+        fails(r"--layer 9+: the image has layers 0\.\.6"),
+        ("raw",),
+    ),
+    Case(
+        "ci-config-missing",
+        USAGE,
+        _args("--demo", "--ci", "--ci-config", "nope.yaml"),
+        fails(r"nope.yaml: CI config file not found"),
+        ("raw",),
+    ),
+    Case(
+        "ci-config-not-utf8",
+        USAGE,
+        _dive_ci(b"rules:\n  lowestEfficiency: \xff\xfe\n"),
+        fails(r"\.dive-ci: CI config is not UTF-8 text"),
+        ("raw",),
+    ),
     Case("ci-config-2-mib", USAGE, _dive_ci(b"#" * (2 << 20)), fails(r"over divepy's limit of 1 MiB"), ("raw",)),
-    Case("ci-config-nested-deep", USAGE, _dive_ci(b"[" * 20000),
-         fails(r"\.dive-ci: CI config is (nested too deeply|not valid YAML)"), ("raw",)),
-    Case("ci-config-is-a-fifo", "hang", _args("--demo", "--ci", "--ci-config", "pipe"),
-         fails(r"pipe: CI config is not a regular file"), ("raw",)),
-    Case("ci-config-is-a-directory", USAGE, _args("--demo", "--ci", "--ci-config", "keep"),
-         fails(r"keep: CI config is not a regular file"), ("raw",)),
-    Case("ui-config-not-utf8", USAGE, _ui_config(b"keybinding:\n  quit: \xff\n"),
-         fails(r"bad.yaml: config is not UTF-8 text"), ("explorer",)),
-    Case("json-to-dev-full", USAGE, _args("--demo", "--no-ci", "--json", "/dev/full"),
-         fails(r"--json /dev/full: cannot write \(No space left on device\)"), ("raw",)),
-    Case("json-to-a-fifo-without-reader", "hang", _args("--demo", "--no-ci", "--json", "pipe"),
-         fails(r"--json pipe: it is a fifo and nothing is reading it"), ("raw",)),
-    Case("json-under-a-file", USAGE, _args("--demo", "--no-ci", "--json", "mine.txt/x.json"),
-         fails(r"directory mine.txt does not exist"), ("raw",)),
-    Case("json-onto-a-directory", USAGE, _args("--demo", "--no-ci", "--json", "keep"), fails(r"is a directory"),
-         ("raw",)),
-    Case("json-empty-name", USAGE, _args("--demo", "--no-ci", "--json", ""), fails(r"the file name is empty"),
-         ("raw",)),
-    Case("json-stdout-full", USAGE, _args("--demo", "--no-ci", "--json", "-"),
-         fails(r"cannot write --json - to standard output \(No space left on device\)"), ("raw",),
-         stdout_to="/dev/full"),
-    Case("list-stdout-full", USAGE, _args("--demo", "--list"),
-         fails(r"cannot write the listing to standard output \(No space left on device\)"), ("raw",),
-         stdout_to="/dev/full"),
-    Case("ci-report-stdout-full", USAGE, _args("--demo", "--ci"),
-         fails(r"cannot write the CI report to standard output"), ("raw",), stdout_to="/dev/full"),
-    Case("summary-stdout-full", USAGE, _args("--demo", "-q"), fails(r"cannot write the summary to standard output"),
-         ("raw",), stdout_to="/dev/full"),
+    Case(
+        "ci-config-nested-deep",
+        USAGE,
+        _dive_ci(b"[" * 20000),
+        fails(r"\.dive-ci: CI config is (nested too deeply|not valid YAML)"),
+        ("raw",),
+    ),
+    Case(
+        "ci-config-is-a-fifo",
+        "hang",
+        _args("--demo", "--ci", "--ci-config", "pipe"),
+        fails(r"pipe: CI config is not a regular file"),
+        ("raw",),
+    ),
+    Case(
+        "ci-config-is-a-directory",
+        USAGE,
+        _args("--demo", "--ci", "--ci-config", "keep"),
+        fails(r"keep: CI config is not a regular file"),
+        ("raw",),
+    ),
+    Case(
+        "ui-config-not-utf8",
+        USAGE,
+        _ui_config(b"keybinding:\n  quit: \xff\n"),
+        fails(r"bad.yaml: config is not UTF-8 text"),
+        ("explorer",),
+    ),
+    Case(
+        "json-to-dev-full",
+        USAGE,
+        _args("--demo", "--no-ci", "--json", "/dev/full"),
+        fails(r"--json /dev/full: cannot write \(No space left on device\)"),
+        ("raw",),
+    ),
+    Case(
+        "json-to-a-fifo-without-reader",
+        "hang",
+        _args("--demo", "--no-ci", "--json", "pipe"),
+        fails(r"--json pipe: it is a fifo and nothing is reading it"),
+        ("raw",),
+    ),
+    Case(
+        "json-under-a-file",
+        USAGE,
+        _args("--demo", "--no-ci", "--json", "mine.txt/x.json"),
+        fails(r"directory mine.txt does not exist"),
+        ("raw",),
+    ),
+    Case(
+        "json-onto-a-directory", USAGE, _args("--demo", "--no-ci", "--json", "keep"), fails(r"is a directory"), ("raw",)
+    ),
+    Case(
+        "json-empty-name", USAGE, _args("--demo", "--no-ci", "--json", ""), fails(r"the file name is empty"), ("raw",)
+    ),
+    Case(
+        "json-stdout-full",
+        USAGE,
+        _args("--demo", "--no-ci", "--json", "-"),
+        fails(r"cannot write --json - to standard output \(No space left on device\)"),
+        ("raw",),
+        stdout_to="/dev/full",
+    ),
+    Case(
+        "list-stdout-full",
+        USAGE,
+        _args("--demo", "--list"),
+        fails(r"cannot write the listing to standard output \(No space left on device\)"),
+        ("raw",),
+        stdout_to="/dev/full",
+    ),
+    Case(
+        "ci-report-stdout-full",
+        USAGE,
+        _args("--demo", "--ci"),
+        fails(r"cannot write the CI report to standard output"),
+        ("raw",),
+        stdout_to="/dev/full",
+    ),
+    Case(
+        "summary-stdout-full",
+        USAGE,
+        _args("--demo", "-q"),
+        fails(r"cannot write the summary to standard output"),
+        ("raw",),
+        stdout_to="/dev/full",
+    ),
     Case("image-is-a-fifo", "hang", _image_fifo, fails(r"pipe is not a regular file"), ("raw", "explorer")),
     Case("image-is-dev-zero", "hang", _args("/dev/zero"), fails(r"/dev/zero is not a regular file"), ("raw",)),
     Case("image-empty-name", USAGE, _args(""), fails(r"missing IMAGE"), ("raw",)),
-    Case("image-symlink-loop", USAGE, _symlink_loop,
-         fails(r"loop-a: cannot open \(Too many levels of symbolic links\)"), ("raw",)),
+    Case(
+        "image-symlink-loop",
+        USAGE,
+        _symlink_loop,
+        fails(r"loop-a: cannot open \(Too many levels of symbolic links\)"),
+        ("raw",),
+    ),
     Case("image-dangling-symlink", USAGE, _args("dangling"), fails(r"dangling: no such file or directory"), ("raw",)),
-    Case("image-engine-reference", USAGE, _args("docker://alpine"), fails(r"divepy reads image archives, not engines"),
-         ("raw",)),
+    Case(
+        "image-engine-reference",
+        USAGE,
+        _args("docker://alpine"),
+        fails(r"divepy reads image archives, not engines"),
+        ("raw",),
+    ),
 ]
 
 # -- forged text: whatever the image says must stay on its line ------------------------------
@@ -205,17 +330,34 @@ def _os_named(box: Path) -> list[str]:
 
 def _platform_named(box: Path) -> list[str]:
     def index(digest: str, size: int, put: object) -> object:
-        return {"schemaVersion": 2, "manifests": [
-            {"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": digest, "size": size,
-             "platform": {"os": FORGED, "architecture": "amd64"}},
-            {"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": digest, "size": size,
-             "platform": {"os": "linux", "architecture": FORGED}}]}
+        return {
+            "schemaVersion": 2,
+            "manifests": [
+                {
+                    "mediaType": "application/vnd.oci.image.manifest.v1+json",
+                    "digest": digest,
+                    "size": size,
+                    "platform": {"os": FORGED, "architecture": "amd64"},
+                },
+                {
+                    "mediaType": "application/vnd.oci.image.manifest.v1+json",
+                    "digest": digest,
+                    "size": size,
+                    "platform": {"os": "linux", "architecture": FORGED},
+                },
+            ],
+        }
+
     return [raw_archive(box, oci_members([(L.good(), "application/vnd.oci.image.layer.v1.tar")], index=index))]
 
 
 def _digest_forged(box: Path) -> list[str]:
-    index = {"schemaVersion": 2, "manifests": [{"mediaType": "application/vnd.oci.image.manifest.v1+json",
-                                                "digest": "sha256:" + FORGED, "size": 1}]}
+    index = {
+        "schemaVersion": 2,
+        "manifests": [
+            {"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": "sha256:" + FORGED, "size": 1}
+        ],
+    }
     return [raw_archive(box, oci_members([(L.good(), "application/vnd.oci.image.layer.v1.tar")], index=index))]
 
 
@@ -245,33 +387,66 @@ def _no_forged_line(out: Outcome, box: Path) -> None:
         assert not CONTROL.search(stream.replace("\n", "").replace("\t", "")) or stream.startswith("{")
 
 
-def _forged(name: str, build: Callable[[Path], list[str]], expect: Expect | dict[str, Expect],
-            modes: tuple[str, ...]) -> Case:
+def _forged(
+    name: str, build: Callable[[Path], list[str]], expect: Expect | dict[str, Expect], modes: tuple[str, ...]
+) -> Case:
     return Case(name, "escaping", build, expect, modes)
 
 
 ESCAPING: list[Case] = [
     _forged("tag-forges-a-line-summary", _tagged, Expect(0, check=_no_forged_line), ("summary", "json", "explorer")),
-    _forged("tag-forges-a-line-unknown-image", lambda box: [*_tagged(box), "--image", "x:1"],
-            fails(r"--image x:1: no such image in the archive; available: evil\\ndivepy: error: forged line\\r\\x1b"),
-            ("raw",)),
-    _forged("os-forges-a-line-platform", lambda box: [*_os_named(box), "--platform", "linux/arm64"],
-            fails(r"--platform linux/arm64: this image is evil\\ndivepy"), ("raw",)),
-    _forged("index-platforms-forge-a-line", lambda box: [*_platform_named(box), "--platform", "linux/s390x"],
-            fails(r"available: evil\\ndivepy: error: forged line"), ("raw",)),
-    _forged("digest-forges-a-line", _digest_forged, fails(r"invalid digest 'sha256:evil\\ndivepy"),
-            ("json", "list", "explorer")),
-    _forged("command-forges-a-line", _command_forged, Expect(0, check=_no_forged_line),
-            ("summary", "ci", "json", "explorer")),
-    _forged("file-names-forge-lines", _names_forged,
-            {"ci": Expect(-1, check=_no_forged_line), "*": Expect(0, check=_no_forged_line),
-             "extract": Expect(0, creates=("out",), check=_no_forged_line)},
-            ("ci", "list", "json", "summary", "extract", "explorer")),
-    _forged("hardlink-error-forges-a-line", _broken_hardlink_forged,
-            fails(r"hardlink /h\\x1b\[2Jx\\ndivepy: error: forged points to /nope\\rx, which does not exist"),
-            ("json", "ci", "list", "explorer")),
-    _forged("hardlink-warning-forges-a-line", lambda box: [*_broken_hardlink_forged(box), "-i"],
-            {"*": Expect(0, check=_no_forged_line), "ci": Expect(-1, check=_no_forged_line)}, ("json", "ci")),
+    _forged(
+        "tag-forges-a-line-unknown-image",
+        lambda box: [*_tagged(box), "--image", "x:1"],
+        fails(r"--image x:1: no such image in the archive; available: evil\\ndivepy: error: forged line\\r\\x1b"),
+        ("raw",),
+    ),
+    _forged(
+        "os-forges-a-line-platform",
+        lambda box: [*_os_named(box), "--platform", "linux/arm64"],
+        fails(r"--platform linux/arm64: this image is evil\\ndivepy"),
+        ("raw",),
+    ),
+    _forged(
+        "index-platforms-forge-a-line",
+        lambda box: [*_platform_named(box), "--platform", "linux/s390x"],
+        fails(r"available: evil\\ndivepy: error: forged line"),
+        ("raw",),
+    ),
+    _forged(
+        "digest-forges-a-line",
+        _digest_forged,
+        fails(r"invalid digest 'sha256:evil\\ndivepy"),
+        ("json", "list", "explorer"),
+    ),
+    _forged(
+        "command-forges-a-line",
+        _command_forged,
+        Expect(0, check=_no_forged_line),
+        ("summary", "ci", "json", "explorer"),
+    ),
+    _forged(
+        "file-names-forge-lines",
+        _names_forged,
+        {
+            "ci": Expect(-1, check=_no_forged_line),
+            "*": Expect(0, check=_no_forged_line),
+            "extract": Expect(0, creates=("out",), check=_no_forged_line),
+        },
+        ("ci", "list", "json", "summary", "extract", "explorer"),
+    ),
+    _forged(
+        "hardlink-error-forges-a-line",
+        _broken_hardlink_forged,
+        fails(r"hardlink /h\\x1b\[2Jx\\ndivepy: error: forged points to /nope\\rx, which does not exist"),
+        ("json", "ci", "list", "explorer"),
+    ),
+    _forged(
+        "hardlink-warning-forges-a-line",
+        lambda box: [*_broken_hardlink_forged(box), "-i"],
+        {"*": Expect(0, check=_no_forged_line), "ci": Expect(-1, check=_no_forged_line)},
+        ("json", "ci"),
+    ),
 ]
 
 CASES: list[Case] = [*DESTINATIONS, *FLAGS, *ESCAPING]

@@ -18,8 +18,14 @@ def _img(make: Callable[[], bytes], layout: str = "docker") -> Callable[[Path], 
     return lambda box: [image_in(box, [L.good(), make()], layout)]
 
 
-def _bad(name: str, cls: str, make: Callable[[], bytes], message: str, layout: str = "docker",
-         modes: tuple[str, ...] = ("json", "ci", "list", "extract")) -> Case:
+def _bad(
+    name: str,
+    cls: str,
+    make: Callable[[], bytes],
+    message: str,
+    layout: str = "docker",
+    modes: tuple[str, ...] = ("json", "ci", "list", "extract"),
+) -> Case:
     return Case(name, cls, _img(make, layout), fails(message), modes)
 
 
@@ -30,6 +36,7 @@ def _listed(*want: str, absent: tuple[str, ...] = ()) -> Callable[[Outcome, Path
             assert w in text, f"{w!r} not in the listing:\n{text}"
         for a in absent:
             assert a not in text, f"{a!r} should not be listed:\n{text}"
+
     return check
 
 
@@ -49,49 +56,119 @@ CASES: list[Case] = [
     _bad("pax-size-not-a-number", HANG, lambda: L.with_pax({"size": b"12a"}), PAX_SIZE),
     _bad("pax-size-with-plus", HANG, lambda: L.with_pax({"size": b"+5"}), PAX_SIZE),
     _bad("pax-size-empty", HANG, lambda: L.with_pax({"size": b""}), PAX_SIZE),
-    _bad("pax-uid-beyond-64-bits", HANG, lambda: L.with_pax({"uid": str(1 << 64).encode()}),
-         r"corrupt PAX header for 'f' \(uid="),
+    _bad(
+        "pax-uid-beyond-64-bits",
+        HANG,
+        lambda: L.with_pax({"uid": str(1 << 64).encode()}),
+        r"corrupt PAX header for 'f' \(uid=",
+    ),
     _bad("pax-gid-negative", HANG, lambda: L.with_pax({"gid": b"-1"}), r"corrupt PAX header for 'f' \(gid="),
-    *[_bad(f"pax-mtime-{label}", HANG, lambda v=value: L.with_pax({"mtime": v}),
-           r"corrupt PAX header for 'f' \(mtime=")
-      for label, value in (("inf", b"inf"), ("nan", b"nan"), ("exponent", b"1e400"), ("minus-inf", b"-inf"),
-                           ("thirty-digits", b"9" * 30), ("hex", b"0x10"), ("two-dots", b"1.2.3"))],
+    *[
+        _bad(
+            f"pax-mtime-{label}", HANG, lambda v=value: L.with_pax({"mtime": v}), r"corrupt PAX header for 'f' \(mtime="
+        )
+        for label, value in (
+            ("inf", b"inf"),
+            ("nan", b"nan"),
+            ("exponent", b"1e400"),
+            ("minus-inf", b"-inf"),
+            ("thirty-digits", b"9" * 30),
+            ("hex", b"0x10"),
+            ("two-dots", b"1.2.3"),
+        )
+    ],
     _bad("pax-record-length-zero", HANG, lambda: L.raw_pax(b"0 path=x\n"), r"corrupt PAX header \(record overruns\)"),
-    _bad("pax-record-length-huge", HANG, lambda: L.raw_pax(b"99999999999999999999 path=x\n"),
-         r"corrupt PAX header \((bad record length|record overruns)\)"),
-    _bad("pax-record-length-backwards", HANG, lambda: L.raw_pax(b"3 a=b\n"),
-         r"corrupt PAX header \(record (overruns|without '=')\)"),
+    _bad(
+        "pax-record-length-huge",
+        HANG,
+        lambda: L.raw_pax(b"99999999999999999999 path=x\n"),
+        r"corrupt PAX header \((bad record length|record overruns)\)",
+    ),
+    _bad(
+        "pax-record-length-backwards",
+        HANG,
+        lambda: L.raw_pax(b"3 a=b\n"),
+        r"corrupt PAX header \(record (overruns|without '=')\)",
+    ),
     _bad("pax-record-length-signed", HANG, lambda: L.raw_pax(b"-5 a=b\n"), r"corrupt PAX header \(bad record length\)"),
-    _bad("pax-record-without-equals", HANG, lambda: L.raw_pax(pax_record("path", b"x").replace(b"=", b":")),
-         r"record without '='"),
-    _bad("base256-size-negative", HANG, lambda: L.patched(L.SIZE, L.base256(-1536, 12)),
-         r"corrupt tar header at offset 0 \(size -1536 is out of range\)"),
-    _bad("base256-size-2-to-the-90", HANG, lambda: L.patched(L.SIZE, L.base256(1 << 90, 12)),
-         r"size \d+ is out of range"),
+    _bad(
+        "pax-record-without-equals",
+        HANG,
+        lambda: L.raw_pax(pax_record("path", b"x").replace(b"=", b":")),
+        r"record without '='",
+    ),
+    _bad(
+        "base256-size-negative",
+        HANG,
+        lambda: L.patched(L.SIZE, L.base256(-1536, 12)),
+        r"corrupt tar header at offset 0 \(size -1536 is out of range\)",
+    ),
+    _bad(
+        "base256-size-2-to-the-90", HANG, lambda: L.patched(L.SIZE, L.base256(1 << 90, 12)), r"size \d+ is out of range"
+    ),
     _bad("octal-size-with-sign", HANG, lambda: L.patched(L.SIZE, b"-0000000012\x00"), r"bad number|out of range"),
     _bad("octal-size-garbage", HANG, lambda: L.patched(L.SIZE, b"12x45\x00"), r"bad number"),
-    _bad("base256-mtime-2-to-the-80", HANG, lambda: L.patched(L.MTIME, L.base256(1 << 80, 12)),
-         r"corrupt tar header for 'f' \(mtime \d+ is out of range\)"),
-    _bad("base256-gid-negative", HANG, lambda: L.patched(L.GID, L.base256(-1, 8)),
-         r"corrupt tar header for 'f' \(gid -1 is out of range\)"),
-    _bad("base256-mode-huge", HANG, lambda: L.patched(L.MODE, L.base256(1 << 40, 8)),
-         r"corrupt tar header for 'f' \(mode \d+ is out of range\)"),
+    _bad(
+        "base256-mtime-2-to-the-80",
+        HANG,
+        lambda: L.patched(L.MTIME, L.base256(1 << 80, 12)),
+        r"corrupt tar header for 'f' \(mtime \d+ is out of range\)",
+    ),
+    _bad(
+        "base256-gid-negative",
+        HANG,
+        lambda: L.patched(L.GID, L.base256(-1, 8)),
+        r"corrupt tar header for 'f' \(gid -1 is out of range\)",
+    ),
+    _bad(
+        "base256-mode-huge",
+        HANG,
+        lambda: L.patched(L.MODE, L.base256(1 << 40, 8)),
+        r"corrupt tar header for 'f' \(mode \d+ is out of range\)",
+    ),
     # -- bounded memory: extension records that claim a gigabyte ---------------------------
-    _bad("pax-header-claims-1-gib", "memory", lambda: L.claimed(b"x", L.GIB),
-         r"a PAX extended header of 1,073,741,824 bytes is over divepy's limit of 1 MiB"),
-    _bad("pax-header-claims-1-gib-zstd", "memory", lambda: L.claimed(b"x", L.GIB),
-         r"a PAX extended header of 1,073,741,824 bytes is over divepy's limit of 1 MiB", "oci-zstd"),
-    _bad("gnu-long-name-claims-1-gib", "memory", lambda: L.claimed(b"L", L.GIB),
-         r"a GNU long name of 1,073,741,824 bytes is over divepy's limit of 1 MiB", "oci-zstd"),
-    _bad("gnu-long-link-claims-1-gib", "memory", lambda: L.claimed(b"K", L.GIB),
-         r"a GNU long link name of 1,073,741,824 bytes is over divepy's limit of 1 MiB", "oci-gzip"),
-    _bad("path-over-path-max", "memory", lambda: L.long_path(5000),
-         r"more than 4,096 characters in one path"),
-    _bad("link-target-over-path-max", "memory", lambda: L.long_link(5000),
-         r"more than 4,096 characters in one link target"),
+    _bad(
+        "pax-header-claims-1-gib",
+        "memory",
+        lambda: L.claimed(b"x", L.GIB),
+        r"a PAX extended header of 1,073,741,824 bytes is over divepy's limit of 1 MiB",
+    ),
+    _bad(
+        "pax-header-claims-1-gib-zstd",
+        "memory",
+        lambda: L.claimed(b"x", L.GIB),
+        r"a PAX extended header of 1,073,741,824 bytes is over divepy's limit of 1 MiB",
+        "oci-zstd",
+    ),
+    _bad(
+        "gnu-long-name-claims-1-gib",
+        "memory",
+        lambda: L.claimed(b"L", L.GIB),
+        r"a GNU long name of 1,073,741,824 bytes is over divepy's limit of 1 MiB",
+        "oci-zstd",
+    ),
+    _bad(
+        "gnu-long-link-claims-1-gib",
+        "memory",
+        lambda: L.claimed(b"K", L.GIB),
+        r"a GNU long link name of 1,073,741,824 bytes is over divepy's limit of 1 MiB",
+        "oci-gzip",
+    ),
+    _bad("path-over-path-max", "memory", lambda: L.long_path(5000), r"more than 4,096 characters in one path"),
+    _bad(
+        "link-target-over-path-max",
+        "memory",
+        lambda: L.long_link(5000),
+        r"more than 4,096 characters in one link target",
+    ),
     _bad("path-of-3000-components", "memory", lambda: L.deep_path(3000), r"more than 4,096 characters in one path"),
-    Case("path-of-1500-components", "traceback", _img(lambda: L.deep_path(1500)),
-         ok_everywhere({"list": _listed("/a/a/a/a")}), ("json", "ci", "list", "extract", "explorer")),
+    Case(
+        "path-of-1500-components",
+        "traceback",
+        _img(lambda: L.deep_path(1500)),
+        ok_everywhere({"list": _listed("/a/a/a/a")}),
+        ("json", "ci", "list", "extract", "explorer"),
+    ),
     # -- one line, never a traceback: malformed headers and odd types ----------------------
     _bad("bad-checksum-second-header", "traceback", L.bad_checksum_second, r"bad tar header checksum at offset 1024"),
     _bad("ends-inside-a-header", "traceback", L.truncated_header, r"ends inside a tar header"),
@@ -101,25 +178,64 @@ CASES: list[Case] = [
     _bad("pax-gnu-sparse", "traceback", lambda: L.with_pax({"GNU.sparse.major": b"1"}), r"holds a GNU sparse file"),
     _bad("pax-global-header", "traceback", lambda: L.typed(b"g"), r"holds a PAX global header"),
     _bad("unknown-type-Q", "traceback", lambda: L.typed(b"Q"), r"entry 'odd' has type 'Q', which no runtime unpacks"),
-    Case("gnu-volume-label-is-skipped", "semantics", _img(L.volume_label),
-         ok_everywhere({"list": _listed("/etc/os-release", absent=("TAPE",))}), ("json", "list")),
-    _bad("hardlink-to-a-directory", "messages", lambda: L.hardlinks(b"5"),
-         r"hardlink /h points to /t, which is a directory \(hardlinks to directories are not allowed\)"),
-    _bad("hardlink-to-itself", "messages", lambda: L.hardlinks(b"0", link_to=b"h"),
-         r"hardlink /h points to /h, which does not exist"),
+    Case(
+        "gnu-volume-label-is-skipped",
+        "semantics",
+        _img(L.volume_label),
+        ok_everywhere({"list": _listed("/etc/os-release", absent=("TAPE",))}),
+        ("json", "list"),
+    ),
+    _bad(
+        "hardlink-to-a-directory",
+        "messages",
+        lambda: L.hardlinks(b"5"),
+        r"hardlink /h points to /t, which is a directory \(hardlinks to directories are not allowed\)",
+    ),
+    _bad(
+        "hardlink-to-itself",
+        "messages",
+        lambda: L.hardlinks(b"0", link_to=b"h"),
+        r"hardlink /h points to /h, which does not exist",
+    ),
     _bad("hardlink-loop", "messages", L.hardlink_loop, r"hardlink /(a|b) points to /(b|a), which does not exist"),
-    *[Case(f"hardlink-to-a-{kind}", "traceback", _img(lambda t=flag: L.hardlinks(t)),
-           ok_everywhere({"list": _listed("/h")}), ("json", "ci", "list", "extract", "explorer"))
-      for kind, flag in (("symlink", b"2"), ("fifo", b"6"), ("char-device", b"3"), ("block-device", b"4"))],
+    *[
+        Case(
+            f"hardlink-to-a-{kind}",
+            "traceback",
+            _img(lambda t=flag: L.hardlinks(t)),
+            ok_everywhere({"list": _listed("/h")}),
+            ("json", "ci", "list", "extract", "explorer"),
+        )
+        for kind, flag in (("symlink", b"2"), ("fifo", b"6"), ("char-device", b"3"), ("block-device", b"4"))
+    ],
     # -- tar semantics ----------------------------------------------------------------------
-    Case("file-then-symlink-over-its-directory", "semantics", _img(L.replaced_by_symlink),
-         ok_everywhere({"list": _listed("/etc -> /elsewhere", absent=("/etc/passwd",))}), ("list", "json")),
-    Case("deep-tree-replaced-by-a-file", HANG, _img(lambda: L.deep_tree_replaced(1500, 20_000)),
-         ok_everywhere({"list": _listed("/top\n", absent=("/top/d",))}), ("list",)),
-    Case("file-then-symlink-over-its-directory-gzip", "semantics", _img(L.replaced_by_symlink, "oci-gzip"),
-         ok_everywhere({"list": _listed("/etc -> /elsewhere", absent=("/etc/passwd",))}), ("list",)),
-    _bad("layer-name-with-nul-in-pax", "traceback", lambda: L.with_pax({"path": b"a\x00b"}),
-         r"entry name contains a NUL byte"),
+    Case(
+        "file-then-symlink-over-its-directory",
+        "semantics",
+        _img(L.replaced_by_symlink),
+        ok_everywhere({"list": _listed("/etc -> /elsewhere", absent=("/etc/passwd",))}),
+        ("list", "json"),
+    ),
+    Case(
+        "deep-tree-replaced-by-a-file",
+        HANG,
+        _img(lambda: L.deep_tree_replaced(1500, 20_000)),
+        ok_everywhere({"list": _listed("/top\n", absent=("/top/d",))}),
+        ("list",),
+    ),
+    Case(
+        "file-then-symlink-over-its-directory-gzip",
+        "semantics",
+        _img(L.replaced_by_symlink, "oci-gzip"),
+        ok_everywhere({"list": _listed("/etc -> /elsewhere", absent=("/etc/passwd",))}),
+        ("list",),
+    ),
+    _bad(
+        "layer-name-with-nul-in-pax",
+        "traceback",
+        lambda: L.with_pax({"path": b"a\x00b"}),
+        r"entry name contains a NUL byte",
+    ),
     _bad("absolute-name", "traceback", lambda: L.named(b"/etc/shadow"), r"absolute entry name '/etc/shadow'"),
     _bad("dotdot-name", "traceback", lambda: L.named(b"a/../../etc/evil"), r"climbs out of the root with '\.\.'"),
     _bad("non-utf8-name", "traceback", lambda: L.named(b"caf\xe9"), r"entry name is not valid UTF-8"),
@@ -148,13 +264,36 @@ def _h_keeps_version_one(out: Outcome, box: Path) -> None:
 
 
 for _layout in ("docker", "oci-gzip", "docker-gzip"):
-    CASES.append(Case(f"hardlink-keeps-the-earlier-version-{_layout}", "semantics",
-                      lambda box, lay=_layout: [image_in(box, [L.good(), L.relinked_versions()], lay),
-                                                "--extract", "/h", "-o", "h-out"],
-                      Expect(0, creates=("h-out",), check=_h_keeps_version_one), ("raw",)))
-CASES.append(Case("hardlink-to-a-symlink-extracts-as-a-symlink", "semantics",
-                  lambda box: [image_in(box, [L.good(), L.hardlinks(b"2")]), "--extract", "/h", "-o", "h-out"],
-                  Expect(0, creates=("h-out",), check=_hardlink_to_symlink_extracts_a_symlink), ("raw",)))
-CASES.append(Case("hardlink-to-a-fifo-cannot-be-extracted", "semantics",
-                  lambda box: [image_in(box, [L.good(), L.hardlinks(b"6")]), "--extract", "/h", "-o", "h-out"],
-                  fails(r"/h is a fifo: there is nothing to write"), ("raw",)))
+    CASES.append(
+        Case(
+            f"hardlink-keeps-the-earlier-version-{_layout}",
+            "semantics",
+            lambda box, lay=_layout: [
+                image_in(box, [L.good(), L.relinked_versions()], lay),
+                "--extract",
+                "/h",
+                "-o",
+                "h-out",
+            ],
+            Expect(0, creates=("h-out",), check=_h_keeps_version_one),
+            ("raw",),
+        )
+    )
+CASES.append(
+    Case(
+        "hardlink-to-a-symlink-extracts-as-a-symlink",
+        "semantics",
+        lambda box: [image_in(box, [L.good(), L.hardlinks(b"2")]), "--extract", "/h", "-o", "h-out"],
+        Expect(0, creates=("h-out",), check=_hardlink_to_symlink_extracts_a_symlink),
+        ("raw",),
+    )
+)
+CASES.append(
+    Case(
+        "hardlink-to-a-fifo-cannot-be-extracted",
+        "semantics",
+        lambda box: [image_in(box, [L.good(), L.hardlinks(b"6")]), "--extract", "/h", "-o", "h-out"],
+        fails(r"/h is a fifo: there is nothing to write"),
+        ("raw",),
+    )
+)

@@ -94,8 +94,7 @@ def snapshot(root: Path) -> Snapshot:
                     extra = hashlib.sha256(fh.read()).hexdigest()
             elif stat.S_ISLNK(st.st_mode):
                 extra = os.readlink(full)
-            out[rel] = (stat.S_IFMT(st.st_mode), stat.S_IMODE(st.st_mode), st.st_size, st.st_mtime_ns,
-                        st.st_ino, extra)
+            out[rel] = (stat.S_IFMT(st.st_mode), stat.S_IMODE(st.st_mode), st.st_size, st.st_mtime_ns, st.st_ino, extra)
     return out
 
 
@@ -107,8 +106,14 @@ def compare(before: Snapshot, after: Snapshot) -> tuple[list[str], list[str]]:
 
 
 def _env(box: Path) -> dict[str, str]:
-    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(box / "home"), "LANG": "C.UTF-8",
-           "TERM": "dumb", "PYTHONDONTWRITEBYTECODE": "1", "NO_COLOR": "1"}
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "HOME": str(box / "home"),
+        "LANG": "C.UTF-8",
+        "TERM": "dumb",
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "NO_COLOR": "1",
+    }
     target = os.environ.get("DIVEPY_UNDER_TEST")
     if target:
         env["PYTHONPATH"] = target
@@ -121,8 +126,9 @@ def _cap_memory() -> None:
     resource.setrlimit(resource.RLIMIT_AS, (ADDRESS_SPACE_CAP, ADDRESS_SPACE_CAP))
 
 
-def run(box: Path, args: list[str], *, stdout_to: str | None = None, env_extra: dict[str, str] | None = None
-        ) -> Outcome:
+def run(
+    box: Path, args: list[str], *, stdout_to: str | None = None, env_extra: dict[str, str] | None = None
+) -> Outcome:
     """``divepy ARGS`` in ``box`` without a terminal (stdout to a pipe, or to the file ``stdout_to``)."""
     rss_file = box.parent / f"{box.name}.rss"
     env = _env(box)
@@ -130,8 +136,15 @@ def run(box: Path, args: list[str], *, stdout_to: str | None = None, env_extra: 
     env.update(env_extra or {})
     start = time.monotonic()
     sink = open(stdout_to, "wb") if stdout_to else None  # noqa: SIM115 - closed below
-    proc = subprocess.Popen([sys.executable, str(RUNNER), *args], cwd=box, env=env, stdin=subprocess.DEVNULL,
-                            stdout=sink or subprocess.PIPE, stderr=subprocess.PIPE, preexec_fn=_cap_memory)
+    proc = subprocess.Popen(
+        [sys.executable, str(RUNNER), *args],
+        cwd=box,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=sink or subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        preexec_fn=_cap_memory,
+    )
     if sink is not None:
         sink.close()
     timed_out = False
@@ -141,8 +154,14 @@ def run(box: Path, args: list[str], *, stdout_to: str | None = None, env_extra: 
         proc.kill()
         out, err = proc.communicate()
         timed_out = True
-    return Outcome(proc.returncode, out or b"", err.decode("utf-8", "replace"), _read_rss(rss_file),
-                   time.monotonic() - start, timed_out)
+    return Outcome(
+        proc.returncode,
+        out or b"",
+        err.decode("utf-8", "replace"),
+        _read_rss(rss_file),
+        time.monotonic() - start,
+        timed_out,
+    )
 
 
 def run_explorer(box: Path, args: list[str], *, quit_when: str = "Layers") -> Outcome:
@@ -162,8 +181,16 @@ def run_explorer(box: Path, args: list[str], *, quit_when: str = "Layers") -> Ou
     master, slave = pty.openpty()
     fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
     start = time.monotonic()
-    proc = subprocess.Popen([sys.executable, str(RUNNER), *args], cwd=box, env=env, stdin=slave, stdout=slave,
-                            stderr=slave, preexec_fn=_cap_memory, start_new_session=True)
+    proc = subprocess.Popen(
+        [sys.executable, str(RUNNER), *args],
+        cwd=box,
+        env=env,
+        stdin=slave,
+        stdout=slave,
+        stderr=slave,
+        preexec_fn=_cap_memory,
+        start_new_session=True,
+    )
     # Our copy of the terminal's slave side stays open until the end: with it closed,
     # Linux may drop what the child wrote last (the error line) when the child exits.
     data = bytearray()
@@ -192,8 +219,14 @@ def run_explorer(box: Path, args: list[str], *, quit_when: str = "Layers") -> Ou
     text = ANSI.sub("\n", data.decode("utf-8", "replace"))  # a cursor move ends a line of plain text
     # What the process said after the screen closed: its last lines of plain text.
     lines = [ln.strip() for ln in text.replace("\r", "\n").split("\n") if ln.strip().startswith("divepy:")]
-    return Outcome(code, bytes(data), "\n".join(lines) + ("\n" if lines else ""), _read_rss(rss_file),
-                   time.monotonic() - start, timed_out)
+    return Outcome(
+        code,
+        bytes(data),
+        "\n".join(lines) + ("\n" if lines else ""),
+        _read_rss(rss_file),
+        time.monotonic() - start,
+        timed_out,
+    )
 
 
 def _read_rss(path: Path) -> int:

@@ -111,8 +111,12 @@ def hardlink_loop() -> bytes:
 
 def replaced_by_symlink() -> bytes:
     """``etc/passwd`` then ``etc -> /elsewhere``: the symlink wins, passwd is gone."""
-    return (raw_member(b"etc/", b"", b"5") + raw_member(b"etc/passwd", b"root\n")
-            + raw_member(b"etc", b"", b"2", link=b"/elsewhere") + END)
+    return (
+        raw_member(b"etc/", b"", b"5")
+        + raw_member(b"etc/passwd", b"root\n")
+        + raw_member(b"etc", b"", b"2", link=b"/elsewhere")
+        + END
+    )
 
 
 def deep_tree_replaced(depth: int, files: int) -> bytes:
@@ -128,8 +132,12 @@ def deep_tree_replaced(depth: int, files: int) -> bytes:
 
 def relinked_versions() -> bytes:
     """``f`` (v1), ``h -> f``, ``f`` (v2): ``h`` keeps v1."""
-    return (raw_member(b"f", b"version one\n") + raw_member(b"h", b"", b"1", link=b"f")
-            + raw_member(b"f", b"version two, longer\n") + END)
+    return (
+        raw_member(b"f", b"version one\n")
+        + raw_member(b"h", b"", b"1", link=b"f")
+        + raw_member(b"f", b"version two, longer\n")
+        + END
+    )
 
 
 def named(name: bytes, data: bytes = b"x") -> bytes:
@@ -146,8 +154,14 @@ def volume_label() -> bytes:
 
 def long_component(chars: int) -> bytes:
     """A directory with a file whose single name is ``chars`` long (over NAME_MAX: cannot be written)."""
-    return tar_of([member("d/", tarfile.DIRTYPE), member("d/a", data=b"a"),
-                   member("d/" + "n" * chars, data=b"n"), member("d/z", data=b"z")])
+    return tar_of(
+        [
+            member("d/", tarfile.DIRTYPE),
+            member("d/a", data=b"a"),
+            member("d/" + "n" * chars, data=b"n"),
+            member("d/z", data=b"z"),
+        ]
+    )
 
 
 def pax_records_raw(*records: bytes) -> bytes:

@@ -83,8 +83,9 @@ def verdict(case: Case, mode: str, out: Outcome, box: Path) -> list[str]:
 
 def _parent_of_created(path: str, created: list[str], box: Path) -> bool:
     """A directory whose entry list changed because the run created something in it (its mtime moves)."""
-    return (box / path).is_dir() and not (box / path).is_symlink() and any(
-        c.rpartition("/")[0] == path for c in created)
+    return (
+        (box / path).is_dir() and not (box / path).is_symlink() and any(c.rpartition("/")[0] == path for c in created)
+    )
 
 
 def remove_tree(root: Path) -> None:
@@ -101,13 +102,22 @@ def test_hostile_input(case: Case, mode: str, tmp_path: Path) -> None:
     finally:
         if box.exists():
             remove_tree(box)
-    assert not problems, (f"{case.name} [{mode}]: " + "; ".join(problems)
-                          + f"\nstderr: {out.stderr!r}\nstdout: {out.stdout[:400]!r}")
+    assert not problems, (
+        f"{case.name} [{mode}]: " + "; ".join(problems) + f"\nstderr: {out.stderr!r}\nstdout: {out.stdout[:400]!r}"
+    )
 
 
 def test_the_suite_is_big_enough() -> None:
     """The issue asks for at least 150 cases across every class, format and output mode."""
     assert len(ALL_CASES) >= 150
-    assert {c.cls for c in ALL_CASES} >= {"destination", "hang", "memory", "traceback", "escaping",
-                                          "semantics", "messages", "formats"}
+    assert {c.cls for c in ALL_CASES} >= {
+        "destination",
+        "hang",
+        "memory",
+        "traceback",
+        "escaping",
+        "semantics",
+        "messages",
+        "formats",
+    }
     assert {m for c in ALL_CASES for m in c.modes} >= {"json", "ci", "list", "extract", "explorer", "summary"}

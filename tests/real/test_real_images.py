@@ -26,40 +26,73 @@ from tests.helpers import figures, listing, loaded
 
 pytestmark = pytest.mark.real
 
-SCRUB = ("CI", "NO_COLOR", "FORCE_COLOR", "DIVE_RULES_LOWEST_EFFICIENCY", "DIVE_RULES_HIGHEST_WASTED_BYTES",
-         "DIVE_RULES_HIGHEST_USER_WASTED_PERCENT")
+SCRUB = (
+    "CI",
+    "NO_COLOR",
+    "FORCE_COLOR",
+    "DIVE_RULES_LOWEST_EFFICIENCY",
+    "DIVE_RULES_HIGHEST_WASTED_BYTES",
+    "DIVE_RULES_HIGHEST_USER_WASTED_PERCENT",
+)
 
 #: Archives of small-mixed with a manifest.json (dive reads them in manifest order).
 MANIFEST_ARCHIVES = [
-    "small-mixed.docker-save.tar", "small-mixed.docker-buildkit.tar", "small-mixed+child.docker-save.tar",
-    "small-mixed.buildah.docker-archive.tar", "small-mixed.podman.docker-archive.tar",
-    "small-mixed+child.podman-multi.docker-archive.tar", "small-mixed.skopeo.docker-archive.tar",
-    "small-mixed.ctr-export.docker25-style.tar", "small-mixed.ctr-export.docker25-style.gzip.tar",
+    "small-mixed.docker-save.tar",
+    "small-mixed.docker-buildkit.tar",
+    "small-mixed+child.docker-save.tar",
+    "small-mixed.buildah.docker-archive.tar",
+    "small-mixed.podman.docker-archive.tar",
+    "small-mixed+child.podman-multi.docker-archive.tar",
+    "small-mixed.skopeo.docker-archive.tar",
+    "small-mixed.ctr-export.docker25-style.tar",
+    "small-mixed.ctr-export.docker25-style.gzip.tar",
 ]
-OCI_ONLY = ["small-mixed.buildah.oci-archive.gzip.tar", "small-mixed.podman.oci-archive.gzip.tar",
-            "small-mixed.skopeo.oci-archive.gzip.tar", "small-mixed.skopeo.oci-archive.uncompressed.tar",
-            "small-mixed.skopeo.oci-archive.zstd.tar"]
+OCI_ONLY = [
+    "small-mixed.buildah.oci-archive.gzip.tar",
+    "small-mixed.podman.oci-archive.gzip.tar",
+    "small-mixed.skopeo.oci-archive.gzip.tar",
+    "small-mixed.skopeo.oci-archive.uncompressed.tar",
+    "small-mixed.skopeo.oci-archive.zstd.tar",
+]
 SMALL_MIXED = [*MANIFEST_ARCHIVES, *OCI_ONLY, "small-mixed.docker-save.tar.gz"]
 
 #: The same image (same rootfs.diff_ids) stored by different tools; the first one anchors its group.
 SAME_IMAGE_GROUPS = [
-    {"small-mixed.docker-save.tar", "small-mixed.docker-save.tar.gz", "small-mixed+child.docker-save.tar",
-     "small-mixed.ctr-export.docker25-style.tar", "small-mixed.skopeo.oci-archive.gzip.tar",
-     "small-mixed.skopeo.oci-archive.uncompressed.tar"},
-    {"small-mixed.podman.docker-archive.tar", "small-mixed+child.podman-multi.docker-archive.tar",
-     "small-mixed.podman.oci-archive.gzip.tar"},
-    {"small-mixed.buildah.docker-archive.tar", "small-mixed.buildah.oci-archive.gzip.tar",
-     "small-mixed.ctr-export.docker25-style.gzip.tar", "small-mixed.skopeo.docker-archive.tar",
-     "small-mixed.skopeo.oci-archive.zstd.tar"},
+    {
+        "small-mixed.docker-save.tar",
+        "small-mixed.docker-save.tar.gz",
+        "small-mixed+child.docker-save.tar",
+        "small-mixed.ctr-export.docker25-style.tar",
+        "small-mixed.skopeo.oci-archive.gzip.tar",
+        "small-mixed.skopeo.oci-archive.uncompressed.tar",
+    },
+    {
+        "small-mixed.podman.docker-archive.tar",
+        "small-mixed+child.podman-multi.docker-archive.tar",
+        "small-mixed.podman.oci-archive.gzip.tar",
+    },
+    {
+        "small-mixed.buildah.docker-archive.tar",
+        "small-mixed.buildah.oci-archive.gzip.tar",
+        "small-mixed.ctr-export.docker25-style.gzip.tar",
+        "small-mixed.skopeo.docker-archive.tar",
+        "small-mixed.skopeo.oci-archive.zstd.tar",
+    },
 ]
 
 #: Paths where dive is wrong: it ignores opaque whiteouts and type changes, which hide lower files.
-DIVE_MISSES = {"/app/dir-becomes-file", "/app/file-becomes-dir", "/app/dir-to-replace/old1.txt",
-               "/app/dir-to-replace/old2.txt"}
+DIVE_MISSES = {
+    "/app/dir-becomes-file",
+    "/app/file-becomes-dir",
+    "/app/dir-to-replace/old1.txt",
+    "/app/dir-to-replace/old2.txt",
+}
 
 #: Mount points podman's and buildah's RUN steps leave in the image (not in docker's, nor in the ground truth).
-BUILDER_ARTEFACTS = {"podman": {"etc/hostname", "run"},
-                     "buildah": {"etc/hostname", "etc/hosts", "etc/resolv.conf", "run"}}
+BUILDER_ARTEFACTS = {
+    "podman": {"etc/hostname", "run"},
+    "buildah": {"etc/hostname", "etc/hosts", "etc/resolv.conf", "run"},
+}
 
 GROUND_TRUTH = "ground-truth/small-mixed.umoci-rootfs.listing.txt"
 TYPE_LETTER = {"file": "f", "hardlink": "f", "dir": "d", "symlink": "l", "fifo": "p", "char": "c", "block": "b"}
@@ -141,8 +174,13 @@ def merged_tree(path: Path) -> dict[str, tuple]:
         for line in listing(image):
             doc = orjson.loads(line)
             kind = TYPE_LETTER[doc["type"]]
-            out[doc["path"][1:]] = (kind, doc["mode"], f"{doc['uid']}:{doc['gid']}",
-                                    None if kind == "d" else doc["size"], doc["link"] if kind == "l" else "")
+            out[doc["path"][1:]] = (
+                kind,
+                doc["mode"],
+                f"{doc['uid']}:{doc['gid']}",
+                None if kind == "d" else doc["size"],
+                doc["link"] if kind == "l" else "",
+            )
     return out
 
 
@@ -163,12 +201,19 @@ def test_merged_tree_equals_the_unpacked_rootfs(name):
 
 # -- dive 0.13.1 as a differential oracle ----------------------------------------------------
 
+
 def dive_export(path: Path, workdir: Path) -> dict:
     out = workdir / f"dive-{len(list(workdir.iterdir()))}.json"  # dive does not truncate: always a new file
     assert not out.exists()
     env = {k: v for k, v in os.environ.items() if k not in SCRUB}
-    proc = subprocess.run([dive_binary(), "--source", "docker-archive", str(path), "--json", str(out)],
-                          capture_output=True, env=env, stdin=subprocess.DEVNULL, timeout=300, check=False)
+    proc = subprocess.run(
+        [dive_binary(), "--source", "docker-archive", str(path), "--json", str(out)],
+        capture_output=True,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        timeout=300,
+        check=False,
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     return orjson.loads(out.read_bytes())
 
@@ -176,8 +221,14 @@ def dive_export(path: Path, workdir: Path) -> dict:
 def our_export(path: Path, workdir: Path) -> dict:
     out = workdir / "divepy.json"
     env = {k: v for k, v in os.environ.items() if k not in SCRUB}
-    proc = subprocess.run([sys.executable, "-m", "dive_py", str(path), "--json", str(out), "-q"],
-                          capture_output=True, env=env, stdin=subprocess.DEVNULL, timeout=300, check=False)
+    proc = subprocess.run(
+        [sys.executable, "-m", "dive_py", str(path), "--json", str(out), "-q"],
+        capture_output=True,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        timeout=300,
+        check=False,
+    )
     assert (proc.returncode, proc.stderr) == (0, b"")
     return orjson.loads(out.read_bytes())
 
@@ -208,8 +259,9 @@ def dive_ranking(path: Path) -> list[dict]:
                 st[1] += size
                 if st[0] == 2:
                     discovered.append(node.target)
-        ranked = [{"count": stats[p][0], "sizeBytes": stats[p][1], "file": "/" + image.paths.paths[p]}
-                  for p in discovered]
+        ranked = [
+            {"count": stats[p][0], "sizeBytes": stats[p][1], "file": "/" + image.paths.paths[p]} for p in discovered
+        ]
     go_sort(ranked, lambda a, b: a["sizeBytes"] < b["sizeBytes"])
     ranked.reverse()
     return ranked
@@ -240,11 +292,18 @@ def test_dive_differential_small_mixed(tmp_path, name):
 
 
 @pytest.mark.dive
-@pytest.mark.parametrize("where", [
-    "real:small-scripted.buildah.docker-archive.tar", "peer:test-docker-image.tar", "peer:test-kaniko-image.tar",
-    "peer:test-oci-uncompressed-image.tar", "peer:test-oci-gzip-image.tar", "peer:test-oci-zstd-image.tar",
-    "peer:test-oci-estargz-image.tar",  # one layer each: dive's random OCI layer order cannot matter
-])
+@pytest.mark.parametrize(
+    "where",
+    [
+        "real:small-scripted.buildah.docker-archive.tar",
+        "peer:test-docker-image.tar",
+        "peer:test-kaniko-image.tar",
+        "peer:test-oci-uncompressed-image.tar",
+        "peer:test-oci-gzip-image.tar",
+        "peer:test-oci-zstd-image.tar",
+        "peer:test-oci-estargz-image.tar",  # one layer each: dive's random OCI layer order cannot matter
+    ],
+)
 def test_dive_differential_whole_image(tmp_path, where):
     kind, _, name = where.partition(":")
     path = real_image(name) if kind == "real" else peer_image(name)

@@ -127,8 +127,9 @@ def test_dive_accepts_the_same_dive_ci_on_kaniko(tmp_path: Path) -> None:
 
 def test_dive_head_snapshot_with_kebab_case_file(tmp_path: Path, docker: Path) -> None:
     """§10.3: kebab-case keys, values as written ('0.90'), a misspelled efficiency key left at its default."""
-    (tmp_path / "ci.yaml").write_text("rules:\n  lowest-efficency: '0.5'\n  highest-wasted-bytes: '20MB'\n"
-                                      "  highest-user-wasted-percent: '0.90'\n")
+    (tmp_path / "ci.yaml").write_text(
+        "rules:\n  lowest-efficency: '0.5'\n  highest-wasted-bytes: '20MB'\n  highest-user-wasted-percent: '0.90'\n"
+    )
     res = ci(tmp_path, f"docker-archive://{docker}", "--ci-config", "ci.yaml")
     assert res.code == 0
     assert res.stdout.endswith("""
@@ -151,9 +152,14 @@ def test_single_layer_oci_report(tmp_path: Path) -> None:
 
 # --- the evaluator table (dive's Test_Evaluator) ---------------------------------------------------------------
 
+
 def rules(eff: str, wasted: str, pct: str) -> RuleSettings:
-    return RuleSettings(parse_rule("lowestEfficiency", eff, "test"), parse_rule("highestWastedBytes", wasted, "test"),
-                        parse_rule("highestUserWastedPercent", pct, "test"), None)
+    return RuleSettings(
+        parse_rule("lowestEfficiency", eff, "test"),
+        parse_rule("highestWastedBytes", wasted, "test"),
+        parse_rule("highestUserWastedPercent", pct, "test"),
+        None,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -165,14 +171,18 @@ def docker_eff():
         image.close()
 
 
-@pytest.mark.parametrize(("case", "eff", "wasted", "pct", "ok", "statuses"), [
-    ("allFail", "0.99", "1B", "0.01", False, ("FAIL", "FAIL", "FAIL")),
-    ("allPass", "0.9", "50kB", "0.5", True, ("PASS", "PASS", "PASS")),
-    ("allDisabled", "disabled", "disabled", "disabled", True, ("SKIP", "SKIP", "SKIP")),
-    ("mixedResults", "0.9", "1B", "0.5", False, ("PASS", "FAIL", "PASS")),
-])
-def test_evaluator_table(docker_eff, case: str, eff: str, wasted: str, pct: str, ok: bool,
-                         statuses: tuple[str, str, str]) -> None:
+@pytest.mark.parametrize(
+    ("case", "eff", "wasted", "pct", "ok", "statuses"),
+    [
+        ("allFail", "0.99", "1B", "0.01", False, ("FAIL", "FAIL", "FAIL")),
+        ("allPass", "0.9", "50kB", "0.5", True, ("PASS", "PASS", "PASS")),
+        ("allDisabled", "disabled", "disabled", "disabled", True, ("SKIP", "SKIP", "SKIP")),
+        ("mixedResults", "0.9", "1B", "0.5", False, ("PASS", "FAIL", "PASS")),
+    ],
+)
+def test_evaluator_table(
+    docker_eff, case: str, eff: str, wasted: str, pct: str, ok: bool, statuses: tuple[str, str, str]
+) -> None:
     results = evaluate(rules(eff, wasted, pct), docker_eff)
     by_name = {r.name: r.status for r in results}
     assert (by_name["lowestEfficiency"], by_name["highestWastedBytes"], by_name["highestUserWastedPercent"]) == statuses
@@ -195,8 +205,10 @@ FAIL [fail:3]
 
 def test_all_disabled_summary(docker_eff) -> None:
     text = render_report(docker_eff, evaluate(rules("off", "disabled", ""), docker_eff), color=False)
-    assert text.endswith("  SKIP  highestUserWastedPercent (disabled)\n  SKIP  highestWastedBytes (disabled)\n"
-                         "  SKIP  lowestEfficiency (disabled)\n\nPASS [skip:3]\n")
+    assert text.endswith(
+        "  SKIP  highestUserWastedPercent (disabled)\n  SKIP  highestWastedBytes (disabled)\n"
+        "  SKIP  lowestEfficiency (disabled)\n\nPASS [skip:3]\n"
+    )
 
 
 def test_comparisons_are_strict(docker_eff) -> None:
@@ -206,18 +218,30 @@ def test_comparisons_are_strict(docker_eff) -> None:
     assert [r.status for r in over] == ["FAIL", "FAIL", "PASS"]
 
 
-@pytest.mark.parametrize(("flag", "value", "message"), [
-    ("--lowestEfficiency", "1.1", "lowestEfficiency must be between 0 and 1 (got '1.1')"),
-    ("--lowestEfficiency", "-0.1", "lowestEfficiency must be between 0 and 1 (got '-0.1')"),
-    ("--lowestEfficiency", "not_a_number",
-     "lowestEfficiency must be a ratio between 0 and 1, or 'disabled' (got 'not_a_number')"),
-    ("--highestWastedBytes", "not_a_size",
-     "highestWastedBytes must be a size like 20MB or 1KiB, or 'disabled' (got 'not_a_size')"),
-    ("--highestUserWastedPercent", "1.1", "highestUserWastedPercent must be between 0 and 1 (got '1.1')"),
-    ("--highestUserWastedPercent", "-0.1", "highestUserWastedPercent must be between 0 and 1 (got '-0.1')"),
-    ("--highestUserWastedPercent", "not_a_number",
-     "highestUserWastedPercent must be a ratio between 0 and 1, or 'disabled' (got 'not_a_number')"),
-])
+@pytest.mark.parametrize(
+    ("flag", "value", "message"),
+    [
+        ("--lowestEfficiency", "1.1", "lowestEfficiency must be between 0 and 1 (got '1.1')"),
+        ("--lowestEfficiency", "-0.1", "lowestEfficiency must be between 0 and 1 (got '-0.1')"),
+        (
+            "--lowestEfficiency",
+            "not_a_number",
+            "lowestEfficiency must be a ratio between 0 and 1, or 'disabled' (got 'not_a_number')",
+        ),
+        (
+            "--highestWastedBytes",
+            "not_a_size",
+            "highestWastedBytes must be a size like 20MB or 1KiB, or 'disabled' (got 'not_a_size')",
+        ),
+        ("--highestUserWastedPercent", "1.1", "highestUserWastedPercent must be between 0 and 1 (got '1.1')"),
+        ("--highestUserWastedPercent", "-0.1", "highestUserWastedPercent must be between 0 and 1 (got '-0.1')"),
+        (
+            "--highestUserWastedPercent",
+            "not_a_number",
+            "highestUserWastedPercent must be a ratio between 0 and 1, or 'disabled' (got 'not_a_number')",
+        ),
+    ],
+)
 def test_misconfigured_flags(tmp_path: Path, docker: Path, flag: str, value: str, message: str) -> None:
     res = ci(tmp_path, docker, f"{flag}={value}")
     assert res.code == 2
@@ -229,8 +253,10 @@ def test_misconfigured_file(tmp_path: Path, docker: Path) -> None:
     (tmp_path / ".dive-ci").write_text("rules:\n  highest-user-wasted-percent: 1.5\n")
     res = ci(tmp_path, docker)
     assert res.code == 2
-    assert res.stderr == ("divepy: error: .dive-ci: rules.highestUserWastedPercent: highestUserWastedPercent "
-                          "must be between 0 and 1 (got '1.5')\n")
+    assert res.stderr == (
+        "divepy: error: .dive-ci: rules.highestUserWastedPercent: highestUserWastedPercent "
+        "must be between 0 and 1 (got '1.5')\n"
+    )
 
 
 def test_invalid_yaml_and_shapes(tmp_path: Path, docker: Path) -> None:
@@ -257,13 +283,19 @@ def test_unknown_keys_are_ignored(tmp_path: Path, docker: Path) -> None:
 
 def test_precedence_flag_env_file_default(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
-    for var in ("DIVE_RULES_LOWEST_EFFICIENCY", "DIVE_RULES_HIGHEST_WASTED_BYTES",
-                "DIVE_RULES_HIGHEST_USER_WASTED_PERCENT"):
+    for var in (
+        "DIVE_RULES_LOWEST_EFFICIENCY",
+        "DIVE_RULES_HIGHEST_WASTED_BYTES",
+        "DIVE_RULES_HIGHEST_USER_WASTED_PERCENT",
+    ):
         monkeypatch.delenv(var, raising=False)
     none = {"lowestEfficiency": None, "highestWastedBytes": None, "highestUserWastedPercent": None}
     defaults = load_rules(none, None)
-    assert (defaults.lowest_efficiency.threshold, defaults.highest_wasted_bytes.threshold,
-            defaults.highest_user_wasted_percent.threshold) == (0.9, None, 0.1)
+    assert (
+        defaults.lowest_efficiency.threshold,
+        defaults.highest_wasted_bytes.threshold,
+        defaults.highest_user_wasted_percent.threshold,
+    ) == (0.9, None, 0.1)
     assert defaults.source_file is None
     Path(".dive-ci").write_text("rules:\n  lowestEfficiency: 0.5\n  highestWastedBytes: 1KiB\n")
     from_file = load_rules(none, None)
@@ -280,8 +312,10 @@ def test_precedence_flag_env_file_default(tmp_path: Path, monkeypatch: pytest.Mo
 
 def test_precedence_end_to_end(tmp_path: Path, docker: Path) -> None:
     (tmp_path / ".dive-ci").write_text("rules:\n  lowestEfficiency: 0.99\n  highestUserWastedPercent: 0.9\n")
-    assert "  FAIL  lowestEfficiency (image efficiency is too low (efficiency=0.98 < threshold=0.99))\n" in \
-        ci(tmp_path, docker).stdout
+    assert (
+        "  FAIL  lowestEfficiency (image efficiency is too low (efficiency=0.98 < threshold=0.99))\n"
+        in ci(tmp_path, docker).stdout
+    )
     env = {"DIVE_RULES_LOWEST_EFFICIENCY": "0.5"}
     res = ci(tmp_path, docker, env=env)
     assert "  PASS  lowestEfficiency (0.5)\n" in res.stdout and res.code == 0
@@ -331,12 +365,14 @@ def test_ci_and_json_file_write_both(tmp_path: Path, docker: Path) -> None:
     assert (tmp_path / "out.json").read_bytes().startswith(b'{\n  "layer": [\n')
 
 
-STYLED_TAIL = ("\x1b[1mEvaluation:\x1b[0m\n"
-               "  \x1b[1;31mFAIL\x1b[0m  highestUserWastedPercent (too many bytes wasted, relative to the user bytes "
-               "added (%-user-wasted-bytes=0.48 > threshold=0.1))\n"
-               "  \x1b[2mSKIP\x1b[0m  highestWastedBytes (disabled)\n"
-               "  \x1b[32mPASS\x1b[0m  lowestEfficiency (0.9)\n\n"
-               "\x1b[1;31mFAIL\x1b[0m [pass:1 fail:1 skip:1]\n")
+STYLED_TAIL = (
+    "\x1b[1mEvaluation:\x1b[0m\n"
+    "  \x1b[1;31mFAIL\x1b[0m  highestUserWastedPercent (too many bytes wasted, relative to the user bytes "
+    "added (%-user-wasted-bytes=0.48 > threshold=0.1))\n"
+    "  \x1b[2mSKIP\x1b[0m  highestWastedBytes (disabled)\n"
+    "  \x1b[32mPASS\x1b[0m  lowestEfficiency (0.9)\n\n"
+    "\x1b[1;31mFAIL\x1b[0m [pass:1 fail:1 skip:1]\n"
+)
 
 
 def test_colours(tmp_path: Path, docker: Path) -> None:
@@ -354,9 +390,16 @@ def test_colours(tmp_path: Path, docker: Path) -> None:
 def test_colour_on_a_terminal(tmp_path: Path, docker: Path) -> None:
     master, slave = pty.openpty()
     try:
-        proc = subprocess.run([sys.executable, "-m", "dive_py", "--ci", "-q", str(docker)], cwd=tmp_path,
-                              env=clean_env(), stdout=slave, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL,
-                              timeout=120, check=False)
+        proc = subprocess.run(
+            [sys.executable, "-m", "dive_py", "--ci", "-q", str(docker)],
+            cwd=tmp_path,
+            env=clean_env(),
+            stdout=slave,
+            stderr=subprocess.DEVNULL,
+            stdin=subprocess.DEVNULL,
+            timeout=120,
+            check=False,
+        )
         os.close(slave)
         slave = -1
         chunks = []

@@ -81,25 +81,53 @@ def test_layers_match_dives_snapshot(docker_export: bytes) -> None:
 def test_file_lists(docker_export: bytes) -> None:
     layers = json.loads(docker_export)["layer"]
     base = {f["path"]: f for f in layers[0]["fileList"]}
-    assert base["bin/["] == {"path": "bin/[", "typeFlag": 48, "linkName": "", "size": 1075464, "fileMode": 493,
-                             "uid": 0, "gid": 0, "isDir": False}
-    assert base["bin/[["] == {"path": "bin/[[", "typeFlag": 49, "linkName": "bin/[", "size": 0, "fileMode": 493,
-                              "uid": 0, "gid": 0, "isDir": False}
+    assert base["bin/["] == {
+        "path": "bin/[",
+        "typeFlag": 48,
+        "linkName": "",
+        "size": 1075464,
+        "fileMode": 493,
+        "uid": 0,
+        "gid": 0,
+        "isDir": False,
+    }
+    assert base["bin/[["] == {
+        "path": "bin/[[",
+        "typeFlag": 49,
+        "linkName": "bin/[",
+        "size": 0,
+        "fileMode": 493,
+        "uid": 0,
+        "gid": 0,
+        "isDir": False,
+    }
     assert base["bin"]["fileMode"] == 2147484141  # ModeDir | 0755
     assert base["bin"]["typeFlag"] == 53 and base["bin"]["isDir"] is True
     assert base["root"]["fileMode"] == 2147484096  # ModeDir | 0700
     assert base["tmp"]["fileMode"] == 2148532735  # ModeDir | ModeSticky | 0777
     assert [f["path"] for f in layers[7]["fileList"]] == [
-        "root/example/.wh.somefile3.txt", "root/example", "root/saved.txt", "root"]
-    assert layers[7]["fileList"][0] == {"path": "root/example/.wh.somefile3.txt", "typeFlag": 48, "linkName": "",
-                                        "size": 0, "fileMode": 0, "uid": 0, "gid": 0, "isDir": False}
+        "root/example/.wh.somefile3.txt",
+        "root/example",
+        "root/saved.txt",
+        "root",
+    ]
+    assert layers[7]["fileList"][0] == {
+        "path": "root/example/.wh.somefile3.txt",
+        "typeFlag": 48,
+        "linkName": "",
+        "size": 0,
+        "fileMode": 0,
+        "uid": 0,
+        "gid": 0,
+        "isDir": False,
+    }
     assert [f["path"] for f in layers[9]["fileList"]] == ["root/.wh.example", "root"]
     # children first, siblings by name: every directory comes right after its subtree
     paths = [f["path"] for f in layers[0]["fileList"]]
     assert [p for p in paths if "/" not in p] == ["bin", "dev", "etc", "home", "root", "tmp", "usr", "var"]
     assert paths[-1] == "var"
     for i, path in enumerate(paths):
-        assert not any(p.startswith(path + "/") for p in paths[i + 1:]), path
+        assert not any(p.startswith(path + "/") for p in paths[i + 1 :]), path
 
 
 def test_image_section(docker_export: bytes) -> None:
@@ -127,15 +155,36 @@ def test_format_is_go_marshal_indent(docker_export: bytes) -> None:
 
 def test_extra_keys(docker_export: bytes) -> None:
     doc = json.loads(docker_export)
-    assert list(doc) == ["layer", "image", "schemaVersion", "generator", "analysis", "inefficientFiles",
-                         "imageInfo", "layerInfo", "history", "archive", "warnings"]
+    assert list(doc) == [
+        "layer",
+        "image",
+        "schemaVersion",
+        "generator",
+        "analysis",
+        "inefficientFiles",
+        "imageInfo",
+        "layerInfo",
+        "history",
+        "archive",
+        "warnings",
+    ]
     assert doc["schemaVersion"] == 1
     assert doc["generator"].startswith("divepy ")
-    assert doc["analysis"] == {"userSizeBytes": 66237, "userWastedPercent": 0.4834911001404049,
-                               "reclaimableBytes": 19215, "minimumBytesTotal": 1214193,
-                               "cumulativeBytesTotal": 1233408}
-    assert doc["inefficientFiles"][2] == {"file": "/root/example/somefile3.txt", "count": 2, "sizeBytes": 6405,
-                                          "minimumBytes": 0, "reclaimableBytes": 6405, "layers": [6, 7]}
+    assert doc["analysis"] == {
+        "userSizeBytes": 66237,
+        "userWastedPercent": 0.4834911001404049,
+        "reclaimableBytes": 19215,
+        "minimumBytesTotal": 1214193,
+        "cumulativeBytesTotal": 1233408,
+    }
+    assert doc["inefficientFiles"][2] == {
+        "file": "/root/example/somefile3.txt",
+        "count": 2,
+        "sizeBytes": 6405,
+        "minimumBytes": 0,
+        "reclaimableBytes": 6405,
+        "layers": [6, 7],
+    }
     info = doc["imageInfo"]
     assert info["names"] == ["dive-test:latest"]
     assert info["platform"] == "linux/amd64"
@@ -143,21 +192,42 @@ def test_extra_keys(docker_export: bytes) -> None:
     assert info["config"]["env"] == ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"]
     assert len(doc["layerInfo"]) == 14
     first = doc["layerInfo"][0]
-    assert (first["compression"], first["mediaType"], first["sizeBytes"], first["entryCount"]) == ("tar", None,
-                                                                                                  1154361, 415)
+    assert (first["compression"], first["mediaType"], first["sizeBytes"], first["entryCount"]) == (
+        "tar",
+        None,
+        1154361,
+        415,
+    )
     assert first["storedSizeBytes"] >= first["tarSizeBytes"] > first["sizeBytes"]
     assert first["diffId"] == doc["layer"][0]["digestId"]
     assert first["createdBy"].startswith("/bin/sh -c #(nop) ADD file:")  # unstripped, unlike "command"
     history = doc["history"]
     assert len(history) == 15
     empty = [h for h in history if h["emptyLayer"]]
-    assert empty == [{"createdBy": '/bin/sh -c #(nop)  CMD ["sh"]', "created": "2018-12-26T08:20:42.831353376Z",
-                      "author": None, "comment": None, "emptyLayer": True, "layerIndex": None, "afterLayer": 0}]
+    assert empty == [
+        {
+            "createdBy": '/bin/sh -c #(nop)  CMD ["sh"]',
+            "created": "2018-12-26T08:20:42.831353376Z",
+            "author": None,
+            "comment": None,
+            "emptyLayer": True,
+            "layerIndex": None,
+            "afterLayer": 0,
+        }
+    ]
     assert [h["layerIndex"] for h in history if not h["emptyLayer"]] == list(range(14))
     stored = doc["archive"]["layerBytesStored"]
-    assert doc["archive"]["images"] == [{"names": ["dive-test:latest"], "platform": None, "layers": 14,
-                                         "selected": True, "sizeBytes": stored, "sharedBytes": 0,
-                                         "uniqueBytes": stored}]
+    assert doc["archive"]["images"] == [
+        {
+            "names": ["dive-test:latest"],
+            "platform": None,
+            "layers": 14,
+            "selected": True,
+            "sizeBytes": stored,
+            "sharedBytes": 0,
+            "uniqueBytes": stored,
+        }
+    ]
     assert doc["archive"]["imageBytesTotal"] == stored
     assert doc["archive"]["archiveBytes"] == os.path.getsize(peer_image("test-docker-image.tar"))
     assert doc["warnings"] == []
@@ -177,8 +247,18 @@ def test_oci_layer_info_and_go_float() -> None:
     assert layer["storedSizeBytes"] == 4132
     assert layer["blobDigest"] == "sha256:" + layer["id"]
     assert doc["layer"][0]["digestId"] == "sha256:356d5e7f4012d87cb1078ac1f480e90528eec4940ce45c50380321436db38758"
-    assert doc["layer"][0]["fileList"] == [{"path": "README.md", "typeFlag": 48, "linkName": "", "size": 11189,
-                                            "fileMode": 420, "uid": 0, "gid": 0, "isDir": False}]
+    assert doc["layer"][0]["fileList"] == [
+        {
+            "path": "README.md",
+            "typeFlag": 48,
+            "linkName": "",
+            "size": 11189,
+            "fileMode": 420,
+            "uid": 0,
+            "gid": 0,
+            "isDir": False,
+        }
+    ]
 
 
 def test_stdout_equals_file(tmp_path: Path) -> None:
@@ -223,8 +303,11 @@ def test_html_characters_are_escaped_like_go(tmp_path: Path) -> None:
         assert char not in raw
     doc = json.loads(raw)
     assert doc["imageInfo"]["names"] == ["odd<&>:latest"]
-    assert {r["file"] for r in doc["image"]["fileReference"]} == {"/web/a<b>&c.html", "/web/line\u2028sep",
-                                                                  "/web/link&"}
+    assert {r["file"] for r in doc["image"]["fileReference"]} == {
+        "/web/a<b>&c.html",
+        "/web/line\u2028sep",
+        "/web/link&",
+    }
 
 
 @pytest.mark.dive

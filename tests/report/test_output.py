@@ -59,10 +59,15 @@ def test_devices_are_written_directly_and_fifos_need_a_reader(tmp_path: Path) ->
         write_to(str(tmp_path / "pipe"), "--json", lambda fh: fh.write(b"{}"))
 
 
-@pytest.mark.parametrize(("name", "message"), [
-    ("", "the file name is empty"), ("nosuch/x.json", "directory nosuch does not exist"), (".", "is a directory"),
-    ("new/", "directory new does not exist"),
-])
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [
+        ("", "the file name is empty"),
+        ("nosuch/x.json", "directory nosuch does not exist"),
+        (".", "is a directory"),
+        ("new/", "directory new does not exist"),
+    ],
+)
 def test_targets_refused_before_the_analysis(tmp_path: Path, monkeypatch, name: str, message: str) -> None:
     monkeypatch.chdir(tmp_path)
     with pytest.raises(UsageError, match=message):

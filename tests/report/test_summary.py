@@ -93,11 +93,12 @@ def test_a_multi_image_archive_lists_its_images_like_docker_system_df(tmp_path: 
 
     child = tiny_image("child:1")
     child.layer("RUN more").file("more.txt", "more" * 300)
-    path = write_archive([tiny_image("parent:1"), child, tiny_image("other:2", marker="o")],
-                         tmp_path / "family.tar", "oci")
+    path = write_archive(
+        [tiny_image("parent:1"), child, tiny_image("other:2", marker="o")], tmp_path / "family.tar", "oci"
+    )
     res = run_divepy(path, "--image", "child:1")
     assert res.code == 0, res.stderr
     out = res.out.decode()
-    assert out[out.index("Archive:"):] == ARCHIVE_TABLE
+    assert out[out.index("Archive:") :] == ARCHIVE_TABLE
     ci = run_divepy(path, "--image", "child:1", "--ci", "--no-color")
     assert "  * child:1   linux/amd64       3      356 B      245 B      111 B\n" in ci.out.decode()

@@ -26,8 +26,9 @@ def make_app() -> Callable[..., DiveApp]:
             else:
                 image = load_image(path, hash_files=True, position=choice.position)
             opened.append(image)
-            return Session.build(image, hidden=settings.hidden, collapse_dir=settings.collapse_dir,
-                                 aggregated=settings.aggregated)
+            return Session.build(
+                image, hidden=settings.hidden, collapse_dir=settings.collapse_dir, aggregated=settings.aggregated
+            )
 
         # The first image is loaded here, so no worker runs at start-up; switching images uses the loader.
         return DiveApp(session=loader(None, None), loader=loader, settings=settings)

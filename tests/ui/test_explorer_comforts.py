@@ -36,6 +36,7 @@ def line_text(widget, y: int) -> str:  # type: ignore[no-untyped-def]
 
 # -- 4. the score and the wasted files below 90 columns ---------------------------------------------
 
+
 async def test_narrow_layout_shows_the_score_and_i_opens_the_wasted_files(make_app) -> None:  # type: ignore[no-untyped-def]
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:
@@ -68,10 +69,14 @@ async def test_the_wasted_files_say_why(make_app) -> None:  # type: ignore[no-un
     async with app.run_test(size=SIZE):
         table = screen_of(app).query_one("#wasted-table", DataTable)
         assert [str(table.get_row_at(i)[2]) for i in range(3)] == [
-            "deleted by layer 6", "deleted by layer 5", "deleted by layer 6"]
+            "deleted by layer 6",
+            "deleted by layer 5",
+            "deleted by layer 6",
+        ]
 
 
 # -- the images of an archive ------------------------------------------------------------------------
+
 
 async def test_images_table_switches_image_without_restarting(make_app, tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     from dive_py.core.model.image import Image
@@ -109,6 +114,7 @@ async def test_one_image_has_no_images_key(make_app) -> None:  # type: ignore[no
 
 # -- size bars, copy ----------------------------------------------------------------------------------
 
+
 async def test_percent_shows_size_bars_in_both_panes(make_app) -> None:  # type: ignore[no-untyped-def]
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
@@ -131,6 +137,7 @@ async def test_y_copies_the_selected_path(make_app) -> None:  # type: ignore[no-
 
 
 # -- 7. display ----------------------------------------------------------------------------------------
+
 
 async def test_the_key_bar_never_cuts_a_label(make_app) -> None:  # type: ignore[no-untyped-def]
     app = make_app()
@@ -232,6 +239,7 @@ async def test_an_image_that_fails_to_open_leaves_the_current_one(tmp_path) -> N
 
 # -- p and e ---------------------------------------------------------------------------------------------
 
+
 async def test_p_refuses_a_directory_and_a_missing_pager(make_app, monkeypatch, tmp_path) -> None:  # type: ignore[no-untyped-def]
     monkeypatch.setenv("TMPDIR", str(tmp_path))
     app = make_app()
@@ -246,8 +254,11 @@ async def test_p_refuses_a_directory_and_a_missing_pager(make_app, monkeypatch, 
         monkeypatch.setenv("EDITOR", "vi 'unbalanced")
         await pilot.press("e")
         messages = [str(n.message) for n in app._notifications]
-    assert messages == ["$PAGER opens files; /app is a directory", "$PAGER: no-such-pager-here not found",
-                        "$EDITOR: No closing quotation"]
+    assert messages == [
+        "$PAGER opens files; /app is a directory",
+        "$PAGER: no-such-pager-here not found",
+        "$EDITOR: No closing quotation",
+    ]
     assert list(tmp_path.iterdir()) == []
 
 
@@ -256,7 +267,7 @@ async def test_e_runs_the_editor_on_a_read_only_copy_of_the_removed_version(make
 
     seen = tmp_path / "seen"
     monkeypatch.setenv("TMPDIR", str(tmp_path))
-    monkeypatch.setenv("EDITOR", f"sh -c 'stat -c %a \"$1\" > {seen}; wc -c < \"$1\" >> {seen}' sh")
+    monkeypatch.setenv("EDITOR", f'sh -c \'stat -c %a "$1" > {seen}; wc -c < "$1" >> {seen}\' sh')
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         monkeypatch.setattr(app, "suspend", nullcontext)  # the headless driver cannot suspend

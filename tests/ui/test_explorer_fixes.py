@@ -38,6 +38,7 @@ def typed(text: str) -> list[tuple[str, str | None]]:
 
 # -- 1. keys right after / or Ctrl+F go into the prompt -------------------------------------
 
+
 async def test_a_burst_after_slash_is_typed_into_the_search_not_run(make_app) -> None:  # type: ignore[no-untyped-def]
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
@@ -81,6 +82,7 @@ async def test_slash_and_ctrl_f_still_type_inside_a_prompt(make_app) -> None:  #
 
 # -- 2. Ctrl+Space as terminals send it -------------------------------------------------------
 
+
 async def test_ctrl_space_as_a_terminal_sends_it_collapses_everything(make_app) -> None:  # type: ignore[no-untyped-def]
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
@@ -94,6 +96,7 @@ async def test_ctrl_space_as_a_terminal_sends_it_collapses_everything(make_app) 
 
 
 # -- 3. the narrow layout from the first frame --------------------------------------------------
+
 
 async def test_started_at_80_columns_the_layout_is_narrow_at_once(make_app) -> None:  # type: ignore[no-untyped-def]
     app = make_app()
@@ -117,6 +120,7 @@ async def test_wide_again_after_growing(make_app) -> None:  # type: ignore[no-un
 
 
 # -- 5. search like less / vim -------------------------------------------------------------------
+
 
 async def test_a_search_without_match_leaves_the_tree_as_it_was(make_app) -> None:  # type: ignore[no-untyped-def]
     app = make_app()
@@ -157,6 +161,7 @@ async def test_each_search_starts_empty_and_n_repeats_the_last(make_app) -> None
 
 
 # -- 6. v and Ctrl+E agree on a removed file ------------------------------------------------------
+
 
 async def test_ctrl_e_on_a_removed_file_writes_the_version_v_shows(make_app, tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     from dive_py.ui.extract_dialog import ExtractDialog

@@ -29,9 +29,6 @@ def family(tmp_path: Path) -> Path:
     return write_archive([tiny_image("parent:1"), child], tmp_path / "family.tar")
 
 
-
-
-
 async def test_the_images_table_fits_80_columns(make_app, tmp_path) -> None:  # type: ignore[no-untyped-def]
     child = tiny_image("localhost/fixtures/a-rather-long-repository-name-for-the-child-image:latest")
     child.layer("RUN more").file("more.txt", "more")
@@ -52,9 +49,15 @@ def test_a_platform_variant_opens_exactly_the_row_chosen(tmp_path: Path) -> None
     from dive_py.core.model.image_set import image_set
     from dive_py.core.model.loader import load_image
 
-    path = write_archive([tiny_image("multi:1", arch="arm64", marker="plain"),
-                          tiny_image("multi:1", arch="arm64", variant="v8", marker="v8")],
-                         tmp_path / "multi.tar", "oci", platforms=True)
+    path = write_archive(
+        [
+            tiny_image("multi:1", arch="arm64", marker="plain"),
+            tiny_image("multi:1", arch="arm64", variant="v8", marker="v8"),
+        ],
+        tmp_path / "multi.tar",
+        "oci",
+        platforms=True,
+    )
     first = load_image(str(path), platform="linux/arm64")
     try:
         rows = image_set(first).rows

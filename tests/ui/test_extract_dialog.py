@@ -10,6 +10,7 @@ SIZE = (160, 45)
 
 # -- Ctrl+E: extract -----------------------------------------------------------------------
 
+
 async def test_ctrl_e_writes_the_file_as_it_is_at_the_selected_layer(make_app, tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     from dive_py.ui.extract_dialog import ExtractDialog
 

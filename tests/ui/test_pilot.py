@@ -250,6 +250,7 @@ async def test_load_error_ends_the_app_with_status_2() -> None:
 
 # -- v: the file viewer --------------------------------------------------------------------
 
+
 async def test_v_on_a_modified_file_opens_its_changes_and_tab_shows_content(make_app) -> None:  # type: ignore[no-untyped-def]
     from dive_py.ui.viewer import ContentView, ViewerScreen
 

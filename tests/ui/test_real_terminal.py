@@ -15,8 +15,10 @@ def test_slash_then_q_in_one_burst_types_into_the_search(tmp_path: Path) -> None
     with divepy_in_tmux(tmp_path, "--demo") as term:
         term.wait_for("Current Layer Contents")
         term.type("/xq")
-        term.wait_until(lambda screen: any("Search:" in line and "xq" in line for line in screen.splitlines()),
-                        "the search prompt holding xq")
+        term.wait_until(
+            lambda screen: any("Search:" in line and "xq" in line for line in screen.splitlines()),
+            "the search prompt holding xq",
+        )
         time.sleep(0.5)
         assert term.alive  # q was typed, not run
         term.type("\x1b")  # Esc closes the prompt, then q quits
@@ -34,8 +36,10 @@ def test_ctrl_f_then_text_in_one_burst_filters(tmp_path: Path) -> None:
         term.type("\x06busybox")  # Ctrl+F and the text, one write
         term.wait_for("Path Filter:")
         term.type("\r")
-        term.wait_until(lambda screen: "filter: busybox" in screen and "os-release" not in screen
-                        and "└── busybox" in screen, "the filtered tree")
+        term.wait_until(
+            lambda screen: "filter: busybox" in screen and "os-release" not in screen and "└── busybox" in screen,
+            "the filtered tree",
+        )
 
 
 def test_ctrl_space_collapses_every_directory(tmp_path: Path) -> None:
@@ -44,8 +48,10 @@ def test_ctrl_space_collapses_every_directory(tmp_path: Path) -> None:
         term.press("Tab")
         assert "os-release" in term.wait_for("busybox")
         term.press("C-Space")  # tmux sends NUL, as xterm does
-        term.wait_until(lambda screen: "os-release" not in screen and "⊕ bin" in screen and "⊕ etc" in screen,
-                        "every directory collapsed")
+        term.wait_until(
+            lambda screen: "os-release" not in screen and "⊕ bin" in screen and "⊕ etc" in screen,
+            "every directory collapsed",
+        )
 
 
 def test_started_at_80x24_the_layout_is_narrow_from_the_first_frame(tmp_path: Path) -> None:
@@ -72,14 +78,19 @@ def test_several_images_switch_in_place(tmp_path: Path) -> None:
     child.layer("RUN more").file("more.txt", "more")
     path = write_archive([tiny_image("parent:1"), child], tmp_path / "family.tar")
     with divepy_in_tmux(tmp_path, str(path)) as term:
-        term.wait_until(lambda screen: "image 1/2" in screen and "◆" in screen and "I Images" in screen,
-                        "the first image with its shared layers")
+        term.wait_until(
+            lambda screen: "image 1/2" in screen and "◆" in screen and "I Images" in screen,
+            "the first image with its shared layers",
+        )
         term.press("I")
-        term.wait_until(lambda screen: "Images in this archive (2)" in screen and "child:1" in screen
-                        and "Shared" in screen, "the images table")
+        term.wait_until(
+            lambda screen: "Images in this archive (2)" in screen and "child:1" in screen and "Shared" in screen,
+            "the images table",
+        )
         term.press("Down", "Enter")
-        term.wait_until(lambda screen: "image 2/2" in screen and "RUN more" in screen and "child:1" in screen,
-                        "the second image")
+        term.wait_until(
+            lambda screen: "image 2/2" in screen and "RUN more" in screen and "child:1" in screen, "the second image"
+        )
         assert term.alive
 
 
@@ -87,7 +98,7 @@ def test_p_hands_a_read_only_copy_to_the_pager_and_removes_it(tmp_path: Path) ->
     out = tmp_path / "paged.txt"
     tmp = tmp_path / "tmp"
     tmp.mkdir()
-    pager = f"sh -c 'cat \"$1\" > {out}; stat -c %a \"$1\" >> {out}' sh"
+    pager = f'sh -c \'cat "$1" > {out}; stat -c %a "$1" >> {out}\' sh'
     with divepy_in_tmux(tmp_path, "--demo", env={"PAGER": pager, "TMPDIR": str(tmp)}) as term:
         term.wait_for("Current Layer Contents")
         term.press("Down", "Down", "Down", "Down", "Tab")
@@ -121,8 +132,9 @@ def test_keys_queued_behind_enter_in_the_images_table(tmp_path: Path) -> None:
         term.wait_for("Images in this archive (2)")
         term._run("send-keys", "-t", "t", "Enter", "Escape")  # Enter on the image shown, then Esc
         time.sleep(1)
-        term.wait_until(lambda screen: "image 2/2" in screen and "Images in this archive" not in screen,
-                        "the explorer, still there")
+        term.wait_until(
+            lambda screen: "image 2/2" in screen and "Images in this archive" not in screen, "the explorer, still there"
+        )
         assert term.alive
 
 
@@ -132,7 +144,8 @@ def test_enter_twice_in_image_details_jumps_once(tmp_path: Path) -> None:
         term.press("i")
         term.wait_for("Image efficiency score")
         term._run("send-keys", "-t", "t", "Enter", "Enter")
-        term.wait_until(lambda screen: "/app/static/logo.png" in screen and "Efficiency" in screen,
-                        "the tree at logo.png")
+        term.wait_until(
+            lambda screen: "/app/static/logo.png" in screen and "Efficiency" in screen, "the tree at logo.png"
+        )
         time.sleep(0.5)
         assert term.alive and "Efficiency" in term.screen()

@@ -95,8 +95,9 @@ def test_images_of_an_archive(snap_compare, make_app, tmp_path) -> None:  # type
 
     child = tiny_image("child:1")
     child.layer("RUN more").file("more.txt", "more")
-    path = write_archive([tiny_image("parent:1"), child, tiny_image("other:2", marker="o")],
-                         tmp_path / "family.tar", "oci")
+    path = write_archive(
+        [tiny_image("parent:1"), child, tiny_image("other:2", marker="o")], tmp_path / "family.tar", "oci"
+    )
     assert snap_compare(make_app(str(path), select="child:1"), terminal_size=WIDE, press=["I"])
 
 

@@ -80,5 +80,6 @@ def test_a_dive_config_binding_ctrl_space_works_in_a_terminal() -> None:
 
     warnings: list[str] = []
     assert keymap_from_config({"toggle-collapse-all-dir": "ctrl+space"}, warnings) == {
-        "toggle-collapse-all-dir": "ctrl+space,ctrl+@"}
+        "toggle-collapse-all-dir": "ctrl+space,ctrl+@"
+    }
     assert warnings == []

@@ -45,8 +45,9 @@ class Terminal:
         self.tmux = tmux
 
     def _run(self, *args: str) -> str:
-        proc = subprocess.run([self.tmux, "-S", str(self.socket), *args], capture_output=True, text=True,
-                              timeout=30, check=False)
+        proc = subprocess.run(
+            [self.tmux, "-S", str(self.socket), *args], capture_output=True, text=True, timeout=30, check=False
+        )
         return proc.stdout
 
     def type(self, text: str) -> None:
@@ -99,8 +100,9 @@ class Terminal:
 
 
 @contextmanager
-def divepy_in_tmux(tmp_path: Path, *args: str, width: int = 160, height: int = 45,
-                   env: dict[str, str] | None = None) -> Iterator[Terminal]:
+def divepy_in_tmux(
+    tmp_path: Path, *args: str, width: int = 160, height: int = 45, env: dict[str, str] | None = None
+) -> Iterator[Terminal]:
     """``python -m dive_py ARGS`` in a fresh tmux server at ``width`` x ``height``; killed afterwards."""
     tmux = tmux_binary()
     socket = tmp_path / "tmux.sock"
@@ -109,10 +111,29 @@ def divepy_in_tmux(tmp_path: Path, *args: str, width: int = 160, height: int = 4
     setters = [f"{k}={shlex.quote(v)}" for k, v in variables.items() if k.isidentifier()]
     # Start divepy only once the pane has its size: on a loaded machine tmux may still be
     # resizing the new window, and a resize before Textual listens for it would be lost.
-    wait = f"while [ \"$(stty size)\" != \"{height} {width}\" ]; do sleep 0.05; done"
+    wait = f'while [ "$(stty size)" != "{height} {width}" ]; do sleep 0.05; done'
     shell = f"cd {shlex.quote(str(tmp_path))} && {wait} && exec env -i {' '.join(setters)} {command}"
-    subprocess.run([tmux, "-S", str(socket), "-f", os.devnull, "new-session", "-d", "-s", "t",
-                    "-x", str(width), "-y", str(height), shell], check=True, timeout=30, env=variables)
+    subprocess.run(
+        [
+            tmux,
+            "-S",
+            str(socket),
+            "-f",
+            os.devnull,
+            "new-session",
+            "-d",
+            "-s",
+            "t",
+            "-x",
+            str(width),
+            "-y",
+            str(height),
+            shell,
+        ],
+        check=True,
+        timeout=30,
+        env=variables,
+    )
     term = Terminal(socket, tmux)
     term._run("set-option", "-t", "t", "remain-on-exit", "on")
     try:

@@ -33,7 +33,9 @@ def render(view: file_view.FileView) -> str:
 
 
 def test_a_changed_text_file_shows_a_diff(demo: Image) -> None:
-    assert render(build_view(demo, "/app/config.yaml", 5, "changes")) == """\
+    assert (
+        render(build_view(demo, "/app/config.yaml", 5, "changes"))
+        == """\
 /app/config.yaml @ 5 [changes] file, 24 B · changed by layer 5
 change  |Written again by layer 5 (before: layer 4).
 change  |  size: 23 B → 24 B
@@ -45,24 +47,32 @@ hunk    |@@ -1,2 +1,2 @@
 removed |-debug: true
 added   |+debug: false
 context | port: 8080"""
+    )
 
 
 def test_a_chown_copy_up_is_explained_as_the_same_bytes_again(demo: Image) -> None:
-    assert render(build_view(demo, "app/main.py", 4, "changes")) == """\
+    assert (
+        render(build_view(demo, "app/main.py", 4, "changes"))
+        == """\
 /app/main.py @ 4 [changes] file, 87 B · changed by layer 4
 change  |Written again by layer 4 (before: layer 3).
 change  |  mode: 0644 → 0664
 change  |  owner: 0:0 → 1000:1000
 change  |  content: identical; this layer stored the same bytes again."""
+    )
 
 
 def test_text_content_has_line_numbers(demo: Image) -> None:
     text = render(build_view(demo, "/app/main.py", 6))
-    assert text.splitlines()[:3] == ["/app/main.py @ 6 [content] file, 87 B · from layer 4, not changed by layer 6",
-                                     "text    |  1 from flask import Flask",
-                                     "text    |  2 app = Flask(__name__)"]
-    assert render(build_view(demo, "/app/main.py", 6, "changes")).splitlines()[1] == \
-        "change  |Unchanged by layer 6: last written by layer 4."
+    assert text.splitlines()[:3] == [
+        "/app/main.py @ 6 [content] file, 87 B · from layer 4, not changed by layer 6",
+        "text    |  1 from flask import Flask",
+        "text    |  2 app = Flask(__name__)",
+    ]
+    assert (
+        render(build_view(demo, "/app/main.py", 6, "changes")).splitlines()[1]
+        == "change  |Unchanged by layer 6: last written by layer 4."
+    )
 
 
 def test_binary_content_is_a_hex_dump(demo: Image) -> None:
@@ -83,8 +93,8 @@ def test_removed_and_added_paths(demo: Image) -> None:
 
 def test_links_dirs_and_missing_paths(demo: Image) -> None:
     assert render(build_view(demo, "/bin/sh", 0)) == (
-        "/bin/sh @ 0 [content] symlink → /bin/busybox · added by layer 0\n"
-        "note    |A symbolic link to /bin/busybox.")
+        "/bin/sh @ 0 [content] symlink → /bin/busybox · added by layer 0\nnote    |A symbolic link to /bin/busybox."
+    )
     assert build_view(demo, "/etc", 0).rows[0].text.startswith("A directory")
     with pytest.raises(UsageError, match="/nope does not exist at layer 3 or below it"):
         build_view(demo, "/nope", 3)
@@ -129,6 +139,7 @@ def test_hardlinks_to_things_without_bytes(tmp_path: Path) -> None:
     img.layer("base").symlink("s", "/etc/passwd").fifo("p").file("f", "bytes\n")
     img.layer("links").hardlink("hs", "s").hardlink("hp", "p").hardlink("hf", "f")
     with loaded(write_archive(img, tmp_path / "img.tar")) as image:
+
         def text(path: str) -> list[str]:
             return [r.text for r in build_view(image, path, 1).rows]
 

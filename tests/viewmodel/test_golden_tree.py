@@ -140,13 +140,35 @@ def test_show_aggregated_changes(model, snapshot_txt):  # type: ignore[no-untype
     assert AGGREGATED_13_ROOT in text
     assert text.endswith(AGGREGATED_13_TAIL)
     # the diff types dive derives for this view (reference §10.6)
-    diff = {p: model.diff_of(pid(model, p)) for p in
-            ("root/.data", "root/.saved.txt", "root/saved.txt", "somefile.txt", "tmp/saved.again1.txt",
-             "root/example", "root/example/somefile2.txt", "root", "tmp", "etc", "bin")}
-    assert diff == {"root/.data": ADDED, "root/.saved.txt": ADDED, "root/saved.txt": ADDED,
-                    "somefile.txt": ADDED, "tmp/saved.again1.txt": ADDED, "root/example": REMOVED,
-                    "root/example/somefile2.txt": REMOVED, "root": MODIFIED, "tmp": MODIFIED,
-                    "etc": UNMODIFIED, "bin": UNMODIFIED}
+    diff = {
+        p: model.diff_of(pid(model, p))
+        for p in (
+            "root/.data",
+            "root/.saved.txt",
+            "root/saved.txt",
+            "somefile.txt",
+            "tmp/saved.again1.txt",
+            "root/example",
+            "root/example/somefile2.txt",
+            "root",
+            "tmp",
+            "etc",
+            "bin",
+        )
+    }
+    assert diff == {
+        "root/.data": ADDED,
+        "root/.saved.txt": ADDED,
+        "root/saved.txt": ADDED,
+        "somefile.txt": ADDED,
+        "tmp/saved.again1.txt": ADDED,
+        "root/example": REMOVED,
+        "root/example/somefile2.txt": REMOVED,
+        "root": MODIFIED,
+        "tmp": MODIFIED,
+        "etc": UNMODIFIED,
+        "bin": UNMODIFIED,
+    }
     assert text + "\n" == snapshot_txt
 
 

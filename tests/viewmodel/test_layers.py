@@ -22,12 +22,12 @@ def test_rows_of_an_image_with_a_hostile_history(tmp_path: Path) -> None:
     img.layer("/bin/sh -c printf '\x1b]0;owned\x07'\nrm -rf /").file("b", "b")
     with loaded(write_archive(img, tmp_path / "img.tar")) as image:
         rows = LayerListModel(image).render_text()
-    assert rows[2:] == ["   " + " " * 7 + "  ENV X=\\x1b[2J",
-                        "       1 B  printf '\\x1b]0;owned\\x07'↵rm -rf /"]
+    assert rows[2:] == ["   " + " " * 7 + "  ENV X=\\x1b[2J", "       1 B  printf '\\x1b]0;owned\\x07'↵rm -rf /"]
     assert all(ch.isprintable() for row in rows for ch in row)
 
 
 # -- commands as the user wrote them ------------------------------------------------------
+
 
 def test_build_argument_prefixes_are_dropped_from_the_pane() -> None:
     from dive_py.viewmodel.layers import as_written
@@ -38,8 +38,15 @@ def test_build_argument_prefixes_are_dropped_from_the_pane() -> None:
     assert as_written("RUN /bin/sh -c echo hi # buildkit") == "RUN echo hi # buildkit"
     assert as_written("#(nop) COPY dir:058691fd in /app ") == "COPY dir:058691fd in /app "
     # what does not parse as that prefix stays as it is
-    for raw in ("COPY . /app # buildkit", "|1 A=b echo", "|2 A=1 /bin/sh -c x", "|x A=1 /bin/sh -c x",
-                "RUN apk add", "|1 A=b /bin/bash -c x", "apt-get |1 A=b /bin/sh -c x"):
+    for raw in (
+        "COPY . /app # buildkit",
+        "|1 A=b echo",
+        "|2 A=1 /bin/sh -c x",
+        "|x A=1 /bin/sh -c x",
+        "RUN apk add",
+        "|1 A=b /bin/bash -c x",
+        "apt-get |1 A=b /bin/sh -c x",
+    ):
         assert as_written(raw) == raw, raw
 
 
@@ -54,6 +61,7 @@ def test_the_pane_shows_the_command_and_details_keep_the_raw_text(tmp_path: Path
 
 
 # -- size bars and shared layers -------------------------------------------------------------
+
 
 def test_size_bar_cells_and_percent() -> None:
     from dive_py.viewmodel.layers import size_bar

@@ -16,8 +16,9 @@ def test_reasons_on_the_demo_image() -> None:
     with loaded(DEMO_PATH, hash_files=True) as image:
         ensure_hashes(image, hash_candidates(image))
         eff = analyse(image)
-        got = dict(zip((w.path for w in eff.inefficient), waste_reasons(image, [w.path for w in eff.inefficient]),
-                       strict=True))
+        got = dict(
+            zip((w.path for w in eff.inefficient), waste_reasons(image, [w.path for w in eff.inefficient]), strict=True)
+        )
     assert got == {
         "/app/static/logo.png": "deleted by layer 6",  # rm -rf /app/static
         "/var/cache/apk/APKINDEX.0a1b2c3d.tar.gz": "deleted by layer 5",
@@ -36,4 +37,7 @@ def test_identical_copy_unknown_hash_and_unknown_path(tmp_path: Path) -> None:
         assert waste_reasons(image, ["/a", "/b"]) == ["rewritten by layer 1", "rewritten by layer 1"]  # no hashes
         ensure_hashes(image, hash_candidates(image))
         assert waste_reasons(image, ["/a", "/b", "/nowhere"]) == [
-            "same bytes again, layer 1", "rewritten by layer 1", ""]
+            "same bytes again, layer 1",
+            "rewritten by layer 1",
+            "",
+        ]

@@ -77,7 +77,7 @@ class Comparer:
         start = np.empty(n, dtype=np.int32)
         bounds = e.layer_start
         for layer in range(len(bounds) - 1):
-            start[bounds[layer]:bounds[layer + 1]] = layer
+            start[bounds[layer] : bounds[layer + 1]] = layer
         for g, born in e.implicit_layer.items():
             start[g] = born
         self.ids: I32Array = np.nonzero(visible_kind)[0].astype(np.int32)
@@ -102,8 +102,10 @@ class Comparer:
     def _differs(self, old: I32Array, new: I32Array) -> npt.NDArray[np.bool_]:
         """Vectorised "not the same file" for pairs of entry ids."""
         diff = (
-            (self.tflag[old] != self.tflag[new]) | (self.mode[old] != self.mode[new])
-            | (self.uid[old] != self.uid[new]) | (self.gid[old] != self.gid[new])
+            (self.tflag[old] != self.tflag[new])
+            | (self.mode[old] != self.mode[new])
+            | (self.uid[old] != self.uid[new])
+            | (self.gid[old] != self.gid[new])
         )
         same_so_far = ~diff
         e = self.image.entries

@@ -30,7 +30,7 @@ class LayerNode(NamedTuple):
 def whiteout_node_path(path: str) -> str:
     """``a/b`` -> ``a/.wh.b``: where dive's tree keeps the whiteout for ``a/b``."""
     slash = path.rfind("/")
-    return f"{path[:slash]}/.wh.{path[slash + 1:]}" if slash >= 0 else f".wh.{path}"
+    return f"{path[:slash]}/.wh.{path[slash + 1 :]}" if slash >= 0 else f".wh.{path}"
 
 
 def _collect(entries: EntryTable, paths: PathTable, layer: int) -> tuple[dict[int, int], list[int], set[int]]:
@@ -59,8 +59,7 @@ def _collect(entries: EntryTable, paths: PathTable, layer: int) -> tuple[dict[in
     return nodes, whiteouts, inner
 
 
-def leaf_columns(entries: EntryTable, paths: PathTable,
-                 layer: int) -> tuple[list[str], list[int], list[int], int]:
+def leaf_columns(entries: EntryTable, paths: PathTable, layer: int) -> tuple[list[str], list[int], list[int], int]:
     """The leaves of a layer tree as columns, unsorted: ``(keys, entries, targets, n)``.
 
     ``keys[i]`` is the :func:`tree_key` of the node path; the first ``n``

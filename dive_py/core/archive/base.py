@@ -151,8 +151,9 @@ class Archive:
             if found.is_file:
                 return found
             name = found.link
-        raise ArchiveError(f"{self.label}: member {name!r} is a loop of links (or more than "
-                           f"{MEMBER_LINK_HOPS} in a row)")
+        raise ArchiveError(
+            f"{self.label}: member {name!r} is a loop of links (or more than {MEMBER_LINK_HOPS} in a row)"
+        )
 
     def has(self, name: str) -> bool:
         return self.resolve(name) is not None
@@ -185,8 +186,15 @@ class Archive:
         self._json[member.name] = doc
         return doc
 
-    def read_layer(self, name: str, *, hash_files: bool, what: str,
-                   progress: Callable[[int], None] | None = None, budget: Budget | None = None) -> LayerBlob:
+    def read_layer(
+        self,
+        name: str,
+        *,
+        hash_files: bool,
+        what: str,
+        progress: Callable[[int], None] | None = None,
+        budget: Budget | None = None,
+    ) -> LayerBlob:
         """Parse a layer blob; ``progress`` gets its (uncompressed) read offset now and then.
 
         ``budget`` defaults to the archive's own (a second read of the same
@@ -236,8 +244,16 @@ def fd_layer_window(fd: int, start: int, size: int, what: str) -> Iterator[Windo
         blobio.close_quietly(stream)
 
 
-def read_fd_layer(fd: int, start: int, size: int, *, hash_files: bool, what: str,
-                  progress: Callable[[int], None] | None, budget: Budget) -> LayerBlob:
+def read_fd_layer(
+    fd: int,
+    start: int,
+    size: int,
+    *,
+    hash_files: bool,
+    what: str,
+    progress: Callable[[int], None] | None,
+    budget: Budget,
+) -> LayerBlob:
     """Parse a layer blob stored at ``[start, start+size)`` of a file."""
     kind = _blob_kind(fd, start, size, what)
     with fd_layer_window(fd, start, size, what) as win:

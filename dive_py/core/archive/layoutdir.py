@@ -102,11 +102,25 @@ class DirectoryArchive(Archive):
         member = self._member(name, self.label)
         return os.pread(self._fd(member.name), member.size, 0)
 
-    def read_layer(self, name: str, *, hash_files: bool, what: str,
-                   progress: Callable[[int], None] | None = None, budget: Budget | None = None) -> LayerBlob:
+    def read_layer(
+        self,
+        name: str,
+        *,
+        hash_files: bool,
+        what: str,
+        progress: Callable[[int], None] | None = None,
+        budget: Budget | None = None,
+    ) -> LayerBlob:
         member = self._member(name, what)
-        return read_fd_layer(self._fd(member.name), 0, member.size, hash_files=hash_files, what=what,
-                             progress=progress, budget=budget or self.budget)
+        return read_fd_layer(
+            self._fd(member.name),
+            0,
+            member.size,
+            hash_files=hash_files,
+            what=what,
+            progress=progress,
+            budget=budget or self.budget,
+        )
 
     def pread(self, layer_name: str, offset: int, size: int) -> bytes:
         member = self._member(layer_name, self.label)

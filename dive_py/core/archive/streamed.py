@@ -74,8 +74,9 @@ class _CountingReader(blobio.ReadOnlyStream):
 class StreamedArchive(Archive):
     """A compressed outer archive, read in one decompressing pass."""
 
-    def __init__(self, path: str, label: str, compression: str, *, hash_files: bool,
-                 progress: ProgressFn | None = None) -> None:
+    def __init__(
+        self, path: str, label: str, compression: str, *, hash_files: bool, progress: ProgressFn | None = None
+    ) -> None:
         super().__init__()
         self.path = path
         self.label = label
@@ -116,8 +117,9 @@ class StreamedArchive(Archive):
                 try:
                     stream, inner_head = blobio.open_tar_stream(_SubStream(win, data_off, size), kind, what)
                     try:
-                        raw = read_layer(StreamWindow(stream, what, inner_head), hash_files=hash_files,
-                                         budget=self.budget)
+                        raw = read_layer(
+                            StreamWindow(stream, what, inner_head), hash_files=hash_files, budget=self.budget
+                        )
                     finally:
                         blobio.close_quietly(stream)
                     self._layers[norm] = LayerBlob(raw, kind, size)
@@ -135,11 +137,14 @@ class StreamedArchive(Archive):
         if size and (not start or start[0] not in _JSON_START):
             self._dropped[norm] = "is not a JSON document"
         elif size > JSON_DOCUMENT_BYTES:
-            self._dropped[norm] = (f"is {size:,} bytes, over divepy's limit of {binary_size(JSON_DOCUMENT_BYTES)} "
-                                   "for a JSON document")
+            self._dropped[norm] = (
+                f"is {size:,} bytes, over divepy's limit of {binary_size(JSON_DOCUMENT_BYTES)} for a JSON document"
+            )
         elif self._held + size > HELD_MEMBER_BYTES:
-            self._dropped[norm] = (f"was not kept: the archive's metadata members exceed divepy's limit of "
-                                   f"{binary_size(HELD_MEMBER_BYTES)} in total")
+            self._dropped[norm] = (
+                f"was not kept: the archive's metadata members exceed divepy's limit of "
+                f"{binary_size(HELD_MEMBER_BYTES)} in total"
+            )
         else:
             self._small[norm] = win.read(data_off, size) if size else b""
             self._held += size
@@ -157,8 +162,15 @@ class StreamedArchive(Archive):
             raise LimitError(f"{self.label}: member {name!r} {why}")
         raise ManifestError(f"{self.label}: member {name!r} {why}")
 
-    def read_layer(self, name: str, *, hash_files: bool, what: str,
-                   progress: Callable[[int], None] | None = None, budget: Budget | None = None) -> LayerBlob:
+    def read_layer(
+        self,
+        name: str,
+        *,
+        hash_files: bool,
+        what: str,
+        progress: Callable[[int], None] | None = None,
+        budget: Budget | None = None,
+    ) -> LayerBlob:
         member = self.resolve(name)
         if member is None:
             raise ManifestError(f"{what}: blob {name!r} is missing from the archive")

@@ -36,8 +36,9 @@ class TarArchive(Archive):
                 if member is None:
                     continue
                 if member.is_file and data_off + size > self.size:
-                    raise ArchiveError(f"{self.label} is truncated: member {member.name!r} runs past the end "
-                                       "of the file")
+                    raise ArchiveError(
+                        f"{self.label} is truncated: member {member.name!r} runs past the end of the file"
+                    )
                 self.add_member(member)
         except LayerError as exc:
             raise ArchiveError(str(exc)) from None
@@ -48,13 +49,27 @@ class TarArchive(Archive):
             raise ArchiveError(f"{self.label}: member {name!r} is missing")
         return os.pread(self.fd, member.size, member.offset)
 
-    def read_layer(self, name: str, *, hash_files: bool, what: str,
-                   progress: Callable[[int], None] | None = None, budget: Budget | None = None) -> LayerBlob:
+    def read_layer(
+        self,
+        name: str,
+        *,
+        hash_files: bool,
+        what: str,
+        progress: Callable[[int], None] | None = None,
+        budget: Budget | None = None,
+    ) -> LayerBlob:
         member = self.resolve(name)
         if member is None:
             raise ManifestError(f"{what}: blob {name!r} is missing from the archive")
-        return read_fd_layer(self.fd, member.offset, member.size, hash_files=hash_files, what=what,
-                             progress=progress, budget=budget or self.budget)
+        return read_fd_layer(
+            self.fd,
+            member.offset,
+            member.size,
+            hash_files=hash_files,
+            what=what,
+            progress=progress,
+            budget=budget or self.budget,
+        )
 
     def pread(self, layer_name: str, offset: int, size: int) -> bytes:
         return os.pread(self.fd, size, offset)

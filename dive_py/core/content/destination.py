@@ -141,7 +141,8 @@ def claim(dest: str, *, kind: str, link: str = "", what: str = "--output") -> De
         parent_fd = os.open(parent, os.O_RDONLY | os.O_DIRECTORY)
     except OSError as exc:
         why = {errno.ENOTDIR: "is not a directory", errno.ENOENT: "does not exist"}.get(
-            exc.errno or 0, f"cannot be used ({exc.strerror})")
+            exc.errno or 0, f"cannot be used ({exc.strerror})"
+        )
         raise ExtractError(f"{dest}: the parent {parent} {why}") from None
     fd = pin = -1
     created = False

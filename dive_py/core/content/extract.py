@@ -60,8 +60,9 @@ class ExtractResult:
         if self.symlinks:
             parts.append(f"{self.symlinks} symlink{'s' if self.symlinks != 1 else ''}")
         if self.skipped:
-            parts.append(f"{len(self.skipped)} skipped ({', '.join(self.skipped[:3])}"
-                         f"{', ...' if len(self.skipped) > 3 else ''})")
+            parts.append(
+                f"{len(self.skipped)} skipped ({', '.join(self.skipped[:3])}{', ...' if len(self.skipped) > 3 else ''})"
+            )
         return ", ".join(parts)
 
 
@@ -87,8 +88,7 @@ def entries_under(image: Image, path: str, layer: int) -> list[int]:
     names = image.paths.paths
     pids = image.entries.pid
     prefix = want + "/" if want else ""
-    found = [g for g in image.visible_at(layer)
-             if (p := names[pids[g]]) == want or p.startswith(prefix)]
+    found = [g for g in image.visible_at(layer) if (p := names[pids[g]]) == want or p.startswith(prefix)]
     if not found:
         raise UsageError(f"/{want} does not exist in the filesystem after layer {layer}")
     found.sort(key=lambda g: names[pids[g]].replace("/", "\x00"))
@@ -122,8 +122,7 @@ def _symlink_text(image: Image, g: int) -> str | None:
     return image.entries.link[t] if image.entries.tflag[t] == SYMLINK_TYPE else None
 
 
-def extract(image: Image, path: str, layer: int, dest: str,
-            progress: ExtractProgress | None = None) -> ExtractResult:
+def extract(image: Image, path: str, layer: int, dest: str, progress: ExtractProgress | None = None) -> ExtractResult:
     """Write ``path`` (a file, link or directory tree) as it is after ``layer`` to ``dest``.
 
     ``dest`` must not exist (see :mod:`dive_py.core.content.destination`); on any
@@ -146,8 +145,9 @@ def extract(image: Image, path: str, layer: int, dest: str,
     return result
 
 
-def _write(image: Image, entries: list[int], root: str, dest: Destination,
-           progress: ExtractProgress | None) -> ExtractResult:
+def _write(
+    image: Image, entries: list[int], root: str, dest: Destination, progress: ExtractProgress | None
+) -> ExtractResult:
     e = image.entries
     names = image.paths.paths
     result = ExtractResult(dest.shown)

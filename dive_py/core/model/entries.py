@@ -240,7 +240,6 @@ class EntryTable:
         return t == REGULAR or t == CONTIGUOUS
 
 
-
 def _shadow_replaced(pids: list[int], ids: np.ndarray, kinds: bytearray, raw: RawLayer, paths: PathTable) -> None:
     """Shadow entries that a later non-directory of the same layer replaced, with their subtree.
 
@@ -253,8 +252,11 @@ def _shadow_replaced(pids: list[int], ids: np.ndarray, kinds: bytearray, raw: Ra
     if len(pids) < 2:
         return
     with_children = np.frombuffer(paths.has_children, dtype=np.uint8)[ids] != 0
-    candidates = np.flatnonzero(with_children & (np.frombuffer(kinds, dtype=np.uint8) == ENTRY)
-                                & (np.frombuffer(raw.tflags, dtype=np.uint8) != DIR))
+    candidates = np.flatnonzero(
+        with_children
+        & (np.frombuffer(kinds, dtype=np.uint8) == ENTRY)
+        & (np.frombuffer(raw.tflags, dtype=np.uint8) != DIR)
+    )
     if candidates.size == 0:
         return
     last_nondir = {pids[i]: i for i in candidates.tolist()}  # the last non-directory at each path
@@ -282,8 +284,14 @@ def _shadow_replaced(pids: list[int], ids: np.ndarray, kinds: bytearray, raw: Ra
 
 #: Short type names used by ``--list`` and the JSON extras.
 TYPE_NAMES = {
-    REGULAR: "file", CONTIGUOUS: "file", HARDLINK: "hardlink", SYMLINK: "symlink",
-    CHAR: "char", BLOCKDEV: "block", DIR: "dir", FIFO: "fifo",
+    REGULAR: "file",
+    CONTIGUOUS: "file",
+    HARDLINK: "hardlink",
+    SYMLINK: "symlink",
+    CHAR: "char",
+    BLOCKDEV: "block",
+    DIR: "dir",
+    FIFO: "fifo",
 }
 
 

@@ -28,8 +28,9 @@ from dive_py.errors import LayerError
 NONE = -1
 
 
-def bind_earlier(links: list[int], layer: int, entries: EntryTable, paths: PathTable,
-                 vis: array[int]) -> dict[int, int]:
+def bind_earlier(
+    links: list[int], layer: int, entries: EntryTable, paths: PathTable, vis: array[int]
+) -> dict[int, int]:
     """Targets known before the layer's additions: an earlier entry of the layer, or a lower one.
 
     Call after the layer's whiteouts and opaque markers, before its additions
@@ -62,8 +63,17 @@ def bind_earlier(links: list[int], layer: int, entries: EntryTable, paths: PathT
     return out
 
 
-def bind(links: list[int], early: dict[int, int], entries: EntryTable, paths: PathTable, vis: array[int],
-         hardlink_target: dict[int, int], *, strict: bool, warn: list[str] | None) -> None:
+def bind(
+    links: list[int],
+    early: dict[int, int],
+    entries: EntryTable,
+    paths: PathTable,
+    vis: array[int],
+    hardlink_target: dict[int, int],
+    *,
+    strict: bool,
+    warn: list[str] | None,
+) -> None:
     """Record ``hardlink_target`` for ``links`` (archive order), after the layer's additions.
 
     A link with no earlier target takes what its path holds now (the lenient
@@ -85,16 +95,17 @@ def bind(links: list[int], early: dict[int, int], entries: EntryTable, paths: Pa
         if t == NONE:
             problem = f"points to /{hardlink_path(entries.link[g])}, which does not exist"
         elif tflags[t] == DIR or entries.kind[t] == IMPLICIT:
-            problem = (f"points to /{hardlink_path(entries.link[g])}, which is a directory "
-                       "(hardlinks to directories are not allowed)")
+            problem = (
+                f"points to /{hardlink_path(entries.link[g])}, which is a directory "
+                "(hardlinks to directories are not allowed)"
+            )
         if problem is None:
             hardlink_target[g] = t
         elif entries.kind[g] == ENTRY:
             _refuse(g, entries, paths, problem, strict, warn)
 
 
-def _refuse(g: int, entries: EntryTable, paths: PathTable, problem: str, strict: bool,
-            warn: list[str] | None) -> None:
+def _refuse(g: int, entries: EntryTable, paths: PathTable, problem: str, strict: bool, warn: list[str] | None) -> None:
     msg = f"layer {entries.layer_of(g)}: hardlink /{paths.paths[entries.pid[g]]} {problem}"
     if strict:
         raise LayerError(msg)

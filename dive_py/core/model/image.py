@@ -137,5 +137,8 @@ class Image:
         return self.entries.size[self.timeline.hardlink_target.get(g, g)]
 
     def other_images(self) -> list[OtherImage]:
-        return [OtherImage(img.names, img.platform, [lr.member for lr in img.layers])
-                for img in self.index.images if img is not self.ref]
+        return [
+            OtherImage(img.names, img.platform, [lr.member for lr in img.layers])
+            for img in self.index.images
+            if img is not self.ref
+        ]

@@ -70,11 +70,18 @@ def image_set(image: Image) -> ImageSet:
     rows = []
     for position, ref in enumerate(refs):
         members = _members(ref)
-        rows.append(ImageSetRow(
-            names=list(ref.names), platform=ref.platform, layers=len(ref.layers),
-            size=sum(sizes[m] for m in members), shared=sum(sizes[m] for m in members if users[m] > 1),
-            selected=ref is image.ref, choice=str(groups[ref.group]), position=position,
-        ))
+        rows.append(
+            ImageSetRow(
+                names=list(ref.names),
+                platform=ref.platform,
+                layers=len(ref.layers),
+                size=sum(sizes[m] for m in members),
+                shared=sum(sizes[m] for m in members if users[m] > 1),
+                selected=ref is image.ref,
+                choice=str(groups[ref.group]),
+                position=position,
+            )
+        )
     shared = sorted(m for m, n in users.items() if n > 1)
     return ImageSet(rows, shared, image.archive_layer_bytes, _archive_bytes(image.source))
 

@@ -20,9 +20,16 @@ from dive_py.core.progress import NullProgress, Progress
 from dive_py.errors import ManifestError, UsageError
 
 
-def load_image(path: str, *, image: str | None = None, platform: str | None = None,
-               hash_files: bool = False, strict: bool = True,
-               progress: Progress | None = None, position: int | None = None) -> Image:
+def load_image(
+    path: str,
+    *,
+    image: str | None = None,
+    platform: str | None = None,
+    hash_files: bool = False,
+    strict: bool = True,
+    progress: Progress | None = None,
+    position: int | None = None,
+) -> Image:
     """Load and stack one image from ``path`` (file or directory).
 
     ``position`` opens exactly the archive's ``position``-th image (the
@@ -66,8 +73,16 @@ def _layer_id(member: str, digest: str | None) -> str:
     return member.split("/", 1)[0]
 
 
-def _load(archive: Archive, path: str, image: str | None, platform: str | None, hash_files: bool,
-          strict: bool, prog: Progress, position: int | None = None) -> Image:
+def _load(
+    archive: Archive,
+    path: str,
+    image: str | None,
+    platform: str | None,
+    hash_files: bool,
+    strict: bool,
+    prog: Progress,
+    position: int | None = None,
+) -> Image:
     found: ArchiveIndex = find_images(archive)
     if position is not None:
         if not 0 <= position < len(found.images):
@@ -76,8 +91,9 @@ def _load(archive: Archive, path: str, image: str | None, platform: str | None, 
         platform = None  # the exact image asked for: no platform check against the config
     else:
         ref = select_image(found, image, platform)
-    config = parse_config(archive.read_json(ref.config_member, f"config {ref.config_member}"),
-                          f"config {ref.config_member}")
+    config = parse_config(
+        archive.read_json(ref.config_member, f"config {ref.config_member}"), f"config {ref.config_member}"
+    )
     if platform is not None and ref.platform is None and config.platform is not None:
         wanted = normalise_platform(platform)
         if not platform_matches(wanted, config.platform):
@@ -103,8 +119,9 @@ def _load(archive: Archive, path: str, image: str | None, platform: str | None, 
             def within(offset: int, base: int = done, cap: int = stored, step: str = step) -> None:
                 prog.advance(base + min(offset, cap), step)
 
-            blobs[lr.member] = archive.read_layer(lr.member, hash_files=hash_files,
-                                                  what=f"layer {i} ({lr.member})", progress=within)
+            blobs[lr.member] = archive.read_layer(
+                lr.member, hash_files=hash_files, what=f"layer {i} ({lr.member})", progress=within
+            )
             done += blobs[lr.member].stored_size
         files += len(blobs[lr.member].raw)
         prog.advance(done, f"layer {i + 1}/{len(ref.layers)}, {files:,} files")
@@ -127,14 +144,23 @@ def _load(archive: Archive, path: str, image: str | None, platform: str | None, 
             lid = f"{lid}@{i}"
         seen_ids.add(lid)
         hist = history[i]
-        layers.append(Layer(
-            index=i, id=lid,
-            digest=config.diff_ids[i] if i < len(config.diff_ids) else "",
-            member=lr.member, blob_digest=lr.digest, media_type=lr.media_type,
-            compression=blob.compression, stored_size=blob.stored_size,
-            size=sum(blob.raw.sizes), tar_size=blob.raw.tar_bytes, entry_count=len(blob.raw),
-            history=hist, command=command_of(hist.created_by) if hist else "(missing)",
-        ))
+        layers.append(
+            Layer(
+                index=i,
+                id=lid,
+                digest=config.diff_ids[i] if i < len(config.diff_ids) else "",
+                member=lr.member,
+                blob_digest=lr.digest,
+                media_type=lr.media_type,
+                compression=blob.compression,
+                stored_size=blob.stored_size,
+                size=sum(blob.raw.sizes),
+                tar_size=blob.raw.tar_bytes,
+                entry_count=len(blob.raw),
+                history=hist,
+                command=command_of(hist.created_by) if hist else "(missing)",
+            )
+        )
     all_members = {lr.member for img in found.images for lr in img.layers}
     archive_bytes = 0
     for m in all_members:
@@ -142,7 +168,17 @@ def _load(archive: Archive, path: str, image: str | None, platform: str | None, 
         archive_bytes += member.size if member else 0
     names = list(ref.names)
     return Image(
-        source=path, archive_format=found.format, names=names, ref=ref, config=config, layers=layers,
-        paths=paths, entries=entries, timeline=timeline, archive=archive, index=found,
-        archive_layer_bytes=archive_bytes, warnings=warnings,
+        source=path,
+        archive_format=found.format,
+        names=names,
+        ref=ref,
+        config=config,
+        layers=layers,
+        paths=paths,
+        entries=entries,
+        timeline=timeline,
+        archive=archive,
+        index=found,
+        archive_layer_bytes=archive_bytes,
+        warnings=warnings,
     )

@@ -53,8 +53,9 @@ class Timeline:
     layer_count: int = 0
 
 
-def build_timeline(entries: EntryTable, paths: PathTable, *, strict: bool = True,
-                   warn: list[str] | None = None) -> Timeline:
+def build_timeline(
+    entries: EntryTable, paths: PathTable, *, strict: bool = True, warn: list[str] | None = None
+) -> Timeline:
     """Stack all layers once; see the module docstring for the rules.
 
     ``strict`` makes a hardlink to a missing target an error; otherwise it is
@@ -208,4 +209,3 @@ def build_timeline(entries: EntryTable, paths: PathTable, *, strict: bool = True
         if links:
             bind(links, early, entries, paths, vis, tl.hardlink_target, strict=strict, warn=warn)
     return tl
-

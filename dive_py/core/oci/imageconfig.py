@@ -120,7 +120,8 @@ def parse_config(doc: Any, what: str) -> ImageConfig:
         user=_opt_str(run.get("User")),
         working_dir=_opt_str(run.get("WorkingDir")),
         labels={k: v for k, v in (run.get("Labels") or {}).items() if isinstance(v, str)}
-        if isinstance(run.get("Labels"), dict) else {},
+        if isinstance(run.get("Labels"), dict)
+        else {},
         exposed_ports=sorted(run["ExposedPorts"]) if isinstance(run.get("ExposedPorts"), dict) else [],
         volumes=sorted(run["Volumes"]) if isinstance(run.get("Volumes"), dict) else [],
         stop_signal=_opt_str(run.get("StopSignal")),
@@ -133,13 +134,15 @@ def parse_config(doc: Any, what: str) -> ImageConfig:
         for item in history:
             if not isinstance(item, dict):
                 continue
-            cfg.history.append(HistoryEntry(
-                created_by=_opt_str(item.get("created_by")) or "",
-                created=_opt_str(item.get("created")),
-                author=_opt_str(item.get("author")),
-                comment=_opt_str(item.get("comment")),
-                empty_layer=item.get("empty_layer") is True,
-            ))
+            cfg.history.append(
+                HistoryEntry(
+                    created_by=_opt_str(item.get("created_by")) or "",
+                    created=_opt_str(item.get("created")),
+                    author=_opt_str(item.get("author")),
+                    comment=_opt_str(item.get("comment")),
+                    empty_layer=item.get("empty_layer") is True,
+                )
+            )
     return cfg
 
 
@@ -164,4 +167,4 @@ def assign_history(cfg: ImageConfig, layer_count: int) -> list[HistoryEntry | No
 
 def command_of(created_by: str) -> str:
     """dive's layer command: ``created_by`` minus a leading ``/bin/sh -c ``."""
-    return created_by[len(SHELL_PREFIX):] if created_by.startswith(SHELL_PREFIX) else created_by
+    return created_by[len(SHELL_PREFIX) :] if created_by.startswith(SHELL_PREFIX) else created_by

@@ -225,8 +225,9 @@ class _IndexWalker:
         self._group += 1
         return self._group
 
-    def _add_manifest(self, doc: dict[str, Any], desc: dict[str, Any], digest: str, media: str,
-                      names: list[str], group: int | None) -> None:
+    def _add_manifest(
+        self, doc: dict[str, Any], desc: dict[str, Any], digest: str, media: str, names: list[str], group: int | None
+    ) -> None:
         what = f"manifest {digest}"
         config = _expect_dict(doc.get("config"), f"{what}: config")
         cfg_media = config.get("mediaType")
@@ -241,11 +242,18 @@ class _IndexWalker:
             self.skipped.append(f"{what} lists no layers")
             return
         check_count(len(self.images) + 1, IMAGES, "the archive", "images")
-        self.images.append(ImageRef(
-            names=list(names), config_member=_blob_member(cfg_digest), layers=layers,
-            config_digest=cfg_digest, platform=_platform_of(desc), manifest_digest=digest,
-            manifest_media_type=media, group=group if group is not None else self._new_group(),
-        ))
+        self.images.append(
+            ImageRef(
+                names=list(names),
+                config_member=_blob_member(cfg_digest),
+                layers=layers,
+                config_digest=cfg_digest,
+                platform=_platform_of(desc),
+                manifest_digest=digest,
+                manifest_media_type=media,
+                group=group if group is not None else self._new_group(),
+            )
+        )
 
 
 def _docker_manifest(archive: Archive, has_index: bool) -> ArchiveIndex:
@@ -303,8 +311,15 @@ def _docker_manifest(archive: Archive, has_index: bool) -> ArchiveIndex:
             kinds.add("kaniko")
         elif config.endswith(".json") and len(config) == 69:
             config_digest = "sha256:" + config[:-5]
-        images.append(ImageRef(names=_str_list(entry.get("RepoTags"), f"manifest.json entry {i} RepoTags"),
-                               config_member=config, layers=refs, config_digest=config_digest, group=i))
+        images.append(
+            ImageRef(
+                names=_str_list(entry.get("RepoTags"), f"manifest.json entry {i} RepoTags"),
+                config_member=config,
+                layers=refs,
+                config_digest=config_digest,
+                group=i,
+            )
+        )
     if "docker25" in kinds or has_index:
         fmt = FORMAT_DOCKER25 if "docker25" in kinds else FORMAT_DOCKER_ARCHIVE
     elif "kaniko" in kinds:

@@ -17,9 +17,17 @@ def host_platform() -> str:
     """The platform to prefer in a multi-platform index (``linux/amd64`` style)."""
     machine = _platform.machine().lower()
     arch = {
-        "x86_64": "amd64", "amd64": "amd64", "aarch64": "arm64", "arm64": "arm64",
-        "armv7l": "arm/v7", "armv6l": "arm/v6", "i686": "386", "i386": "386",
-        "ppc64le": "ppc64le", "s390x": "s390x", "riscv64": "riscv64",
+        "x86_64": "amd64",
+        "amd64": "amd64",
+        "aarch64": "arm64",
+        "arm64": "arm64",
+        "armv7l": "arm/v7",
+        "armv6l": "arm/v6",
+        "i686": "386",
+        "i386": "386",
+        "ppc64le": "ppc64le",
+        "s390x": "s390x",
+        "riscv64": "riscv64",
     }.get(machine, machine)
     return f"linux/{arch}"
 
@@ -93,12 +101,13 @@ def _name_matches(wanted: str, have: str) -> bool:
     def norm(ref: str) -> str:
         for prefix in ("docker.io/library/", "docker.io/", "localhost/"):
             if ref.startswith(prefix):
-                ref = ref[len(prefix):]
+                ref = ref[len(prefix) :]
                 break
         last = ref.rsplit("/", 1)[-1]
         if ":" not in last and "@" not in last:
             ref += ":latest"
         return ref
+
     if wanted == have or norm(wanted) == norm(have):
         return True
     # skopeo's oci:DIR:TAG names an image by its bare ref name ("latest")

@@ -35,7 +35,14 @@ except ImportError:  # pragma: no cover - exercised only without the wheel
 #: IsalError derives from nothing but Exception, gzip's BadGzipFile from
 #: OSError, zstandard's and lzma's from their own bases.
 DECOMPRESS_ERRORS: tuple[type[BaseException], ...] = (
-    OSError, EOFError, zlib.error, ValueError, zstandard.ZstdError, lzma.LZMAError, *_isal_errors)
+    OSError,
+    EOFError,
+    zlib.error,
+    ValueError,
+    zstandard.ZstdError,
+    lzma.LZMAError,
+    *_isal_errors,
+)
 
 GZIP = "gzip"
 ZSTD = "zstd"
@@ -264,4 +271,3 @@ def close_quietly(stream: object) -> None:
     if close is not None:
         with contextlib.suppress(Exception):
             close()
-

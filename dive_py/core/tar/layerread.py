@@ -96,8 +96,9 @@ def _check_name(name: str, what: str, field: str) -> None:
     check_count(len(name), PATH_CHARS, what, f"characters in one {field} ({name[:60]!r}...)")
 
 
-def read_layer(win: Window, *, hash_files: bool, progress: Callable[[int], None] | None = None,
-               budget: Budget | None = None) -> RawLayer:
+def read_layer(
+    win: Window, *, hash_files: bool, progress: Callable[[int], None] | None = None, budget: Budget | None = None
+) -> RawLayer:
     """Parse every entry of the layer in ``win``.
 
     ``hash_files`` hashes regular-file contents on the way past; it is only
@@ -148,8 +149,7 @@ def read_layer(win: Window, *, hash_files: bool, progress: Callable[[int], None]
         end = data_off + ((size + 511) & ~511 if is_file else 0)
         # Fast path for the usual "a/b/c" or "a/b/" (same result as clean_path):
         # no leading "/" or ".", no "//", no "/." (so no "." or ".." part), no NUL.
-        if name and name[0] != "/" and name[0] != "." and "//" not in name and "/." not in name \
-                and "\x00" not in name:
+        if name and name[0] != "/" and name[0] != "." and "//" not in name and "/." not in name and "\x00" not in name:
             path = name[:-1] if name[-1] == "/" else name
         else:
             cleaned = clean_path(name, what)

@@ -29,7 +29,6 @@ _HEADER = struct.Struct("100s8s8s8s12s12s8xc100s6s2x32x32x8x8x155s12x")
 _NUMBER_CACHE_LIMIT = 4096
 
 
-
 class Window(Protocol):
     """What :func:`iter_headers` needs (see :mod:`dive_py.core.tar.tarwindow`)."""
 
@@ -147,8 +146,11 @@ def _pax_time(value: str, what: str, name: str) -> int:
     """A PAX ``mtime``: ``[-]seconds[.fraction]`` (no exponents, infinities or NaN)."""
     whole, _, frac = value.partition(".")
     digits = whole[1:] if whole.startswith("-") else whole
-    if (not (digits.isascii() and digits.isdigit()) or len(digits) > 18
-            or (frac and not (frac.isascii() and frac.isdigit()))):
+    if (
+        not (digits.isascii() and digits.isdigit())
+        or len(digits) > 18
+        or (frac and not (frac.isascii() and frac.isdigit()))
+    ):
         raise LayerError(f"{what}: corrupt PAX header for {name!r} (mtime={value[:40]!r})")
     return int(whole)
 
@@ -305,8 +307,12 @@ def iter_headers(win: Window) -> Iterator[Header]:
                 uid = _octal(uid_f, what, name)
                 gid = _octal(gid_f, what, name)
                 mtime = _octal(mtime_f, what, name)
-            if not (0 <= mode <= MODE_MAX and 0 <= uid <= INT64_MAX and 0 <= gid <= INT64_MAX
-                    and -INT64_MAX <= mtime <= INT64_MAX):
+            if not (
+                0 <= mode <= MODE_MAX
+                and 0 <= uid <= INT64_MAX
+                and 0 <= gid <= INT64_MAX
+                and -INT64_MAX <= mtime <= INT64_MAX
+            ):
                 _check_ranges(mode_f, uid_f, gid_f, mtime_f, what, name)
                 mode = _octal(mode_f, what, name)  # a fast-path sign or underscore: strict parse
                 uid = _octal(uid_f, what, name)

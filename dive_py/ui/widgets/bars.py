@@ -143,8 +143,9 @@ class KeyBar(Static):
             status = state(spec.toggle) if spec.toggle else None
             hides = spec.toggle is not None and spec.toggle.startswith("show_")
             style = "on" if status is True else "off" if status is False and hides else ""
-            items.append((display_key(self.keys_of(spec.id, spec.keys)), spec.label, style,
-                          spec.scope not in (APP, GLOBAL)))
+            items.append(
+                (display_key(self.keys_of(spec.id, spec.keys)), spec.label, style, spec.scope not in (APP, GLOBAL))
+            )
         self._items = items
         self._render_items()
 
@@ -173,8 +174,11 @@ class KeyBar(Static):
     def _render_items(self) -> None:
         width = self.size.width or self.app.size.width
         shown, tight, dropped = self.fitted(width)
-        styles: dict[str, Style | str] = {"on": self.get_component_rich_style("key-bar--on", partial=True),
-                  "off": self.get_component_rich_style("key-bar--off", partial=True), "": ""}
+        styles: dict[str, Style | str] = {
+            "on": self.get_component_rich_style("key-bar--on", partial=True),
+            "off": self.get_component_rich_style("key-bar--off", partial=True),
+            "": "",
+        }
         key_style = self.get_component_rich_style("key-bar--key", partial=True)
         text = Text(no_wrap=True, overflow="crop")
         for i in shown:

@@ -79,8 +79,12 @@ class ImageDetails(Vertical):
     def compose(self) -> ComposeResult:
         s = image_summary(self.image, self.eff)
         text = Text()
-        for label, value in (("Image name", s.name), ("Total Image size", s.total_size),
-                             ("Potential wasted space", s.wasted), ("Image efficiency score", s.efficiency)):
+        for label, value in (
+            ("Image name", s.name),
+            ("Total Image size", s.total_size),
+            ("Potential wasted space", s.wasted),
+            ("Image efficiency score", s.efficiency),
+        ):
             text.append(f"{label}: ", style="bold")
             text.append(value + "\n")
         text.append("Reclaimable: ", style="bold")
@@ -99,8 +103,9 @@ class ImageDetails(Vertical):
         reasons = waste_reasons(self.image, [w.path for w in shown])
         for i, (w, why) in enumerate(zip(shown, reasons, strict=True)):
             # A Text, not a str: DataTable parses str cells as markup, and a file may be named "[/]".
-            table.add_row(str(w.count), humanize_bytes(w.cumulative), Text(why, style="dim"), Text(printable(w.path)),
-                          key=str(i))
+            table.add_row(
+                str(w.count), humanize_bytes(w.cumulative), Text(why, style="dim"), Text(printable(w.path)), key=str(i)
+            )
         rest = len(self.eff.inefficient) - len(shown)
         if rest > 0:
             table.add_row("", "", "", f"… and {rest:,} more (smaller; all are in --json)", key="more")

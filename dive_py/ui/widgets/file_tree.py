@@ -10,7 +10,6 @@ the theme and ``dive.tcss`` decide them.
 from __future__ import annotations
 
 import numpy as np
-from rich.cells import cell_len
 from rich.segment import Segment
 from textual.cache import LRUCache
 from textual.events import Click, Resize
@@ -20,18 +19,21 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from dive_py.core.analysis.compare import ADDED, MODIFIED, REMOVED, UNMODIFIED
-from dive_py.core.kinds import HARDLINK, SYMLINK
-from dive_py.core.text import printable
 from dive_py.ui.bindings import bindings_for
+from dive_py.ui.widgets.tree_widths import static_widths
 from dive_py.viewmodel.bindings import NAV, TREE
 from dive_py.viewmodel.file_tree import FileTreeModel
-from dive_py.viewmodel.row_text import BAR_WIDTH, LINK_ARROW, RowParts, continuation_guides, empty_reason, row_parts
+from dive_py.viewmodel.row_text import BAR_WIDTH, RowParts, continuation_guides, empty_reason, row_parts
 
 ATTRIBUTE_WIDTH = 35  #: "drwxr-xr-x" + uid:gid (11) + size (10) + spacing
 #: Wrapped names keep the tree guides when this many cells are left for the name.
 MIN_WRAP_ROOM = 12
-_DIFF_CLASS = {ADDED: "file-tree--added", REMOVED: "file-tree--removed", MODIFIED: "file-tree--modified",
-               UNMODIFIED: "file-tree--unmodified"}
+_DIFF_CLASS = {
+    ADDED: "file-tree--added",
+    REMOVED: "file-tree--removed",
+    MODIFIED: "file-tree--modified",
+    UNMODIFIED: "file-tree--unmodified",
+}
 
 
 class FileTreeView(ScrollView, can_focus=True):
@@ -45,8 +47,13 @@ class FileTreeView(ScrollView, can_focus=True):
     """
 
     COMPONENT_CLASSES = {
-        "file-tree--added", "file-tree--removed", "file-tree--modified", "file-tree--unmodified",
-        "file-tree--cursor", "file-tree--guides", "file-tree--dir",
+        "file-tree--added",
+        "file-tree--removed",
+        "file-tree--modified",
+        "file-tree--unmodified",
+        "file-tree--cursor",
+        "file-tree--guides",
+        "file-tree--dir",
     }
     DEFAULT_CSS = """
     FileTreeView { scrollbar-size-vertical: 1; scrollbar-size-horizontal: 0; }
@@ -97,11 +104,10 @@ class FileTreeView(ScrollView, can_focus=True):
         """Cell width of every current row: vectorised over arrays computed once per image."""
         if self._widths is None:
             m = self.model
-            name_cells, link_cells = _static_widths(m)
+            name_cells, link_cells = static_widths(m)
             entry = m.tree.entry[m.rows]
             depth = m.index.depth[m.rows].astype(np.int64)
-            self._widths = (self._lead() + 4 * depth
-                            + name_cells[m.rows] + link_cells[entry])
+            self._widths = self._lead() + 4 * depth + name_cells[m.rows] + link_cells[entry]
         return self._widths
 
     def _prefix_widths(self) -> np.ndarray:
@@ -126,8 +132,7 @@ class FileTreeView(ScrollView, can_focus=True):
             room = width - prefix
             guided = room >= MIN_WRAP_ROOM
             name = np.maximum(1, self._row_widths() - prefix)
-            lines = np.where(guided, np.ceil(name / np.maximum(room, 1)),
-                             np.ceil(self._row_widths() / width))
+            lines = np.where(guided, np.ceil(name / np.maximum(room, 1)), np.ceil(self._row_widths() / width))
             lines = np.maximum(1, lines).astype(np.int64)
             self._wrap_offsets = np.concatenate(([0], np.cumsum(lines)))
             self.virtual_size = Size(width, int(self._wrap_offsets[-1]))
@@ -224,7 +229,8 @@ class FileTreeView(ScrollView, can_focus=True):
         if sub == 0:
             return strip.crop(0, prefix + room)
         style = self.rich_style + self.get_component_rich_style(
-            "file-tree--cursor" if cursor else "file-tree--guides", partial=True)
+            "file-tree--cursor" if cursor else "file-tree--guides", partial=True
+        )
         continued = " " * len(parts.attributes) + continuation_guides(parts.guides) + "  "
         start = prefix + sub * room
         return Strip([Segment(continued, style), *strip.crop(start, start + room)])
@@ -368,31 +374,6 @@ class FileTreeView(ScrollView, can_focus=True):
     def on_blur(self) -> None:
         self._cache.clear()
         self.refresh()
-
-
-_WIDTH_CACHE: dict[int, tuple[np.ndarray, np.ndarray]] = {}
-
-
-def _static_widths(model: FileTreeModel) -> tuple[np.ndarray, np.ndarray]:
-    """Cells taken by every path's name and every entry's ``→ target`` (once per image)."""
-    key = id(model.index)
-    cached = _WIDTH_CACHE.get(key)
-    if cached is None:
-        paths = model.image.paths.paths
-        # As drawn: a name's control characters are shown escaped (``\x1b``), four cells each.
-        names = np.fromiter((_cells(printable(p[p.rfind("/") + 1:])) for p in paths), dtype=np.int64,
-                            count=len(paths))
-        e = model.image.entries
-        links = np.fromiter((len(LINK_ARROW) + _cells(printable(link)) if link and tflag in (HARDLINK, SYMLINK) else 0
-                             for link, tflag in zip(e.link, e.tflag, strict=False)), dtype=np.int64, count=len(e))
-        cached = (names, links)
-        _WIDTH_CACHE.clear()
-        _WIDTH_CACHE[key] = cached
-    return cached
-
-
-def _cells(text: str) -> int:
-    return len(text) if text.isascii() else cell_len(text)
 
 
 __all__ = ["FileTreeView"]

@@ -76,8 +76,11 @@ class LayerListView(ScrollView, can_focus=True):
         elif bar == BOTTOM:
             bar_style = base + self.get_component_rich_style("layer-list--bottom", partial=True)
         if self.compact:
-            text = f"{row.layer:<3}{row.mark}{round(row.share * 100):>6}%" if self.bars else \
-                f"{row.layer:<3}{row.mark}{row.size:>7}"
+            text = (
+                f"{row.layer:<3}{row.mark}{round(row.share * 100):>6}%"
+                if self.bars
+                else f"{row.layer:<3}{row.mark}{row.size:>7}"
+            )
         elif self.bars:
             text = f"{row.mark}{row.size:>7} {size_bar(row.share)}  {row.command}"
         else:
