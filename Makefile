@@ -17,7 +17,7 @@ format:  ## rewrite the code in ruff's format
 format-check:  ## fail when a file is not in ruff's format
 	ruff format --check dive_py tests benchmarks
 
-types:  ## mypy --strict over dive_py (settings in pyproject.toml)
+types:  ## mypy --strict over dive_py, tests and benchmarks (settings in pyproject.toml)
 	mypy
 
 imports:  ## the import-linter contracts: package layers and the core's rooms
@@ -39,6 +39,7 @@ bench:  ## benchmarks: generate the big images once, then time the CLI and the e
 	$(PYTHON) benchmarks/make_images.py
 	$(PYTHON) benchmarks/bench.py
 	$(PYTHON) benchmarks/bench_tui.py
+	$(PYTHON) benchmarks/bench_tarscan.py
 
 ci:  ## exactly what CI runs, from a fresh venv (installs tmux with apt-get when missing)
 	CI=true bash .ci/run

@@ -60,6 +60,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any
+from unittest import mock
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
@@ -95,7 +96,8 @@ class Result:
     error: str = ""
 
     def _median(self, attr: str) -> float:
-        return statistics.median(getattr(r, attr) for r in self.runs)
+        values: list[float] = [getattr(r, attr) for r in self.runs]
+        return statistics.median(values)
 
     @property
     def ok(self) -> bool:
@@ -186,7 +188,7 @@ def run_tool(
     image: str,
     tool: str,
     cmd: list[str],
-    out: str,
+    out: str | None,
     repeat: int,
     timeout: float | None,
     log_dir: str,
@@ -308,10 +310,10 @@ def _pipeline(path: str, clock: PhaseClock | None = None) -> list[tuple[str, flo
     """load + analyse + export in-process; returns (phase, seconds)."""
     from dive_py.core.analysis.efficiency import analyse
     from dive_py.core.model import loader
+    from dive_py.core.model.merge import build_timeline as real_build
     from dive_py.report.export import write_export
 
     timings: list[tuple[str, float]] = []
-    real_build = loader.build_timeline
 
     def timed_build(*a: Any, **kw: Any) -> Any:
         t = time.perf_counter()
@@ -320,13 +322,10 @@ def _pipeline(path: str, clock: PhaseClock | None = None) -> list[tuple[str, flo
         finally:
             timings.append(("  of which build_timeline", time.perf_counter() - t))
 
-    loader.build_timeline = timed_build
-    clock = clock or PhaseClock()
-    t0 = time.perf_counter()
-    try:
+    with mock.patch.object(loader, "build_timeline", timed_build):  # the name load_image calls
+        clock = clock or PhaseClock()
+        t0 = time.perf_counter()
         image = loader.load_image(path, hash_files=False, progress=clock)
-    finally:
-        loader.build_timeline = real_build
     t_loaded = time.perf_counter()
     marks = [*clock.marks, ("(end of load)", t_loaded)]
     phases: list[tuple[str, float]] = []

@@ -92,7 +92,8 @@ def tar_floor(divepy: list[str], path: str, tmp: str, log: str, repeat: int) -> 
 
 
 def median(runs: list[Run], attr: str) -> float:
-    return statistics.median(getattr(r, attr) for r in runs)
+    values: list[float] = [getattr(r, attr) for r in runs]
+    return statistics.median(values)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -24,6 +24,7 @@ import statistics
 import sys
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -117,19 +118,25 @@ async def measure(image_path: str, repeat: int) -> tuple[Timer, dict[str, float]
         for _ in range(4 * repeat):
             timer.run("collapse all / expand all", key(tree.action_toggle_collapse_all))
         bar = app.screen.query_one("#filter", InputBar)
+
+        def keystroke(prefix: str) -> Callable[[], None]:
+            return lambda: screen.on_input_bar_changed(InputBar.Changed(bar, prefix))
+
+        def search_next() -> None:
+            session.tree.search("index\\.js")
+            tree.rebuild()
+
         bar.open()
         for text in ("node_modules/pkg1", "lib/.*\\.js$", "README"):
             for i in range(1, len(text) + 1):
                 # what the UI does per keystroke on a big tree: update the prompt, re-arm the pause timer
-                timer.run(
-                    "filter keystroke (UI)", lambda p=text[:i]: screen.on_input_bar_changed(InputBar.Changed(bar, p))
-                )
+                timer.run("filter keystroke (UI)", keystroke(text[:i]))
                 # what happens once typing pauses (measured for every prefix, worst case)
-                timer.run("filter applied", key(lambda p=text[:i]: screen.apply_filter(p)))
+                timer.run("filter applied", key(partial(screen.apply_filter, text[:i])))
             timer.run("filter applied", key(lambda: screen.apply_filter("")))
         bar.close()
         for _ in range(10 * repeat):
-            timer.run("search next match", key(lambda: (session.tree.search("index\\.js"), tree.rebuild())))
+            timer.run("search next match", key(search_next))
         # The viewer (v) on a file the last layer wrote again: what its worker does.
         top = n_layers - 1
         e = image.entries

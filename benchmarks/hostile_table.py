@@ -61,10 +61,10 @@ def main() -> None:
     total = passed = 0
     for cls in sorted(by_class):
         rows = by_class[cls]
-        ok = sum(1 for r in rows if r[1])
+        n_ok = sum(1 for r in rows if r[1])
         total += len(rows)
-        passed += ok
-        print(f"{cls:<12} {len(rows):>5} {ok:>5} {len(rows) - ok:>5} {max(r[2] for r in rows) >> 20:>7} MiB")
+        passed += n_ok
+        print(f"{cls:<12} {len(rows):>5} {n_ok:>5} {len(rows) - n_ok:>5} {max(r[2] for r in rows) >> 20:>7} MiB")
     worst = max(results, key=lambda r: r[3])
     print(f"{'all':<12} {total:>5} {passed:>5} {total - passed:>5} {worst[3] >> 20:>7} MiB  (worst: {worst[1]})")
     if args.failures:

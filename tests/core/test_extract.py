@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from dive_py.core.content.extract import ExtractError, entries_under, extract, write_file
+from dive_py.core.content.destination import ExtractError
+from dive_py.core.content.extract import entries_under, extract, write_file
 from dive_py.core.content.reading import read_content
 from dive_py.errors import UsageError
 from dive_py.fixtures.builder import ImageSpec, write_archive, write_layout_dir
@@ -34,9 +35,13 @@ def store(image: ImageSpec, tmp_path: Path, layout: str, compression: str, outer
     return write_archive(image, tmp_path / "image.tar", layout, compression=compression, outer=outer)
 
 
-def snapshot(root: Path) -> dict[str, tuple]:
+#: What :func:`snapshot` records of one path: ("l", target), ("d", mode) or ("f", mode, content).
+Written = tuple[str | bytes, ...]
+
+
+def snapshot(root: Path) -> dict[str, Written]:
     """Everything written below ``root``: type, permission bits and content or link target."""
-    out: dict[str, tuple] = {}
+    out: dict[str, Written] = {}
     for dirpath, dirs, files in os.walk(root):
         for name in dirs + files:
             full = os.path.join(dirpath, name)
@@ -52,7 +57,7 @@ def snapshot(root: Path) -> dict[str, tuple]:
 
 
 @pytest.fixture(scope="module")
-def reference(tmp_path_factory: pytest.TempPathFactory) -> dict[int, dict[str, tuple]]:
+def reference(tmp_path_factory: pytest.TempPathFactory) -> dict[int, dict[str, Written]]:
     tmp = tmp_path_factory.mktemp("ref")
     path = write_archive(edge_case_image(), tmp / "ref.tar", "docker")
     out = {}
@@ -63,7 +68,7 @@ def reference(tmp_path_factory: pytest.TempPathFactory) -> dict[int, dict[str, t
     return out
 
 
-def test_the_top_layer_is_the_container_view(reference: dict[int, dict[str, tuple]]) -> None:
+def test_the_top_layer_is_the_container_view(reference: dict[int, dict[str, Written]]) -> None:
     top = reference[max(reference)]
     busybox = _bytes(1, 5000)
     assert top["etc/passwd"] == ("f", "0o644", b"root:x:0:0::/root:/bin/bash\n")
@@ -84,7 +89,7 @@ def test_the_top_layer_is_the_container_view(reference: dict[int, dict[str, tupl
     assert top[deep][2] == b"deep path"
 
 
-def test_earlier_layers_show_earlier_content(reference: dict[int, dict[str, tuple]]) -> None:
+def test_earlier_layers_show_earlier_content(reference: dict[int, dict[str, Written]]) -> None:
     base = reference[0]
     assert base["etc/passwd"][2] == b"root:x:0:0::/root:/bin/sh\n"
     assert base["bin/su"] == ("f", "0o755", _bytes(2, 700))  # setuid dropped
@@ -96,7 +101,7 @@ def test_earlier_layers_show_earlier_content(reference: dict[int, dict[str, tupl
 
 @pytest.mark.parametrize(("layout", "compression", "outer"), STORAGES)
 def test_every_storage_extracts_the_same_files(
-    reference: dict[int, dict[str, tuple]], tmp_path: Path, layout: str, compression: str, outer: str
+    reference: dict[int, dict[str, Written]], tmp_path: Path, layout: str, compression: str, outer: str
 ) -> None:
     path = store(edge_case_image(), tmp_path, layout, compression, outer)
     with loaded(path) as image:

@@ -9,6 +9,9 @@ per-layer dive trees.
 from __future__ import annotations
 
 import tarfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
 
 import orjson
 import pytest
@@ -66,13 +69,13 @@ COMMANDS = [
 
 
 @pytest.fixture(scope="module")
-def reference(tmp_path_factory):
+def reference(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     path = write_archive(edge_case_image(), tmp_path_factory.mktemp("ref") / "ref.tar", "docker")
     with loaded(path) as image:
         return everything(image)
 
 
-def test_reference_is_what_the_recipe_says(reference):
+def test_reference_is_what_the_recipe_says(reference: dict[str, Any]) -> None:
     # Anchor the reference itself so that "all equal" cannot mean "all equally empty".
     assert [c for *_rest, c in reference["layer_sizes"]] == COMMANDS
     assert [n for _s, n, _d, _c in reference["layer_sizes"]] == [27, 8, 0, 17, 5]
@@ -89,7 +92,9 @@ def test_reference_is_what_the_recipe_says(reference):
 @pytest.mark.parametrize(
     ("layout", "compression", "outer", "fmt", "layer_comp"), CASES, ids=[f"{c[0]}-{c[1]}-outer_{c[2]}" for c in CASES]
 )
-def test_archive_layouts_agree(reference, tmp_path, layout, compression, outer, fmt, layer_comp):
+def test_archive_layouts_agree(
+    reference: dict[str, Any], tmp_path: Path, layout: str, compression: str, outer: str, fmt: str, layer_comp: str
+) -> None:
     path = write_archive(edge_case_image(), tmp_path / "img.tar", layout, compression=compression, outer=outer)
     with loaded(path) as image:
         assert image.archive_format == fmt
@@ -99,7 +104,7 @@ def test_archive_layouts_agree(reference, tmp_path, layout, compression, outer, 
         assert len(set(ids)) == len(ids) == 5
         assert "blobs" not in ids
         if layout in ("oci", "docker25"):
-            assert ids == [layer.blob_digest.removeprefix("sha256:") for layer in image.layers]
+            assert ids == [(layer.blob_digest or "").removeprefix("sha256:") for layer in image.layers]
             assert all(layer.member == "blobs/sha256/" + layer.id for layer in image.layers)
         got = everything(image)
     assert got == reference
@@ -116,7 +121,7 @@ def test_archive_layouts_agree(reference, tmp_path, layout, compression, outer, 
         ("containers-image", "gzip"),
     ],
 )
-def test_layout_directories_agree(reference, tmp_path, layout, compression):
+def test_layout_directories_agree(reference: dict[str, Any], tmp_path: Path, layout: str, compression: str) -> None:
     path = write_layout_dir(edge_case_image(), tmp_path / "layout", layout, compression=compression)
     with loaded(path) as image:
         got = everything(image)
@@ -133,7 +138,9 @@ def test_layout_directories_agree(reference, tmp_path, layout, compression):
         ("docker", "gzip", "zstd"),
     ],
 )
-def test_layer_order_follows_the_manifest(reference, tmp_path, layout, compression, outer):
+def test_layer_order_follows_the_manifest(
+    reference: dict[str, Any], tmp_path: Path, layout: str, compression: str, outer: str
+) -> None:
     """Blobs stored in reverse order (and the manifest first) change nothing."""
     plain = write_archive(edge_case_image(), tmp_path / "plain.tar", layout, compression=compression)
     members = read_members(plain)
@@ -156,7 +163,7 @@ def test_layer_order_follows_the_manifest(reference, tmp_path, layout, compressi
     assert got == reference
 
 
-def test_history_mapping_skips_empty_layer_entries(tmp_path):
+def test_history_mapping_skips_empty_layer_entries(tmp_path: Path) -> None:
     """history[0] is an empty-layer ARG: layer i is not history[i]."""
     path = write_archive(edge_case_image(), tmp_path / "img.tar", "oci")
     with loaded(path) as image:
@@ -176,7 +183,7 @@ def test_history_mapping_skips_empty_layer_entries(tmp_path):
     ]
 
 
-def test_history_shorter_than_the_layers(tmp_path):
+def test_history_shorter_than_the_layers(tmp_path: Path) -> None:
     tars = [tar_of([member("a", data=b"1")]), tar_of([member("b", data=b"2")])]
     cfg = orjson.dumps(config_doc(tars, history=[{"created_by": "/bin/sh -c only one", "empty_layer": False}]))
     with loaded(docker_archive(tmp_path / "img.tar", tars, config=cfg)) as image:
@@ -190,7 +197,7 @@ EMPTY_LAYER_DIGEST = "sha256:5f70bf18a086007016e948b04aed3b82103a36bea41755b6cdd
 
 
 @pytest.mark.parametrize("layout", ["docker", "oci-gzip", "oci-tar"])
-def test_empty_1024_byte_layer_counts(tmp_path, layout):
+def test_empty_1024_byte_layer_counts(tmp_path: Path, layout: str) -> None:
     tars = [tar_of([member("a", data=b"one")]), END, tar_of([member("b", data=b"two")])]
     assert sha(END) == EMPTY_LAYER_DIGEST[7:]
     if layout == "docker":
@@ -209,7 +216,7 @@ def test_empty_1024_byte_layer_counts(tmp_path, layout):
 
 
 @pytest.mark.parametrize("layout", ["docker", "containers-image", "kaniko", "oci", "docker25"])
-def test_identical_layers_get_distinct_ids(tmp_path, layout):
+def test_identical_layers_get_distinct_ids(tmp_path: Path, layout: str) -> None:
     img = ImageSpec(tags=["twins:1"])
     img.layer("ADD a").file("same.txt", "same content\n")
     img.layer("ADD a again").file("same.txt", "same content\n")
@@ -237,7 +244,9 @@ def test_identical_layers_get_distinct_ids(tmp_path, layout):
         (OCI_ZSTD, gz, "gzip"),
     ],
 )
-def test_compression_from_magic_bytes_not_media_type(reference, tmp_path, label, encode, expected):
+def test_compression_from_magic_bytes_not_media_type(
+    reference: dict[str, Any], tmp_path: Path, label: str, encode: Callable[[bytes], bytes], expected: str
+) -> None:
     spec = edge_case_image()
     tars = spec.layer_tars()
     path = oci_archive(
@@ -249,7 +258,7 @@ def test_compression_from_magic_bytes_not_media_type(reference, tmp_path, label,
     assert got == reference
 
 
-def test_outer_archive_with_directory_entries_and_dot_slash_names(reference, tmp_path):
+def test_outer_archive_with_directory_entries_and_dot_slash_names(reference: dict[str, Any], tmp_path: Path) -> None:
     """`tar -C dir -cf x.tar .` writes ./manifest.json, ./blobs/ ...: names are normalised."""
     plain = write_archive(edge_case_image(), tmp_path / "plain.tar", "oci", compression="none")
     members = []

@@ -1,27 +1,31 @@
-"""Go's ``sort.Sort`` (pdqsort) re-implemented: sorted, stable up to 12 items, deterministic above.
+"""Go's ``sort.Sort`` (pdqsort) re-implemented: sorted, stable up to 12 items, Go's exact order above.
 
 dive sorts the inefficient-files list with the unstable ``sort.Sort`` and
 prints it reversed, so the order of equal-sized files is whatever Go's
-pdqsort leaves.  The dive-marked tests build images whose lists are full of
-ties and require our ``fileReference`` to equal dive 0.13.1's, item for item.
+pdqsort leaves.  Golden orders recorded from Go (through dive 0.13.1) pin
+that order without dive installed; the dive-marked tests build images whose
+lists are full of ties and require our ``fileReference`` to equal dive
+0.13.1's, item for item.
 """
 
 from __future__ import annotations
 
 import json
 import random
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dive_py.core.analysis.gosort import _LessKey, _Sorter, go_sort
+from dive_py.core.analysis.gosort import _LessKey, _Sorter, go_sort, go_sort_by_key
 from dive_py.fixtures.builder import ImageSpec, write_archive
 from tests.clitools import dive_json, divepy_json
 
 
-def _sorter(items, less):  # type: ignore[no-untyped-def]
+def _sorter(items: list[Any], less: Callable[[Any, Any], bool]) -> _Sorter:
     """The sorter the public functions build, for testing its parts directly."""
     return _Sorter([_LessKey(x, less) for x in items], items)
 
@@ -52,13 +56,70 @@ def test_up_to_twelve_items_is_stable(keys: list[int]) -> None:
     assert items == sorted(tagged(keys))  # ties keep their input order
 
 
-@settings(max_examples=200, deadline=None)
-@given(st.lists(st.integers(min_value=0, max_value=4), min_size=13, max_size=300))
-def test_deterministic(keys: list[int]) -> None:
-    first, second = tagged(keys), tagged(keys)
-    go_sort(first, by_key)
-    go_sort(second, by_key)
-    assert first == second
+#: (keys in input order, input positions in the order Go's ``sort.Sort`` leaves them).
+#: Recorded from Go itself: dive 0.13.1 on an image whose inefficient paths are discovered in input
+#: order with cumulative sizes 2 * (key + 1) (its ``fileReference``, read backwards, is
+#: ``sort.Sort``'s output). The 13-item case is also traced by hand in
+#: ``test_golden_order_traced_by_hand``. Lengths: just above insertion sort, a median-of-three
+#: pivot, and 64 (>= 50: Tukey's ninther pivot, and more than one partition round).
+GOLDEN = [
+    (
+        "1 0 2 0 1 2 0 1 0 2 1 0 1",
+        "6 1 3 8 11 4 0 7 10 12 2 5 9",
+    ),
+    (
+        "1 0 2 2 1 0 2 1 2 1 2 0 2 2 1 1 1 2 2 2",
+        "5 1 11 15 14 16 0 7 4 9 8 2 12 13 10 6 3 17 18 19",
+    ),
+    (
+        "1 2 2 0 1 3 1 1 3 0 2 3 3 0 1 2 3 2 2 1 2 3 3 2 1 3 1 1 0 1 0 2 2",
+        "9 28 13 3 30 6 29 7 0 24 26 27 4 19 14 10 15 17 18 2 20 1 31 23 32 8 25 22 21 16 12 11 5",
+    ),
+    (
+        "4 3 4 0 2 4 1 1 3 2 1 1 2 3 4 1 2 3 4 2 2 3 1 1 2 1 4 0 0 1 0 1"
+        " 3 1 2 1 0 1 2 1 3 4 2 3 4 3 3 1 0 2 2 2 1 4 2 4 0 3 1 1 3 1 4 1",
+        "27 56 48 3 36 30 28 47 7 63 10 11 61 59 58 15 52 37 39 35 33 31 22 23 29 25 6 50 42 24 9 12"
+        " 54 20 34 16 51 19 38 49 4 46 57 43 40 45 21 60 13 1 17 32 8 53 44 55 18 41 14 2 0 26 62 5",
+    ),
+]
+
+
+def ints(text: str) -> list[int]:
+    return [int(word) for word in text.split()]
+
+
+@pytest.mark.parametrize(("keys_text", "order_text"), GOLDEN, ids=[f"n={len(k.split())}" for k, _ in GOLDEN])
+def test_golden_orders_recorded_from_go(keys_text: str, order_text: str) -> None:
+    keys, order = ints(keys_text), ints(order_text)
+    assert sorted(order) == list(range(len(keys)))  # the golden itself is a permutation...
+    assert [keys[i] for i in order] == sorted(keys)  # ...that sorts the keys
+    assert order != [i for _, i in sorted(tagged(keys))]  # and not the stable one: ties really move
+    for sort in ("less", "key"):
+        items = tagged(keys)
+        if sort == "less":
+            go_sort(items, by_key)
+        else:
+            go_sort_by_key(items, lambda item: item[0])
+        assert [i for _, i in items] == order
+
+
+def test_golden_order_traced_by_hand() -> None:
+    """Go's pdqsort on the 13 keys of ``GOLDEN[0]``, step by step (limit = bits.Len(13) = 4).
+
+    1. choosePivot: 13 >= 8, so the median of positions 3, 6, 9 (keys 0, 0, 2): no swap in
+       order2, pivot 6, swaps = 0: increasingHint.
+    2. partialInsertionSort: position 1 (key 0) < position 0 (key 1), and 13 < 50: give up.
+    3. partition(0, 13, 6): swap positions 0 and 6, pivot key 0. No key is < 0, so i stops at 1
+       and j runs down to 0; i > j: swap(0, 0), mid = 0, already partitioned.
+    4. Left part [0, 0) is empty (unbalanced, 0 < 13 / 8); loop on [1, 13): 12 items, insertion
+       sort, stable in *position* order, where item 0 now sits at position 6:
+       key 0 -> 1, 3, 8, 11; key 1 -> 4, 0, 7, 10, 12; key 2 -> 2, 5, 9.
+    """
+    keys, order = ints(GOLDEN[0][0]), ints(GOLDEN[0][1])
+    after_partition = [6, 1, 2, 3, 4, 5, 0, 7, 8, 9, 10, 11, 12]
+    rest = sorted(after_partition[1:], key=lambda i: keys[i])  # Python's sort is stable too
+    assert rest == [1, 3, 8, 11, 4, 0, 7, 10, 12, 2, 5, 9]
+    assert order == [6, *rest]
 
 
 def test_ties_are_reordered_above_twelve_items() -> None:

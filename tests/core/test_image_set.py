@@ -14,7 +14,7 @@ from tests.helpers import loaded
 from tests.images import tiny_image
 
 
-def family(tmp_path: Path, layout: str) -> Path:
+def family(tmp_path: Path, layout: str) -> str:
     parent = tiny_image("parent:1")
     child = tiny_image("child:1")
     child.layer("RUN more").file("more.txt", "more" * 300)

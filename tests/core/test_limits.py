@@ -16,14 +16,14 @@ from dive_py.core.model.entries import PathTable
 from dive_py.core.model.loader import load_image
 from dive_py.core.tar.layerread import read_layer
 from dive_py.errors import LimitError
-from tests.helpers import docker_archive, gz, member, stream_window, tar_of
+from tests.helpers import docker_archive, gz, member, read_members, stream_window, tar_of
 
 
 def _many(n: int) -> bytes:
     return tar_of([member(f"f{i}") for i in range(n)])
 
 
-def test_the_entry_budget_stops_a_layer_soon_after_the_limit(monkeypatch) -> None:
+def test_the_entry_budget_stops_a_layer_soon_after_the_limit(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(limits, "IMAGE_ENTRIES", 10_000)
     with pytest.raises(LimitError, match=r"the image holds more than 10,000 entries \(divepy's limit\)"):
         read_layer(stream_window(_many(20_000)), hash_files=False)
@@ -34,7 +34,7 @@ def test_the_entry_budget_stops_a_layer_soon_after_the_limit(monkeypatch) -> Non
         read_layer(stream_window(_many(2_000)), hash_files=False, budget=budget)
 
 
-def test_the_name_budget_counts_paths_and_link_targets(monkeypatch) -> None:
+def test_the_name_budget_counts_paths_and_link_targets(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(limits, "NAME_CHARS", 50_000)
     links = tar_of([member(f"l{i}", tarfile.SYMTYPE, linkname="t" * 100) for i in range(600)])
     with pytest.raises(LimitError, match=r"paths and link targets exceed 50,000 characters"):
@@ -50,7 +50,7 @@ def test_interning_parents_is_charged_and_not_recursive() -> None:
     assert table.paths[table.parent[pid]] == deep[:-2]
 
 
-def test_streamed_archives_hold_metadata_up_to_the_total(monkeypatch, tmp_path: Path) -> None:
+def test_streamed_archives_hold_metadata_up_to_the_total(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     from dive_py.core.archive import streamed
 
     good = tar_of([member("etc/os", data=b"ok")])
@@ -70,11 +70,10 @@ def test_streamed_archives_hold_metadata_up_to_the_total(monkeypatch, tmp_path: 
 
 
 def _members(path: Path) -> list[tuple[str, bytes]]:
-    with tarfile.open(path) as tar:
-        return [(m.name, tar.extractfile(m).read()) for m in tar.getmembers() if m.isreg()]  # type: ignore[union-attr]
+    return [(info.name, data) for info, data in read_members(path) if info.isreg()]
 
 
-def test_json_documents_are_capped_in_number_and_bytes(monkeypatch, tmp_path: Path) -> None:
+def test_json_documents_are_capped_in_number_and_bytes(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     from dive_py.core.archive import base as archive
 
     path = docker_archive(tmp_path / "img.tar", [tar_of([member("a")])])
@@ -91,7 +90,7 @@ def test_json_documents_are_capped_in_number_and_bytes(monkeypatch, tmp_path: Pa
         load_image(path)
 
 
-def test_archive_members_are_capped(monkeypatch, tmp_path: Path) -> None:
+def test_archive_members_are_capped(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     from dive_py.core.archive import base as archive
 
     path = docker_archive(tmp_path / "img.tar", [tar_of([member("a")])])
@@ -106,15 +105,14 @@ def test_binary_sizes_read_naturally() -> None:
     assert limits.binary_size(1000) == "1,000 bytes"
 
 
-def test_a_limit_in_an_unreferenced_blob_still_stops_a_streamed_archive(monkeypatch, tmp_path: Path) -> None:
+def test_a_limit_in_an_unreferenced_blob_still_stops_a_streamed_archive(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     """Memory is spent whichever blob it goes to: the limit ends the load even for a blob no manifest uses."""
-    import tarfile as tf
-
     from tests.helpers import file_member, write_members
 
     plain = Path(docker_archive(tmp_path / "img.tar", [tar_of([member("a")])]))
-    with tf.open(plain) as tar:
-        members = [(m, tar.extractfile(m).read() if m.isreg() else b"") for m in tar.getmembers()]  # type: ignore[union-attr]
+    members = read_members(plain)
     extra = file_member("unreferenced/layer.tar", _many(3000))
     write_members(tmp_path / "with-extra.tar", [*members, extra])  # after everything the image uses
     packed = tmp_path / "with-extra.tar.gz"
@@ -125,14 +123,13 @@ def test_a_limit_in_an_unreferenced_blob_still_stops_a_streamed_archive(monkeypa
         load_image(str(packed))
 
 
-def test_only_json_looking_members_are_held(monkeypatch, tmp_path: Path) -> None:
+def test_only_json_looking_members_are_held(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """A streamed archive keeps what may be a manifest or config; a signature or an SBOM blob costs nothing."""
     from dive_py.core.archive import streamed
     from tests.helpers import file_member, write_members
 
     plain = Path(docker_archive(tmp_path / "img.tar", [tar_of([member("a")])]))
-    with tarfile.open(plain) as tar:
-        members = [(m, tar.extractfile(m).read() if m.isreg() else b"") for m in tar.getmembers()]  # type: ignore[union-attr]
+    members = read_members(plain)
     binary = file_member("signature.bin", b"\x00\x01binary" * 1000)
     write_members(tmp_path / "signed.tar", [binary, *members])
     packed = tmp_path / "signed.tar.gz"

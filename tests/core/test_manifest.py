@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import platform as std_platform
+from pathlib import Path
 
 import orjson
 import pytest
 
 from dive_py.core.archive import open_archive
+from dive_py.core.model.image import Image
 from dive_py.core.model.loader import load_image
 from dive_py.core.oci import manifest as mf
 from dive_py.core.oci import selection
 from dive_py.errors import ManifestError, UsageError
-from dive_py.fixtures.builder import write_archive
+from dive_py.fixtures.builder import ImageSpec, write_archive
 from dive_py.report.export import archive_summary
 from tests.helpers import (
     OCI_GZIP,
@@ -37,7 +39,7 @@ from tests.images import tiny_image
 LAYER = tar_of([member("f", data=b"content")])
 
 
-def found(path):
+def found(path: str | Path) -> mf.ArchiveIndex:
     archive = open_archive(str(path), hash_files=False)
     try:
         return mf.find_images(archive)
@@ -45,17 +47,24 @@ def found(path):
         archive.close()
 
 
-def hello(image) -> str:
+def hello(image: Image) -> str:
     e = image.entries
     (g,) = [g for g in range(len(e)) if image.paths.paths[e.pid[g]] == "hello.txt"]
     return image.archive.pread(e.blob_of[e.layer_of(g)], e.offset[g], e.size[g]).decode()
+
+
+def stored_size(image: Image, member: str) -> int:
+    """The size of an archive member as stored."""
+    stored = image.archive.resolve(member)
+    assert stored is not None, member
+    return stored.size
 
 
 # -- several images in one archive -------------------------------------------------
 
 
 @pytest.fixture
-def two_images(tmp_path):
+def two_images(tmp_path: Path) -> str:
     return write_archive(
         [tiny_image("first:1", marker="A"), tiny_image("second:2", marker="B")], tmp_path / "two.tar", "docker"
     )
@@ -72,7 +81,7 @@ def two_images(tmp_path):
         ("docker.io/library/second:2", "second:2", "B"),
     ],
 )
-def test_select_image_in_a_multi_image_archive(two_images, select, name, marker):
+def test_select_image_in_a_multi_image_archive(two_images: str, select: str | None, name: str, marker: str) -> None:
     with loaded(two_images, image=select) as image:
         assert image.names == [name]
         assert hello(image) == f"hello {marker}\n"
@@ -81,18 +90,18 @@ def test_select_image_in_a_multi_image_archive(two_images, select, name, marker)
         ]
 
 
-def test_unknown_image_name_lists_the_available_ones(two_images):
+def test_unknown_image_name_lists_the_available_ones(two_images: str) -> None:
     with pytest.raises(UsageError) as err:
         load_image(two_images, image="third:3")
     assert str(err.value) == "--image third:3: no such image in the archive; available: first:1, second:2"
 
 
-def test_image_index_out_of_range(two_images):
+def test_image_index_out_of_range(two_images: str) -> None:
     with pytest.raises(UsageError, match=r"^--image 2: the archive holds 2 image\(s\) \(0\.\.1\)$"):
         load_image(two_images, image="2")
 
 
-def test_name_without_tag_means_latest(tmp_path):
+def test_name_without_tag_means_latest(tmp_path: Path) -> None:
     path = write_archive(
         [tiny_image("app:1.0", marker="A"), tiny_image("app:latest", marker="B")], tmp_path / "t.tar", "docker"
     )
@@ -100,7 +109,7 @@ def test_name_without_tag_means_latest(tmp_path):
         assert image.names == ["app:latest"]
 
 
-def test_archive_summary_without_sharing(two_images):
+def test_archive_summary_without_sharing(two_images: str) -> None:
     with loaded(two_images, image="second:2") as image:
         summary = archive_summary(image)
         stored = {info.name: info.size for info, _ in read_members(two_images) if info.name.endswith("layer.tar")}
@@ -114,14 +123,14 @@ def test_archive_summary_without_sharing(two_images):
 
 
 @pytest.mark.parametrize("layout", ["docker", "containers-image", "kaniko", "oci", "docker25"])
-def test_archive_summary_with_shared_layers(tmp_path, layout):
+def test_archive_summary_with_shared_layers(tmp_path: Path, layout: str) -> None:
     child = tiny_image("child:1")
     child.layer("RUN more").file("more.txt", "more")
     path = write_archive([tiny_image("parent:1"), child], tmp_path / "family.tar", layout)
     with loaded(path, image="child:1") as image:
         summary = archive_summary(image)
         members = [lay.member for lay in image.layers]
-        sizes = {m: image.archive.resolve(m).size for m in members}
+        sizes = {m: stored_size(image, m) for m in members}
     assert summary["sharedLayers"] == sorted(members[:2])
     assert summary["layerBytesStored"] == sum(sizes.values())  # each shared blob counted once
     assert [(i["names"], i["layers"], i["selected"]) for i in summary["images"]] == [
@@ -134,7 +143,7 @@ def test_archive_summary_with_shared_layers(tmp_path, layout):
 
 
 @pytest.fixture
-def multi_platform(tmp_path):
+def multi_platform(tmp_path: Path) -> str:
     return write_archive(
         [
             tiny_image("multi:1", arch="amd64", marker="amd"),
@@ -147,7 +156,7 @@ def multi_platform(tmp_path):
     )
 
 
-def diff_ids(spec) -> list[str]:
+def diff_ids(spec: ImageSpec) -> list[str]:
     return ["sha256:" + sha(t) for t in spec.layer_tars()]
 
 
@@ -164,7 +173,9 @@ ARM = diff_ids(tiny_image("multi:1", arch="arm64", variant="v8", marker="arm"))
         ("AMD64", "linux/amd64", AMD),
     ],
 )
-def test_host_platform_is_the_default(multi_platform, monkeypatch, machine, expected, digests):
+def test_host_platform_is_the_default(
+    multi_platform: str, monkeypatch: pytest.MonkeyPatch, machine: str, expected: str, digests: list[str]
+) -> None:
     monkeypatch.setattr(std_platform, "machine", lambda: machine)
     with loaded(multi_platform) as image:
         assert image.ref.platform == expected
@@ -172,7 +183,7 @@ def test_host_platform_is_the_default(multi_platform, monkeypatch, machine, expe
         assert [lay.digest for lay in image.layers] == digests
 
 
-def test_host_armv7_picks_plain_arm(tmp_path, monkeypatch):
+def test_host_armv7_picks_plain_arm(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """An index entry "linux/arm" without a variant means arm/v7 (containerd's normalisation)."""
     path = write_archive(
         [tiny_image("pi:1", arch="amd64", marker="a"), tiny_image("pi:1", arch="arm", marker="b")],
@@ -188,7 +199,7 @@ def test_host_armv7_picks_plain_arm(tmp_path, monkeypatch):
         load_image(path)
 
 
-def test_host_platform_missing(multi_platform, monkeypatch):
+def test_host_platform_missing(multi_platform: str, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(std_platform, "machine", lambda: "s390x")
     with pytest.raises(UsageError) as err:
         load_image(multi_platform)
@@ -208,7 +219,7 @@ def test_host_platform_missing(multi_platform, monkeypatch):
         ("amd64", "linux/amd64"),
     ],
 )
-def test_platform_flag(multi_platform, wanted, expected):
+def test_platform_flag(multi_platform: str, wanted: str, expected: str) -> None:
     with loaded(multi_platform, platform=wanted) as image:
         assert image.ref.platform == expected
 
@@ -222,13 +233,13 @@ def test_platform_flag(multi_platform, wanted, expected):
         ("windows/amd64", "windows/amd64"),
     ],
 )
-def test_missing_platform_lists_the_available_ones(multi_platform, wanted, shown):
+def test_missing_platform_lists_the_available_ones(multi_platform: str, wanted: str, shown: str) -> None:
     with pytest.raises(UsageError) as err:
         load_image(multi_platform, platform=wanted)
     assert str(err.value) == f"--platform {shown}: not in this image; available: linux/amd64, linux/arm64/v8"
 
 
-def test_attestation_manifest_is_skipped(multi_platform):
+def test_attestation_manifest_is_skipped(multi_platform: str) -> None:
     idx = found(multi_platform)
     assert [(i.names, i.platform) for i in idx.images] == [
         (["multi:1"], "linux/amd64"),
@@ -238,7 +249,7 @@ def test_attestation_manifest_is_skipped(multi_platform):
     assert len({i.group for i in idx.images}) == 1  # one image, two platforms
 
 
-def test_attestation_next_to_a_single_image(tmp_path):
+def test_attestation_next_to_a_single_image(tmp_path: Path) -> None:
     path = write_archive(tiny_image("one:1"), tmp_path / "one.tar", "oci", attestation=True)
     idx = found(path)
     assert [(i.names, i.platform, len(i.layers)) for i in idx.images] == [(["one:1"], "linux/amd64", 2)]
@@ -260,11 +271,11 @@ def test_attestation_next_to_a_single_image(tmp_path):
         ("linux/arm", "linux/arm/v7", True),
     ],
 )
-def test_platform_matches(wanted, have, ok):
+def test_platform_matches(wanted: str, have: str | None, ok: bool) -> None:
     assert selection.platform_matches(wanted, have) is ok
 
 
-def test_normalise_platform():
+def test_normalise_platform() -> None:
     assert selection.normalise_platform(" ARM64 ") == "linux/arm64"
     with pytest.raises(UsageError, match="--platform needs a value"):
         selection.normalise_platform(" ")
@@ -273,7 +284,7 @@ def test_normalise_platform():
 # -- broken indexes and manifests ----------------------------------------------------
 
 
-def test_index_with_null_manifests(tmp_path):
+def test_index_with_null_manifests(tmp_path: Path) -> None:
     index = orjson.dumps({"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": None})
     path = oci_archive(tmp_path / "null.tar", [(LAYER, OCI_TAR)], index=index)
     with pytest.raises(ManifestError) as err:
@@ -281,7 +292,7 @@ def test_index_with_null_manifests(tmp_path):
     assert str(err.value) == "index.json holds no usable image (index.json lists no manifests)"
 
 
-def test_manifest_with_zero_layers_only(tmp_path):
+def test_manifest_with_zero_layers_only(tmp_path: Path) -> None:
     path = oci_archive(tmp_path / "zero.tar", [], config=orjson.dumps(config_doc([])))
     with pytest.raises(
         ManifestError,
@@ -291,7 +302,7 @@ def test_manifest_with_zero_layers_only(tmp_path):
         load_image(path)
 
 
-def test_artifact_manifest_is_not_an_image(tmp_path):
+def test_artifact_manifest_is_not_an_image(tmp_path: Path) -> None:
     path = oci_archive(
         tmp_path / "art.tar",
         [(LAYER, OCI_TAR)],
@@ -307,14 +318,14 @@ def test_artifact_manifest_is_not_an_image(tmp_path):
         load_image(path)
 
 
-def test_unknown_manifest_media_type(tmp_path):
+def test_unknown_manifest_media_type(tmp_path: Path) -> None:
     path = oci_archive(tmp_path / "odd.tar", [(LAYER, OCI_TAR)], manifest_media="application/vnd.example+json")
     with pytest.raises(ManifestError) as err:
         load_image(path)
     assert str(err.value) == "index.json: manifests[0] has unknown media type 'application/vnd.example+json'"
 
 
-def test_unknown_layer_media_type(tmp_path):
+def test_unknown_layer_media_type(tmp_path: Path) -> None:
     path = oci_archive(tmp_path / "odd.tar", [(LAYER, OCI_TAR), (LAYER, "application/x-foo")])
     with pytest.raises(
         ManifestError,
@@ -324,7 +335,7 @@ def test_unknown_layer_media_type(tmp_path):
         load_image(path)
 
 
-def test_index_pointing_at_a_missing_manifest(tmp_path):
+def test_index_pointing_at_a_missing_manifest(tmp_path: Path) -> None:
     digest = "sha256:" + "ab" * 32
     index = orjson.dumps({"schemaVersion": 2, "manifests": [{"mediaType": OCI_MANIFEST, "digest": digest, "size": 10}]})
     path = oci_archive(tmp_path / "gone.tar", [(LAYER, OCI_TAR)], index=index)
@@ -333,7 +344,7 @@ def test_index_pointing_at_a_missing_manifest(tmp_path):
     assert str(err.value) == f"index.json refers to {digest}, which is not in the archive"
 
 
-def test_invalid_digest_is_refused(tmp_path):
+def test_invalid_digest_is_refused(tmp_path: Path) -> None:
     index = orjson.dumps(
         {
             "schemaVersion": 2,
@@ -345,7 +356,7 @@ def test_invalid_digest_is_refused(tmp_path):
         load_image(path)
 
 
-def test_oci_layer_blob_missing(tmp_path):
+def test_oci_layer_blob_missing(tmp_path: Path) -> None:
     path = oci_archive(tmp_path / "img.tar", [(LAYER, OCI_TAR)])
     blob = "blobs/sha256/" + sha(LAYER)
     members = [m for m in read_members(path) if m[0].name != blob]
@@ -355,7 +366,7 @@ def test_oci_layer_blob_missing(tmp_path):
     assert str(err.value) == f"layer 0 ({blob}): blob '{blob}' is missing from the archive"
 
 
-def test_manifest_json_pointing_at_a_missing_layer(tmp_path):
+def test_manifest_json_pointing_at_a_missing_layer(tmp_path: Path) -> None:
     cfg = orjson.dumps(config_doc([LAYER]))
     man = orjson.dumps([{"Config": "c.json", "RepoTags": ["x:1"], "Layers": ["deadbeef/layer.tar"]}])
     path = docker_archive(tmp_path / "m.tar", [LAYER], config=cfg, manifest=man)
@@ -364,7 +375,7 @@ def test_manifest_json_pointing_at_a_missing_layer(tmp_path):
     assert str(err.value) == "manifest.json refers to layer 'deadbeef/layer.tar', which is not in the archive"
 
 
-def test_manifest_json_pointing_at_a_missing_config(tmp_path):
+def test_manifest_json_pointing_at_a_missing_config(tmp_path: Path) -> None:
     path = docker_archive(tmp_path / "m.tar", [LAYER])
     man = orjson.loads(member_data(path, "manifest.json"))
     man[0]["Config"] = "0" * 64 + ".json"
@@ -385,13 +396,13 @@ def test_manifest_json_pointing_at_a_missing_config(tmp_path):
         (b"[{", "manifest.json is not valid JSON"),
     ],
 )
-def test_malformed_manifest_json(tmp_path, doc, message):
+def test_malformed_manifest_json(tmp_path: Path, doc: bytes, message: str) -> None:
     path = docker_archive(tmp_path / "m.tar", [LAYER], manifest=doc)
     with pytest.raises(ManifestError, match="^" + message.replace(".", r"\.")):
         load_image(path)
 
 
-def test_config_diff_ids_count_mismatch(tmp_path):
+def test_config_diff_ids_count_mismatch(tmp_path: Path) -> None:
     cfg = orjson.dumps(config_doc([LAYER, LAYER, LAYER]))
     path = docker_archive(tmp_path / "m.tar", [LAYER, tar_of([member("g", data=b"2")])], config=cfg)
     with pytest.raises(ManifestError) as err:
@@ -407,14 +418,14 @@ def test_config_diff_ids_count_mismatch(tmp_path):
         (b'{"rootfs": {"diff_ids": "x"}}', "rootfs.diff_ids must be a list of digests"),
     ],
 )
-def test_malformed_config(tmp_path, cfg, message):
+def test_malformed_config(tmp_path: Path, cfg: bytes, message: str) -> None:
     path = docker_archive(tmp_path / "m.tar", [LAYER], config=cfg)
     with pytest.raises(ManifestError) as err:
         load_image(path)
     assert str(err.value).startswith("config ") and str(err.value).endswith(message)
 
 
-def test_not_an_image_archive(tmp_path):
+def test_not_an_image_archive(tmp_path: Path) -> None:
     path = write_members(tmp_path / "rootfs.tar", [member("etc/passwd", data=b"root")])
     with pytest.raises(ManifestError, match=r"is not a container image archive: no manifest\.json or index\.json"):
         load_image(path)
@@ -423,19 +434,19 @@ def test_not_an_image_archive(tmp_path):
 # -- Docker >= 25: manifest.json into an OCI layout -----------------------------------
 
 
-def test_docker25_media_types_and_sizes_from_the_index(tmp_path):
+def test_docker25_media_types_and_sizes_from_the_index(tmp_path: Path) -> None:
     path = write_archive(tiny_image("d25:1"), tmp_path / "d25.tar", "docker25")
     with loaded(path) as image:
         assert image.archive_format == mf.FORMAT_DOCKER25
         assert [(lay.media_type, lay.declared_size, lay.digest is not None) for lay in image.ref.layers] == [
-            (OCI_GZIP, image.archive.resolve(lay.member).size, True) for lay in image.ref.layers
+            (OCI_GZIP, stored_size(image, lay.member), True) for lay in image.ref.layers
         ]
         assert image.ref.platform == "linux/amd64"
         assert image.ref.manifest_media_type == OCI_MANIFEST
 
 
 @pytest.mark.parametrize("keep_index", [True, False])
-def test_docker25_layer_sources(tmp_path, keep_index):
+def test_docker25_layer_sources(tmp_path: Path, keep_index: bool) -> None:
     path = write_archive(tiny_image("d25:1"), tmp_path / "d25.tar", "docker25")
     man = orjson.loads(member_data(path, "manifest.json"))
     digests = ["sha256:" + p.rsplit("/", 1)[1] for p in man[0]["Layers"]]
@@ -454,7 +465,7 @@ def test_docker25_layer_sources(tmp_path, keep_index):
         assert [lay.compression for lay in image.layers] == ["gzip", "gzip"]
 
 
-def test_docker25_broken_index_is_optional(tmp_path):
+def test_docker25_broken_index_is_optional(tmp_path: Path) -> None:
     path = write_archive(tiny_image("d25:1"), tmp_path / "d25.tar", "docker25")
     replace_members(path, tmp_path / "b.tar", {"index.json": b'{"manifests": "nope"}'})
     with loaded(tmp_path / "b.tar") as image:
@@ -462,7 +473,7 @@ def test_docker25_broken_index_is_optional(tmp_path):
         assert [lay.media_type for lay in image.ref.layers] == [None, None]
 
 
-def test_gzip_layer_in_oci_archive_with_declared_sizes(tmp_path):
+def test_gzip_layer_in_oci_archive_with_declared_sizes(tmp_path: Path) -> None:
     blob = gz(LAYER)
     path = oci_archive(tmp_path / "g.tar", [(blob, OCI_GZIP)], diff_tars=[LAYER])
     with loaded(path) as image:

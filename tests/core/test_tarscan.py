@@ -10,12 +10,14 @@ import io
 import random
 import re
 import tarfile
+from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 import xxhash
 
 from dive_py.core.kinds import BLOCKDEV, CHAR, DIR, FIFO, HARDLINK, REGULAR, SYMLINK
-from dive_py.core.tar.tarscan import iter_headers
+from dive_py.core.tar.tarscan import Header, Window, iter_headers
 from dive_py.core.tar.tarwindow import StreamWindow
 from dive_py.errors import ArchiveError, InputError, LayerError
 from tests.helpers import (
@@ -35,12 +37,12 @@ KINDS = pytest.mark.parametrize("kind", ["file", "stream"])
 MT = 1_600_000_000
 
 
-def names(headers: list) -> list[str]:
+def names(headers: list[Header]) -> list[str]:
     return [h[0] for h in headers]
 
 
 @KINDS
-def test_plain_ustar_fields(kind, tmp_path):
+def test_plain_ustar_fields(kind: str, tmp_path: Path) -> None:
     data = tar_of(
         [
             member("etc/", tarfile.DIRTYPE, mode=0o750, uid=5, gid=6),
@@ -55,7 +57,7 @@ def test_plain_ustar_fields(kind, tmp_path):
 
 
 @KINDS
-def test_gnu_long_name_and_long_link(kind, tmp_path):
+def test_gnu_long_name_and_long_link(kind: str, tmp_path: Path) -> None:
     long_name = "d/" + "n" * 150 + ".txt"
     long_link = "t/" + "k" * 200
     data = tar_of(
@@ -80,7 +82,7 @@ def test_gnu_long_name_and_long_link(kind, tmp_path):
 
 
 @KINDS
-def test_pax_overrides(kind, tmp_path):
+def test_pax_overrides(kind: str, tmp_path: Path) -> None:
     info, body = member("short", data=b"hello world", uid=1, gid=2, mtime=10)
     info.pax_headers = {
         "path": "pax/päth/" + "p" * 120,
@@ -105,7 +107,7 @@ def test_pax_overrides(kind, tmp_path):
 
 
 @KINDS
-def test_pax_size_overrides_header_size(kind, tmp_path):
+def test_pax_size_overrides_header_size(kind: str, tmp_path: Path) -> None:
     content = b"0123456789" * 70  # 700 bytes: two data blocks
     data = pax_member({"size": b"700"}) + raw_member(b"big", content, size=0) + raw_member(b"after", b"A") + END
     got = scan(data, kind, tmp_path)
@@ -114,7 +116,7 @@ def test_pax_size_overrides_header_size(kind, tmp_path):
 
 
 @KINDS
-def test_pax_applies_to_next_member_only(kind, tmp_path):
+def test_pax_applies_to_next_member_only(kind: str, tmp_path: Path) -> None:
     data = (
         pax_member({"path": b"renamed", "uid": b"99"})
         + raw_member(b"orig", b"x", uid=1)
@@ -125,7 +127,7 @@ def test_pax_applies_to_next_member_only(kind, tmp_path):
 
 
 @KINDS
-def test_ustar_prefix_field(kind, tmp_path):
+def test_ustar_prefix_field(kind: str, tmp_path: Path) -> None:
     name = "/".join([f"segment{i:02d}" for i in range(14)]) + "/file.txt"  # 139 bytes
     assert len(name) > 100
     data = tar_of([member(name, data=b"p")], fmt=tarfile.USTAR_FORMAT)
@@ -134,36 +136,36 @@ def test_ustar_prefix_field(kind, tmp_path):
 
 
 @KINDS
-def test_prefix_ignored_without_posix_magic(kind, tmp_path):
+def test_prefix_ignored_without_posix_magic(kind: str, tmp_path: Path) -> None:
     # Old GNU headers ("ustar  ") use those bytes for other fields: never a prefix.
     data = raw_member(b"name", b"x", magic=b"ustar  \x00", prefix=b"garbage") + END
     assert names(scan(data, kind, tmp_path)) == ["name"]
 
 
 @KINDS
-def test_base256_numbers(kind, tmp_path):
+def test_base256_numbers(kind: str, tmp_path: Path) -> None:
     data = tar_of([member("f", data=b"hello", uid=10_000_000, gid=2**33, mtime=-5)], fmt=tarfile.GNU_FORMAT)
     assert data[108] & 0x80  # base-256 really used
     assert scan(data, kind, tmp_path) == [("f", REGULAR, 0o644, 10_000_000, 2**33, 5, -5, "", 512)]
 
 
 @KINDS
-def test_base256_size(kind, tmp_path):
-    data = bytearray(raw_member(b"f", b"abc") + END)
-    data[124:136] = b"\x80" + (3).to_bytes(11, "big")
-    data = patch_header(bytes(data), 0)  # fix the checksum
+def test_base256_size(kind: str, tmp_path: Path) -> None:
+    raw = bytearray(raw_member(b"f", b"abc") + END)
+    raw[124:136] = b"\x80" + (3).to_bytes(11, "big")
+    data = patch_header(bytes(raw), 0)  # fix the checksum
     assert scan(data, kind, tmp_path) == [("f", REGULAR, 0o644, 0, 0, 3, MT, "", 512)]
 
 
 @KINDS
-def test_old_style_nul_typeflag(kind, tmp_path):
+def test_old_style_nul_typeflag(kind: str, tmp_path: Path) -> None:
     data = raw_member(b"file", b"abc", b"\x00") + raw_member(b"dir/", b"", b"\x00") + raw_member(b"z", b"1") + END
     got = scan(data, kind, tmp_path)
     assert [(h[0], h[1], h[5]) for h in got] == [("file", REGULAR, 3), ("dir/", DIR, 0), ("z", REGULAR, 1)]
 
 
 @KINDS
-def test_old_style_directory_never_has_data(kind, tmp_path):
+def test_old_style_directory_never_has_data(kind: str, tmp_path: Path) -> None:
     # An old-style directory with size > 0 is still header-only, like a '5' entry.
     data = raw_header(b"dir/", b"\x00", size=600) + raw_member(b"next", b"n") + END
     got = scan(data, kind, tmp_path)
@@ -171,14 +173,14 @@ def test_old_style_directory_never_has_data(kind, tmp_path):
 
 
 @KINDS
-def test_old_style_directory_decided_on_the_pax_name(kind, tmp_path):
+def test_old_style_directory_decided_on_the_pax_name(kind: str, tmp_path: Path) -> None:
     data = pax_member({"path": b"paxdir/"}) + raw_header(b"x", b"\x00", size=600) + raw_member(b"next", b"n") + END
     got = scan(data, kind, tmp_path)
     assert [(h[0], h[1], h[8]) for h in got] == [("paxdir/", DIR, 1536), ("next", REGULAR, 2048)]
 
 
 @KINDS
-def test_header_only_types_never_consume_data(kind, tmp_path):
+def test_header_only_types_never_consume_data(kind: str, tmp_path: Path) -> None:
     entries = [
         (b"d/", b"5", DIR),
         (b"s", b"2", SYMLINK),
@@ -197,7 +199,7 @@ def test_header_only_types_never_consume_data(kind, tmp_path):
 
 
 @KINDS
-def test_missing_end_marker_is_a_clean_eof(kind, tmp_path):
+def test_missing_end_marker_is_a_clean_eof(kind: str, tmp_path: Path) -> None:
     data = raw_member(b"a", b"x" * 600) + raw_member(b"b", b"")
     assert names(scan(data, kind, tmp_path)) == ["a", "b"]
     assert scan(END, kind, tmp_path) == []  # an empty layer
@@ -205,28 +207,28 @@ def test_missing_end_marker_is_a_clean_eof(kind, tmp_path):
 
 
 @KINDS
-def test_stops_at_end_marker_and_ignores_trailing_data(kind, tmp_path):
+def test_stops_at_end_marker_and_ignores_trailing_data(kind: str, tmp_path: Path) -> None:
     # estargz puts its TOC after the end-of-archive marker: it must never be read
     data = raw_member(b"a", b"x") + END + b"\xffgarbage that is not a tar header" * 40
     assert names(scan(data, kind, tmp_path)) == ["a"]
 
 
 @KINDS
-def test_truncated_header(kind, tmp_path):
+def test_truncated_header(kind: str, tmp_path: Path) -> None:
     data = raw_member(b"a", b"x") + raw_header(b"b")[:300]
     with pytest.raises(LayerError, match="is truncated: it ends inside a tar header"):
         scan(data, kind, tmp_path)
 
 
 @KINDS
-def test_truncated_data(kind, tmp_path):
+def test_truncated_data(kind: str, tmp_path: Path) -> None:
     data = raw_member(b"a", b"x" * 2000)[: 512 + 1000]  # data claims 4 blocks, 2 are there
     with pytest.raises(ArchiveError, match="is truncated: a member's data runs past its end"):
         scan(data, kind, tmp_path)
 
 
 @KINDS
-def test_truncated_after_extended_header(kind, tmp_path):
+def test_truncated_after_extended_header(kind: str, tmp_path: Path) -> None:
     with pytest.raises(LayerError, match="ends after an extended header"):
         scan(pax_member({"path": b"x"}), kind, tmp_path)
     long_name = tar_of([member("n" * 200, data=b"")], fmt=tarfile.GNU_FORMAT)
@@ -235,14 +237,14 @@ def test_truncated_after_extended_header(kind, tmp_path):
 
 
 @KINDS
-def test_truncated_inside_pax_data(kind, tmp_path):
+def test_truncated_inside_pax_data(kind: str, tmp_path: Path) -> None:
     data = pax_member({"path": b"p" * 600})[:700]
     with pytest.raises(InputError, match="is truncated"):
         scan(data, kind, tmp_path)
 
 
 @KINDS
-def test_corrupt_header_mid_archive(kind, tmp_path):
+def test_corrupt_header_mid_archive(kind: str, tmp_path: Path) -> None:
     data = bytearray(raw_member(b"a", b"x") + raw_member(b"b", b"y") + END)
     data[1024:1536] = bytes(random.Random(1).randbytes(512))  # a garbage block where the 2nd header is
     with pytest.raises(LayerError, match="bad tar header checksum at offset 1024"):
@@ -250,7 +252,7 @@ def test_corrupt_header_mid_archive(kind, tmp_path):
 
 
 @KINDS
-def test_bad_checksum_without_magic_mid_archive(kind, tmp_path):
+def test_bad_checksum_without_magic_mid_archive(kind: str, tmp_path: Path) -> None:
     data = bytearray(raw_member(b"a", b"x") + raw_member(b"b", b"y", magic=b"\x00" * 8) + END)
     data[1024 + 148 : 1024 + 156] = b"0000000\x00"
     with pytest.raises(LayerError, match="bad tar header checksum at offset 1024"):
@@ -263,7 +265,7 @@ def test_bad_checksum_without_magic_mid_archive(kind, tmp_path):
     reason="checksums of headers with a ustar/GNU magic are only verified on the "
     "first header (speed); a corrupt mid-archive header with an intact magic is parsed as is",
 )
-def test_bad_checksum_with_intact_magic_mid_archive(kind, tmp_path):
+def test_bad_checksum_with_intact_magic_mid_archive(kind: str, tmp_path: Path) -> None:
     data = bytearray(raw_member(b"a", b"x") + raw_member(b"b", b"y") + END)
     data[1024 + 124 : 1024 + 136] = b"00000000777\x00"  # a flipped size field, checksum not updated
     with pytest.raises(LayerError, match="bad tar header checksum at offset 1024"):
@@ -271,7 +273,7 @@ def test_bad_checksum_with_intact_magic_mid_archive(kind, tmp_path):
 
 
 @KINDS
-def test_bad_checksum_on_first_header(kind, tmp_path):
+def test_bad_checksum_on_first_header(kind: str, tmp_path: Path) -> None:
     data = bytearray(raw_member(b"a", b"x") + END)
     data[148:156] = b"0001234\x00"
     with pytest.raises(LayerError, match="is not a tar archive"):
@@ -279,7 +281,7 @@ def test_bad_checksum_on_first_header(kind, tmp_path):
 
 
 @KINDS
-def test_non_tar_first_block(kind, tmp_path):
+def test_non_tar_first_block(kind: str, tmp_path: Path) -> None:
     data = random.Random(7).randbytes(4096)
     with pytest.raises(LayerError, match=r"^layer is not a tar archive$"):
         scan(data, kind, tmp_path)
@@ -288,14 +290,14 @@ def test_non_tar_first_block(kind, tmp_path):
 
 
 @KINDS
-def test_bad_number_field(kind, tmp_path):
+def test_bad_number_field(kind: str, tmp_path: Path) -> None:
     data = patch_header(raw_member(b"a", b"x") + END, 0, uid=b"12x4567\x00")
     with pytest.raises(LayerError, match=r"corrupt tar header for 'a' \(bad number"):
         scan(data, kind, tmp_path)
 
 
 @KINDS
-def test_pax_global_header_is_refused(kind, tmp_path):
+def test_pax_global_header_is_refused(kind: str, tmp_path: Path) -> None:
     data = tar_of([member("a", data=b"x")], pax_headers={"comment": "global"})
     assert data[156:157] == b"g"
     with pytest.raises(LayerError, match="holds a PAX global header"):
@@ -303,7 +305,7 @@ def test_pax_global_header_is_refused(kind, tmp_path):
 
 
 @KINDS
-def test_gnu_sparse_is_refused(kind, tmp_path):
+def test_gnu_sparse_is_refused(kind: str, tmp_path: Path) -> None:
     data = raw_member(b"ok", b"1") + raw_member(b"sparse", b"z" * 10, b"S") + END
     with pytest.raises(LayerError, match="holds a GNU sparse file"):
         scan(data, kind, tmp_path)
@@ -324,7 +326,7 @@ def test_gnu_sparse_is_refused(kind, tmp_path):
         pytest.param(lambda: pax_member({"linkpath": b"\xff"}) + raw_member(b"x", typeflag=b"2"), id="pax-linkpath"),
     ],
 )
-def test_non_utf8_names_are_refused(kind, bad, tmp_path):
+def test_non_utf8_names_are_refused(kind: str, bad: Callable[[], bytes], tmp_path: Path) -> None:
     with pytest.raises(LayerError, match="is not valid UTF-8"):
         scan(bad() + END, kind, tmp_path)
 
@@ -341,13 +343,13 @@ def test_non_utf8_names_are_refused(kind, bad, tmp_path):
         ),
     ],
 )
-def test_nul_inside_extended_names_is_refused(kind, bad, tmp_path):
+def test_nul_inside_extended_names_is_refused(kind: str, bad: Callable[[], bytes], tmp_path: Path) -> None:
     with pytest.raises(LayerError, match="contains a NUL byte"):
         scan(bad() + END, kind, tmp_path)
 
 
 @KINDS
-def test_gnu_long_name_trailing_nuls_are_stripped(kind, tmp_path):
+def test_gnu_long_name_trailing_nuls_are_stripped(kind: str, tmp_path: Path) -> None:
     data = raw_member(b"././@LongLink", b"long/name\x00\x00\x00", b"L") + raw_member(b"short", b"q") + END
     assert names(scan(data, kind, tmp_path)) == ["long/name"]
 
@@ -366,13 +368,13 @@ def test_gnu_long_name_trailing_nuls_are_stripped(kind, tmp_path):
         (b"0 a=b\n", "record overruns"),
     ],
 )
-def test_corrupt_pax_records(kind, records, why, tmp_path):
+def test_corrupt_pax_records(kind: str, records: bytes, why: str, tmp_path: Path) -> None:
     data = raw_member(b"PaxHeaders/x", records, b"x") + raw_member(b"x") + END
     with pytest.raises(LayerError, match=f"corrupt PAX header.*{re.escape(why)}"):
         scan(data, kind, tmp_path)
 
 
-def test_both_windows_agree_on_a_mixed_tar(tmp_path):
+def test_both_windows_agree_on_a_mixed_tar(tmp_path: Path) -> None:
     rng = random.Random(3)
     members = []
     for i in range(60):
@@ -396,15 +398,15 @@ def test_both_windows_agree_on_a_mixed_tar(tmp_path):
         assert len(from_file) == 60
 
 
-def _hash_all(win):
-    out = []
+def _hash_all(win: Window) -> list[tuple[str, int]]:
+    out: list[tuple[str, int]] = []
     for name, tflag, *_rest, size, _mt, _link, off in iter_headers(win):
         if tflag == REGULAR:
             out.append((name, win.hash(off, size)))
     return out
 
 
-def test_hashing_matches_xxh3(tmp_path):
+def test_hashing_matches_xxh3(tmp_path: Path) -> None:
     rng = random.Random(5)
     contents = {
         "empty": b"",
@@ -425,7 +427,7 @@ def test_hashing_matches_xxh3(tmp_path):
     assert _hash_all(StreamWindow(io.BytesIO(data), "layer")) == expected
 
 
-def test_stream_window_hash_with_small_reads(tmp_path):
+def test_stream_window_hash_with_small_reads(tmp_path: Path) -> None:
     """A decompressor returns short reads: hashing must loop until it has every byte."""
 
     class Trickle(io.RawIOBase):
@@ -441,7 +443,7 @@ def test_stream_window_hash_with_small_reads(tmp_path):
     assert _hash_all(win) == [("a", xxhash.xxh3_64(content).intdigest()), ("b", xxhash.xxh3_64(b"tail").intdigest())]
 
 
-def test_hash_of_truncated_data(tmp_path):
+def test_hash_of_truncated_data(tmp_path: Path) -> None:
     data = raw_member(b"a", b"x" * 5000)[:2048]
     with file_window(tmp_path, data) as win:
         h = next(iter_headers(win))
@@ -453,7 +455,7 @@ def test_hash_of_truncated_data(tmp_path):
         win2.hash(h[8], h[5])
 
 
-def test_file_window_region_inside_a_larger_file(tmp_path):
+def test_file_window_region_inside_a_larger_file(tmp_path: Path) -> None:
     """A layer stored in the middle of an outer archive: offsets are relative, absolute() is not."""
     content = b"payload" * 100
     data = tar_of([member("x", data=content)])
@@ -468,7 +470,7 @@ def test_file_window_region_inside_a_larger_file(tmp_path):
     assert StreamWindow(io.BytesIO(data), "s").absolute(512) == -1
 
 
-def test_file_window_read_past_region(tmp_path):
+def test_file_window_read_past_region(tmp_path: Path) -> None:
     with file_window(tmp_path, b"abc" * 100) as win:
         assert win.read(0, 3) == b"abc"
         with pytest.raises(ArchiveError, match="runs past its end"):

@@ -11,6 +11,7 @@ prints the parsed ``highestWastedBytes`` threshold in bytes.
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 
@@ -133,7 +134,7 @@ _ROW = re.compile(r"^\s+(\d+)\s{2}(.{12})\s{2}/(\S+)$")
 
 @pytest.mark.dive
 @pytest.mark.slow
-def test_humanize_matches_dive(tmp_path) -> None:
+def test_humanize_matches_dive(tmp_path: Path) -> None:
     """Each file ``s<N>`` is written twice (halves of N), so dive reports it as wasting exactly N bytes."""
     img = ImageSpec(tags=["units:latest"])
     low, high = img.layer("ADD low"), img.layer("ADD high")
@@ -171,7 +172,7 @@ def test_humanize_matches_dive(tmp_path) -> None:
         ("0.03 MB", 30000),
     ],
 )
-def test_parse_bytes_matches_dive(tmp_path, text: str, value: int) -> None:
+def test_parse_bytes_matches_dive(tmp_path: Path, text: str, value: int) -> None:
     """test-docker-image wastes 32025 bytes, so dive fails each threshold and prints it in bytes."""
     archive = peer_image("test-docker-image.tar")
     (tmp_path / "rules.yaml").write_text(f"rules:\n  highestWastedBytes: '{text}'\n")

@@ -11,6 +11,7 @@ import gzip
 import lzma
 import os
 import tarfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -105,6 +106,10 @@ def oci_dir(box: Path, layers: list[bytes], name: str = "layout") -> Path:
     """An OCI layout directory (uncompressed layers) to be tampered with."""
     image_in(box, spec_of(layers), "oci-dir", name)
     return box / "in" / name
+
+
+#: An index built from the manifest's digest and size and ``put`` (stores a blob, returns its digest).
+IndexBuilder = Callable[[str, int, Callable[[bytes], str]], object]
 
 
 def oci_members(

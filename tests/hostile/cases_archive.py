@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import os
 import zlib
+from collections.abc import Callable
 from pathlib import Path
 
 import orjson
@@ -13,6 +14,7 @@ import zstandard
 from tests.helpers import OCI_GZIP, OCI_TAR, OCI_ZSTD, config_doc, file_member, gz, member, tar_of
 from tests.hostile import layers as L
 from tests.hostile.archives import (
+    IndexBuilder,
     docker_members,
     image_in,
     link_member,
@@ -29,8 +31,8 @@ MANIFEST = "application/vnd.oci.image.manifest.v1+json"
 INDEX = "application/vnd.oci.image.index.v1+json"
 
 
-def _docker(box: Path, **kw: object) -> str:
-    return raw_archive(box, docker_members([L.good()], **kw))  # type: ignore[arg-type]
+def _docker(box: Path, *, config: bytes | None = None, manifest: object = None) -> str:
+    return raw_archive(box, docker_members([L.good()], config=config, manifest=manifest))
 
 
 def _json_limit(what: str) -> str:
@@ -68,27 +70,28 @@ def _gzip_archive_with_fillers(box: Path, count: int, size: int, head: bytes) ->
         parts.append(gzip.compress(info.tobuf(format=tarfile.PAX_FORMAT), mtime=0))
         parts.append(packed_filler)
         parts.append(gzip.compress(bytes(-size % 512), mtime=0))
-    image = (box / "in").mkdir(exist_ok=True) or raw_archive(box, docker_members([L.good()]), "img.tar")
+    (box / "in").mkdir(exist_ok=True)
+    image = raw_archive(box, docker_members([L.good()]), "img.tar")
     parts.append(gz((box / image).read_bytes()))
     (box / "in" / "fillers.tar.gz").write_bytes(b"".join(parts))
     return ["in/fillers.tar.gz"]
 
 
-def nested_index_chain(depth: int, repeats: int) -> object:
+def nested_index_chain(depth: int, repeats: int) -> IndexBuilder:
     """An index that lists the next one ``repeats`` times, ``depth`` levels down to the manifest."""
 
-    def build(man_digest: str, man_size: int, put: object) -> object:
-        desc = {"mediaType": MANIFEST, "digest": man_digest, "size": man_size}
+    def build(man_digest: str, man_size: int, put: Callable[[bytes], str]) -> object:
+        desc: dict[str, object] = {"mediaType": MANIFEST, "digest": man_digest, "size": man_size}
         for _ in range(depth):
             doc = orjson.dumps({"schemaVersion": 2, "mediaType": INDEX, "manifests": [desc] * repeats})
-            desc = {"mediaType": INDEX, "digest": put(doc), "size": len(doc)}  # type: ignore[operator]
+            desc = {"mediaType": INDEX, "digest": put(doc), "size": len(doc)}
         return {"schemaVersion": 2, "manifests": [desc] * repeats}
 
     return build
 
 
-def many_manifests(count: int) -> object:
-    def build(man_digest: str, man_size: int, put: object) -> object:
+def many_manifests(count: int) -> IndexBuilder:
+    def build(man_digest: str, man_size: int, put: Callable[[bytes], str]) -> object:
         return {
             "schemaVersion": 2,
             "manifests": [
@@ -105,10 +108,10 @@ def many_manifests(count: int) -> object:
     return build
 
 
-def images_across_indexes(per_index: int, indexes: int) -> object:
+def images_across_indexes(per_index: int, indexes: int) -> IndexBuilder:
     """``indexes`` nested indexes of ``per_index`` manifests each: every one under the per-index limit."""
 
-    def build(man_digest: str, man_size: int, put: object) -> object:
+    def build(man_digest: str, man_size: int, put: Callable[[bytes], str]) -> object:
         nested = []
         for k in range(indexes):
             doc = orjson.dumps(
@@ -126,14 +129,14 @@ def images_across_indexes(per_index: int, indexes: int) -> object:
                     ],
                 }
             )
-            nested.append({"mediaType": INDEX, "digest": put(doc), "size": len(doc)})  # type: ignore[operator]
+            nested.append({"mediaType": INDEX, "digest": put(doc), "size": len(doc)})
         return {"schemaVersion": 2, "manifests": nested}
 
     return build
 
 
-def _oci(box: Path, layers: list[tuple[bytes, str]] | None = None, **kw: object) -> list[str]:
-    return [raw_archive(box, oci_members(layers or [(L.good(), OCI_TAR)], **kw))]  # type: ignore[arg-type]
+def _oci(box: Path, layers: list[tuple[bytes, str]] | None = None, *, index: IndexBuilder | None = None) -> list[str]:
+    return [raw_archive(box, oci_members(layers or [(L.good(), OCI_TAR)], index=index))]
 
 
 def deep_healthcheck(box: Path) -> list[str]:
@@ -188,7 +191,7 @@ def layer_as_hardlink_member(box: Path) -> list[str]:
     return [raw_archive(box, [blob, *members])]
 
 
-def member_link_outside(kind: str) -> object:
+def member_link_outside(kind: str) -> Callable[[Path], list[str]]:
     def build(box: Path) -> list[str]:
         import tarfile
 
@@ -262,6 +265,13 @@ def gzip_corrupt(where: str) -> bytes:
     return bytes(data)
 
 
+def gzip_layer_corrupt(where: str) -> Callable[[Path], list[str]]:
+    def build(box: Path) -> list[str]:
+        return _oci(box, [(gzip_corrupt(where), OCI_GZIP)])
+
+    return build
+
+
 def zstd_truncated_at_block() -> bytes:
     raw = tar_of([member("big", data=os.urandom(300_000))])
     packed = zstandard.ZstdCompressor(write_checksum=False).compress(raw)
@@ -276,7 +286,7 @@ def gzip_outer_corrupt(box: Path) -> list[str]:
     return ["in/img.tar.gz"]
 
 
-def outer_wrapped(kind: str) -> object:
+def outer_wrapped(kind: str) -> Callable[[Path], list[str]]:
     def build(box: Path) -> list[str]:
         path = raw_archive(box, docker_members([L.good()]))
         data = (box / path).read_bytes()
@@ -288,13 +298,15 @@ def outer_wrapped(kind: str) -> object:
         elif kind == "xz-corrupt":
             import lzma
 
-            data = bytearray(lzma.compress(data))
-            data[len(data) // 2] ^= 0xFF
+            corrupt = bytearray(lzma.compress(data))
+            corrupt[len(corrupt) // 2] ^= 0xFF
+            data = bytes(corrupt)
         elif kind == "bzip2-corrupt":
             import bz2
 
-            data = bytearray(bz2.compress(data))
-            data[len(data) // 2] ^= 0xFF
+            corrupt = bytearray(bz2.compress(data))
+            corrupt[len(corrupt) // 2] ^= 0xFF
+            data = bytes(corrupt)
         elif kind == "zlib-not-gzip":
             data = zlib.compress(data)
         (box / "in" / "img.bin").write_bytes(bytes(data))
@@ -466,7 +478,7 @@ CASES: list[Case] = [
         Case(
             f"gzip-layer-corrupt-{where}",
             "traceback",
-            lambda box, w=where: _oci(box, [(gzip_corrupt(w), OCI_GZIP)]),
+            gzip_layer_corrupt(where),
             fails(r"is (not valid gzip data|truncated \(gzip stream ends early\))"),
             ("json", "explorer"),
         )

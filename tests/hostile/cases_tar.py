@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 from tests.helpers import pax_record
@@ -64,9 +65,7 @@ CASES: list[Case] = [
     ),
     _bad("pax-gid-negative", HANG, lambda: L.with_pax({"gid": b"-1"}), r"corrupt PAX header for 'f' \(gid="),
     *[
-        _bad(
-            f"pax-mtime-{label}", HANG, lambda v=value: L.with_pax({"mtime": v}), r"corrupt PAX header for 'f' \(mtime="
-        )
+        _bad(f"pax-mtime-{label}", HANG, partial(L.with_pax, {"mtime": value}), r"corrupt PAX header for 'f' \(mtime=")
         for label, value in (
             ("inf", b"inf"),
             ("nan", b"nan"),
@@ -202,7 +201,7 @@ CASES: list[Case] = [
         Case(
             f"hardlink-to-a-{kind}",
             "traceback",
-            _img(lambda t=flag: L.hardlinks(t)),
+            _img(partial(L.hardlinks, flag)),
             ok_everywhere({"list": _listed("/h")}),
             ("json", "ci", "list", "extract", "explorer"),
         )
@@ -263,18 +262,19 @@ def _h_keeps_version_one(out: Outcome, box: Path) -> None:
     assert (box / "h-out").read_bytes() == b"version one\n"
 
 
+def _extract_relinked(layout: str) -> Callable[[Path], list[str]]:
+    def build(box: Path) -> list[str]:
+        return [image_in(box, [L.good(), L.relinked_versions()], layout), "--extract", "/h", "-o", "h-out"]
+
+    return build
+
+
 for _layout in ("docker", "oci-gzip", "docker-gzip"):
     CASES.append(
         Case(
             f"hardlink-keeps-the-earlier-version-{_layout}",
             "semantics",
-            lambda box, lay=_layout: [
-                image_in(box, [L.good(), L.relinked_versions()], lay),
-                "--extract",
-                "/h",
-                "-o",
-                "h-out",
-            ],
+            _extract_relinked(_layout),
             Expect(0, creates=("h-out",), check=_h_keeps_version_one),
             ("raw",),
         )

@@ -23,7 +23,7 @@ def main() -> None:
     sys.argv[0] = "divepy"
     from dive_py.cli import main as divepy_main
 
-    code: object = 0
+    code: str | int | None = 0
     try:
         divepy_main()
     except SystemExit as exc:

@@ -16,10 +16,10 @@ from pathlib import Path
 import pytest
 
 from dive_py.config import RuleSettings, load_rules, parse_rule
-from dive_py.core.analysis.efficiency import analyse
+from dive_py.core.analysis.efficiency import Efficiency, analyse
 from dive_py.core.model.loader import load_image
 from dive_py.report.ci import evaluate, passed, render_report
-from tests.clitools import ANSI, clean_env, dive_ci, run_divepy
+from tests.clitools import ANSI, Result, clean_env, dive_ci, run_divepy
 from tests.conftest import peer_image
 
 DOCKER_DEFAULT = """\
@@ -94,7 +94,7 @@ PASS [pass:2 skip:1]
 """
 
 
-def ci(cwd: Path, *args: str | Path, env: dict[str, str] | None = None):
+def ci(cwd: Path, *args: str | Path, env: dict[str, str] | None = None) -> Result:
     return run_divepy("--ci", *args, cwd=cwd, env=env)
 
 
@@ -163,7 +163,7 @@ def rules(eff: str, wasted: str, pct: str) -> RuleSettings:
 
 
 @pytest.fixture(scope="module")
-def docker_eff():
+def docker_eff() -> Efficiency:
     image = load_image(str(peer_image("test-docker-image.tar")))
     try:
         return analyse(image)
@@ -181,7 +181,7 @@ def docker_eff():
     ],
 )
 def test_evaluator_table(
-    docker_eff, case: str, eff: str, wasted: str, pct: str, ok: bool, statuses: tuple[str, str, str]
+    docker_eff: Efficiency, case: str, eff: str, wasted: str, pct: str, ok: bool, statuses: tuple[str, str, str]
 ) -> None:
     results = evaluate(rules(eff, wasted, pct), docker_eff)
     by_name = {r.name: r.status for r in results}
@@ -190,7 +190,7 @@ def test_evaluator_table(
     assert passed(results) is ok
 
 
-def test_all_fail_details(docker_eff) -> None:
+def test_all_fail_details(docker_eff: Efficiency) -> None:
     results = evaluate(rules("0.99", "1B", "0.01"), docker_eff)
     text = render_report(docker_eff, results, color=False)
     assert text.endswith("""Evaluation:
@@ -203,7 +203,7 @@ FAIL [fail:3]
 """)
 
 
-def test_all_disabled_summary(docker_eff) -> None:
+def test_all_disabled_summary(docker_eff: Efficiency) -> None:
     text = render_report(docker_eff, evaluate(rules("off", "disabled", ""), docker_eff), color=False)
     assert text.endswith(
         "  SKIP  highestUserWastedPercent (disabled)\n  SKIP  highestWastedBytes (disabled)\n"
@@ -211,7 +211,7 @@ def test_all_disabled_summary(docker_eff) -> None:
     )
 
 
-def test_comparisons_are_strict(docker_eff) -> None:
+def test_comparisons_are_strict(docker_eff: Efficiency) -> None:
     exact = evaluate(rules(repr(docker_eff.score), "32025", repr(docker_eff.user_wasted_percent)), docker_eff)
     assert [r.status for r in exact] == ["PASS", "PASS", "PASS"]
     over = evaluate(rules("0.9", "32024", "0.4834911001404048"), docker_eff)
@@ -289,7 +289,11 @@ def test_precedence_flag_env_file_default(tmp_path: Path, monkeypatch: pytest.Mo
         "DIVE_RULES_HIGHEST_USER_WASTED_PERCENT",
     ):
         monkeypatch.delenv(var, raising=False)
-    none = {"lowestEfficiency": None, "highestWastedBytes": None, "highestUserWastedPercent": None}
+    none: dict[str, str | None] = {
+        "lowestEfficiency": None,
+        "highestWastedBytes": None,
+        "highestUserWastedPercent": None,
+    }
     defaults = load_rules(none, None)
     assert (
         defaults.lowest_efficiency.threshold,

@@ -2,20 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Iterator
 
 import pytest
 
+from dive_py.core.model.image import Image
 from dive_py.core.model.loader import load_image
 from dive_py.fixtures.demo import DEMO_PATH
 from dive_py.ui.app import DiveApp, ImageChoice
 from dive_py.ui_settings import UiSettings
 from dive_py.viewmodel.session import Session
+from tests.ui.helpers import MakeApp
 
 
 @pytest.fixture
-def make_app() -> Callable[..., DiveApp]:
-    opened = []
+def make_app() -> Iterator[MakeApp]:
+    opened: list[Image] = []
 
     def factory(path: str = str(DEMO_PATH), settings: UiSettings | None = None, select: str | None = None) -> DiveApp:
         settings = settings or UiSettings()

@@ -2,9 +2,33 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Any, Protocol
+
+from textual.app import App
 from textual.pilot import Pilot
 
+from dive_py.ui.app import DiveApp
 from dive_py.ui.main_screen import MainScreen
+from dive_py.ui_settings import UiSettings
+
+
+class MakeApp(Protocol):
+    """The ``make_app`` fixture (tests/ui/conftest.py): an app on an already loaded image."""
+
+    def __call__(self, path: str = ..., settings: UiSettings | None = None, select: str | None = None) -> DiveApp: ...
+
+
+class SnapCompare(Protocol):
+    """The ``snap_compare`` fixture of pytest-textual-snapshot, which ships no type information."""
+
+    def __call__(
+        self,
+        app: App[Any],
+        press: Iterable[str] = (),
+        terminal_size: tuple[int, int] = (80, 24),
+        run_before: Callable[[Pilot[Any]], Awaitable[None] | None] | None = None,
+    ) -> bool: ...
 
 
 async def select_path(pilot: Pilot[int], layer: int, path: str) -> None:

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+from textual.app import App
+from textual.widget import Widget
 from textual.widgets import DataTable
 
 from dive_py.fixtures.builder import write_archive
@@ -13,31 +16,31 @@ from dive_py.ui.main_screen import MainScreen
 from dive_py.ui.widgets.bars import KeyBar
 from dive_py.ui.widgets.file_tree import FileTreeView
 from tests.images import tiny_image
-from tests.ui.helpers import select_path, settled
+from tests.ui.helpers import MakeApp, select_path, settled
 
 SIZE = (160, 45)
 
 
-def screen_of(app) -> MainScreen:  # type: ignore[no-untyped-def]
+def screen_of(app: App[int]) -> MainScreen:
     screen = app.screen
     assert isinstance(screen, MainScreen)
     return screen
 
 
-def family(tmp_path: Path) -> Path:
+def family(tmp_path: Path) -> str:
     child = tiny_image("child:1")
     child.layer("RUN more").file("more.txt", "more")
     return write_archive([tiny_image("parent:1"), child], tmp_path / "family.tar")
 
 
-def line_text(widget, y: int) -> str:  # type: ignore[no-untyped-def]
+def line_text(widget: Widget, y: int) -> str:
     return "".join(seg.text for seg in widget.render_line(y))
 
 
 # -- 4. the score and the wasted files below 90 columns ---------------------------------------------
 
 
-async def test_narrow_layout_shows_the_score_and_i_opens_the_wasted_files(make_app) -> None:  # type: ignore[no-untyped-def]
+async def test_narrow_layout_shows_the_score_and_i_opens_the_wasted_files(make_app: MakeApp) -> None:
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:
         screen = screen_of(app)
@@ -56,7 +59,7 @@ async def test_narrow_layout_shows_the_score_and_i_opens_the_wasted_files(make_a
         assert tree.selected is not None and tree.image.paths.paths[tree.selected] == "app/static/logo.png"
 
 
-async def test_wide_layout_i_focuses_the_wasted_files_in_their_pane(make_app) -> None:  # type: ignore[no-untyped-def]
+async def test_wide_layout_i_focuses_the_wasted_files_in_their_pane(make_app: MakeApp) -> None:
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         assert not screen_of(app).query_one("#image-summary-pane").display
@@ -64,7 +67,7 @@ async def test_wide_layout_i_focuses_the_wasted_files_in_their_pane(make_app) ->
         assert isinstance(app.screen, MainScreen) and app.focused is app.screen.query_one("#wasted-table")
 
 
-async def test_the_wasted_files_say_why(make_app) -> None:  # type: ignore[no-untyped-def]
+async def test_the_wasted_files_say_why(make_app: MakeApp) -> None:
     app = make_app()
     async with app.run_test(size=SIZE):
         table = screen_of(app).query_one("#wasted-table", DataTable)
@@ -78,13 +81,20 @@ async def test_the_wasted_files_say_why(make_app) -> None:  # type: ignore[no-un
 # -- the images of an archive ------------------------------------------------------------------------
 
 
-async def test_images_table_switches_image_without_restarting(make_app, tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+async def test_images_table_switches_image_without_restarting(
+    make_app: MakeApp, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from dive_py.core.model.image import Image
     from dive_py.ui.images_screen import ImagesScreen
 
-    closed = []
+    closed: list[Image] = []
     real_close = Image.close
-    monkeypatch.setattr(Image, "close", lambda self: (closed.append(self), real_close(self))[1])
+
+    def close(self: Image) -> None:
+        closed.append(self)
+        real_close(self)
+
+    monkeypatch.setattr(Image, "close", close)
     app = make_app(str(family(tmp_path)))
     async with app.run_test(size=SIZE) as pilot:
         first = screen_of(app)
@@ -104,7 +114,7 @@ async def test_images_table_switches_image_without_restarting(make_app, tmp_path
         assert closed == [first.session.image]  # the image left behind is closed
 
 
-async def test_one_image_has_no_images_key(make_app) -> None:  # type: ignore[no-untyped-def]
+async def test_one_image_has_no_images_key(make_app: MakeApp) -> None:
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         assert "Images" not in str(screen_of(app).query_one(KeyBar).render())
@@ -115,7 +125,7 @@ async def test_one_image_has_no_images_key(make_app) -> None:  # type: ignore[no
 # -- size bars, copy ----------------------------------------------------------------------------------
 
 
-async def test_percent_shows_size_bars_in_both_panes(make_app) -> None:  # type: ignore[no-untyped-def]
+async def test_percent_shows_size_bars_in_both_panes(make_app: MakeApp) -> None:
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         screen = screen_of(app)
@@ -125,10 +135,11 @@ async def test_percent_shows_size_bars_in_both_panes(make_app) -> None:  # type:
         tree_row = line_text(screen.file_tree, 0)
         assert "108 kB  █████▉    73%  ├── bin" in tree_row  # 108 kB of layer 0's 148 kB
         await pilot.press("percent_sign")
+        screen = screen_of(app)  # read again: mypy keeps what the assert above narrowed across the key press
         assert not screen.file_tree.bars and "%" not in line_text(screen.file_tree, 0)
 
 
-async def test_y_copies_the_selected_path(make_app) -> None:  # type: ignore[no-untyped-def]
+async def test_y_copies_the_selected_path(make_app: MakeApp) -> None:
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await select_path(pilot, 3, "app/main.py")
@@ -139,7 +150,7 @@ async def test_y_copies_the_selected_path(make_app) -> None:  # type: ignore[no-
 # -- 7. display ----------------------------------------------------------------------------------------
 
 
-async def test_the_key_bar_never_cuts_a_label(make_app) -> None:  # type: ignore[no-untyped-def]
+async def test_the_key_bar_never_cuts_a_label(make_app: MakeApp) -> None:
     app = make_app()
     for size in (SIZE, (100, 30), (80, 24), (50, 20)):
         async with app.run_test(size=size) as pilot:
@@ -155,7 +166,7 @@ async def test_the_key_bar_never_cuts_a_label(make_app) -> None:  # type: ignore
         app = type(app)(session=None, loader=app.loader, settings=app.settings)
 
 
-async def test_key_bar_at_160_columns_on_the_layers_pane_is_complete(make_app) -> None:  # type: ignore[no-untyped-def]
+async def test_key_bar_at_160_columns_on_the_layers_pane_is_complete(make_app: MakeApp) -> None:
     app = make_app()
     async with app.run_test(size=SIZE):
         bar = screen_of(app).query_one(KeyBar)
@@ -165,7 +176,7 @@ async def test_key_bar_at_160_columns_on_the_layers_pane_is_complete(make_app) -
         assert dropped and [bar._items[i][1] for i in shown] == ["Quit"]
 
 
-async def test_no_horizontal_scrollbar_rows(make_app) -> None:  # type: ignore[no-untyped-def]
+async def test_no_horizontal_scrollbar_rows(make_app: MakeApp) -> None:
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press("tab")
@@ -174,7 +185,7 @@ async def test_no_horizontal_scrollbar_rows(make_app) -> None:  # type: ignore[n
         assert tree.scrollable_content_region.height == tree.size.height  # ... and no row is a scrollbar
 
 
-async def test_wrapped_rows_keep_the_tree_guides(make_app) -> None:  # type: ignore[no-untyped-def]
+async def test_wrapped_rows_keep_the_tree_guides(make_app: MakeApp) -> None:
     app = make_app()
     async with app.run_test(size=(60, 30)) as pilot:
         await pilot.press("tab", "ctrl+b", "ctrl+p")  # no attributes, wrap on
@@ -186,7 +197,7 @@ async def test_wrapped_rows_keep_the_tree_guides(make_app) -> None:  # type: ign
         assert lines[i + 1].startswith("│       ") and lines[i + 1][8] != " " and "─" not in lines[i + 1]
 
 
-async def test_toasts_stay_off_the_path_line(make_app) -> None:  # type: ignore[no-untyped-def]
+async def test_toasts_stay_off_the_path_line(make_app: MakeApp) -> None:
     app = make_app()
     async with app.run_test(size=(80, 24), notifications=True) as pilot:
         await select_path(pilot, 3, "app/main.py")
@@ -197,7 +208,7 @@ async def test_toasts_stay_off_the_path_line(make_app) -> None:  # type: ignore[
         assert toast.region.height and not toast.region.y <= path_row < toast.region.bottom
 
 
-async def test_the_filter_stays_in_the_tree_title(make_app) -> None:  # type: ignore[no-untyped-def]
+async def test_the_filter_stays_in_the_tree_title(make_app: MakeApp) -> None:
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("ctrl+f", *"busybox", "enter")
@@ -207,17 +218,17 @@ async def test_the_filter_stays_in_the_tree_title(make_app) -> None:  # type: ig
         assert str(screen_of(app).query_one("#right").border_title) == "Current Layer Contents"
 
 
-async def test_an_image_that_fails_to_open_leaves_the_current_one(tmp_path) -> None:  # type: ignore[no-untyped-def]
+async def test_an_image_that_fails_to_open_leaves_the_current_one(tmp_path: Path) -> None:
     from dive_py.core.content.reading import read_content
     from dive_py.core.model.loader import load_image
     from dive_py.errors import InputError
-    from dive_py.ui.app import DiveApp, ImageChoice
+    from dive_py.ui.app import DiveApp, ImageChoice, LoadProgress
     from dive_py.viewmodel.session import Session
 
     path = family(tmp_path)
     image = load_image(str(path), hash_files=True)
 
-    def loader(progress, choice):  # type: ignore[no-untyped-def]
+    def loader(progress: LoadProgress, choice: ImageChoice | None) -> Session:
         raise InputError("layer 2 (abc/layer.tar): unexpected end of data\x1b[2J")
 
     app = DiveApp(session=Session.build(image), loader=loader)
@@ -240,7 +251,9 @@ async def test_an_image_that_fails_to_open_leaves_the_current_one(tmp_path) -> N
 # -- p and e ---------------------------------------------------------------------------------------------
 
 
-async def test_p_refuses_a_directory_and_a_missing_pager(make_app, monkeypatch, tmp_path) -> None:  # type: ignore[no-untyped-def]
+async def test_p_refuses_a_directory_and_a_missing_pager(
+    make_app: MakeApp, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     monkeypatch.setenv("TMPDIR", str(tmp_path))
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
@@ -262,7 +275,9 @@ async def test_p_refuses_a_directory_and_a_missing_pager(make_app, monkeypatch, 
     assert list(tmp_path.iterdir()) == []
 
 
-async def test_e_runs_the_editor_on_a_read_only_copy_of_the_removed_version(make_app, monkeypatch, tmp_path) -> None:  # type: ignore[no-untyped-def]
+async def test_e_runs_the_editor_on_a_read_only_copy_of_the_removed_version(
+    make_app: MakeApp, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     from contextlib import nullcontext
 
     seen = tmp_path / "seen"

@@ -7,25 +7,29 @@ which is exactly what hid the bug.
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pytest
 from textual import events
+from textual.app import App
 
 from dive_py.core.analysis.compare import REMOVED
 from dive_py.ui.main_screen import MainScreen
 from dive_py.ui.widgets.bars import InputBar
 from dive_py.ui.widgets.file_tree import FileTreeView
 from dive_py.ui.widgets.layer_list import LayerListView
-from tests.ui.helpers import select_path, settled
+from tests.ui.helpers import MakeApp, select_path, settled
 
 SIZE = (160, 45)
 
 
-def screen_of(app) -> MainScreen:  # type: ignore[no-untyped-def]
+def screen_of(app: App[int]) -> MainScreen:
     screen = app.screen
     assert isinstance(screen, MainScreen)
     return screen
 
 
-def burst(app, keys: list[tuple[str, str | None]]) -> None:  # type: ignore[no-untyped-def]
+def burst(app: App[int], keys: list[tuple[str, str | None]]) -> None:
     """Queue every key before any is handled, as a terminal does with a paste."""
     for key, char in keys:
         app.post_message(events.Key(key, char))
@@ -39,7 +43,7 @@ def typed(text: str) -> list[tuple[str, str | None]]:
 # -- 1. keys right after / or Ctrl+F go into the prompt -------------------------------------
 
 
-async def test_a_burst_after_slash_is_typed_into_the_search_not_run(make_app) -> None:  # type: ignore[no-untyped-def]
+async def test_a_burst_after_slash_is_typed_into_the_search_not_run(make_app: MakeApp) -> None:
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         burst(app, typed("/xq"))
@@ -50,7 +54,7 @@ async def test_a_burst_after_slash_is_typed_into_the_search_not_run(make_app) ->
         assert bar.is_open and bar.input.value == "xq"
 
 
-async def test_a_burst_after_slash_does_not_open_the_viewer(make_app) -> None:  # type: ignore[no-untyped-def]
+async def test_a_burst_after_slash_does_not_open_the_viewer(make_app: MakeApp) -> None:
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("tab")
@@ -61,7 +65,7 @@ async def test_a_burst_after_slash_does_not_open_the_viewer(make_app) -> None:  
         assert app.screen.query_one("#search", InputBar).input.value == "saved"
 
 
-async def test_a_burst_after_ctrl_f_becomes_the_filter(make_app) -> None:  # type: ignore[no-untyped-def]
+async def test_a_burst_after_ctrl_f_becomes_the_filter(make_app: MakeApp) -> None:
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         burst(app, [("ctrl+f", None), *typed("abc")])
@@ -70,7 +74,7 @@ async def test_a_burst_after_ctrl_f_becomes_the_filter(make_app) -> None:  # typ
         assert screen_of(app).session.tree.filter_text == "abc"
 
 
-async def test_slash_and_ctrl_f_still_type_inside_a_prompt(make_app) -> None:  # type: ignore[no-untyped-def]
+async def test_slash_and_ctrl_f_still_type_inside_a_prompt(make_app: MakeApp) -> None:
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("ctrl+f", *"/usr/", "slash")
@@ -83,7 +87,7 @@ async def test_slash_and_ctrl_f_still_type_inside_a_prompt(make_app) -> None:  #
 # -- 2. Ctrl+Space as terminals send it -------------------------------------------------------
 
 
-async def test_ctrl_space_as_a_terminal_sends_it_collapses_everything(make_app) -> None:  # type: ignore[no-untyped-def]
+async def test_ctrl_space_as_a_terminal_sends_it_collapses_everything(make_app: MakeApp) -> None:
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("tab")
@@ -92,13 +96,14 @@ async def test_ctrl_space_as_a_terminal_sends_it_collapses_everything(make_app) 
         await pilot.press("ctrl+@")  # xterm and tmux send NUL; Textual names it ctrl+@
         assert tree.all_collapsed and len(tree.rows) < rows
         await pilot.press("ctrl+space")  # the kitty keyboard protocol
+        tree = screen_of(app).session.tree  # read again: mypy keeps what the assert above narrowed across the key press
         assert not tree.all_collapsed and len(tree.rows) == rows
 
 
 # -- 3. the narrow layout from the first frame --------------------------------------------------
 
 
-async def test_started_at_80_columns_the_layout_is_narrow_at_once(make_app) -> None:  # type: ignore[no-untyped-def]
+async def test_started_at_80_columns_the_layout_is_narrow_at_once(make_app: MakeApp) -> None:
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
@@ -109,7 +114,7 @@ async def test_started_at_80_columns_the_layout_is_narrow_at_once(make_app) -> N
         assert screen.file_tree.attributes_shown  # the tree keeps its attribute columns
 
 
-async def test_wide_again_after_growing(make_app) -> None:  # type: ignore[no-untyped-def]
+async def test_wide_again_after_growing(make_app: MakeApp) -> None:
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.resize_terminal(160, 45)
@@ -122,7 +127,7 @@ async def test_wide_again_after_growing(make_app) -> None:  # type: ignore[no-un
 # -- 5. search like less / vim -------------------------------------------------------------------
 
 
-async def test_a_search_without_match_leaves_the_tree_as_it_was(make_app) -> None:  # type: ignore[no-untyped-def]
+async def test_a_search_without_match_leaves_the_tree_as_it_was(make_app: MakeApp) -> None:
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press(*["down"] * 6, "tab", "ctrl+@")  # layer 6, everything collapsed
@@ -135,7 +140,7 @@ async def test_a_search_without_match_leaves_the_tree_as_it_was(make_app) -> Non
         assert "no match" in str(app.screen.query_one("#search .error").render())
 
 
-async def test_escape_restores_the_view_and_enter_keeps_it(make_app) -> None:  # type: ignore[no-untyped-def]
+async def test_escape_restores_the_view_and_enter_keeps_it(make_app: MakeApp) -> None:
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press(*["down"] * 6, "tab", "ctrl+@")
@@ -148,7 +153,7 @@ async def test_escape_restores_the_view_and_enter_keeps_it(make_app) -> None:  #
         assert tree.selected is not None and tree.image.paths.paths[tree.selected] == "app/main.py"
 
 
-async def test_each_search_starts_empty_and_n_repeats_the_last(make_app) -> None:  # type: ignore[no-untyped-def]
+async def test_each_search_starts_empty_and_n_repeats_the_last(make_app: MakeApp) -> None:
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("tab", "slash", *"busybox", "enter")
@@ -163,7 +168,9 @@ async def test_each_search_starts_empty_and_n_repeats_the_last(make_app) -> None
 # -- 6. v and Ctrl+E agree on a removed file ------------------------------------------------------
 
 
-async def test_ctrl_e_on_a_removed_file_writes_the_version_v_shows(make_app, tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+async def test_ctrl_e_on_a_removed_file_writes_the_version_v_shows(
+    make_app: MakeApp, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from dive_py.ui.extract_dialog import ExtractDialog
     from dive_py.ui.viewer import ViewerScreen
 
@@ -171,7 +178,8 @@ async def test_ctrl_e_on_a_removed_file_writes_the_version_v_shows(make_app, tmp
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await select_path(pilot, 6, "app/static/logo.png")  # removed by layer 6's rm -rf
-        assert screen_of(app).session.tree.diff_of(screen_of(app).session.tree.selected) == REMOVED
+        selected = screen_of(app).session.tree.selected
+        assert selected is not None and screen_of(app).session.tree.diff_of(selected) == REMOVED
         await pilot.press("v")
         await settled(pilot)
         assert isinstance(app.screen, ViewerScreen)
@@ -188,7 +196,9 @@ async def test_ctrl_e_on_a_removed_file_writes_the_version_v_shows(make_app, tmp
     assert g is not None and image.entries.uid[g] == 1000  # layer 4's chown copy, the one before removal
 
 
-async def test_removed_in_an_earlier_layer_in_the_aggregated_view(make_app, tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+async def test_removed_in_an_earlier_layer_in_the_aggregated_view(
+    make_app: MakeApp, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from dive_py.ui.extract_dialog import ExtractDialog
 
     monkeypatch.chdir(tmp_path)
@@ -203,7 +213,7 @@ async def test_removed_in_an_earlier_layer_in_the_aggregated_view(make_app, tmp_
         assert "before layer 6 removed it" in str(app.screen.query_one("#extract-layer").render())
 
 
-async def test_focus_starts_on_layers(make_app) -> None:  # type: ignore[no-untyped-def]
+async def test_focus_starts_on_layers(make_app: MakeApp) -> None:
     app = make_app()
     async with app.run_test(size=SIZE):
         assert isinstance(app.focused, LayerListView)

@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from textual import events
+from textual.app import App
 from textual.widgets import DataTable
 
 from dive_py.fixtures.builder import write_archive
@@ -14,22 +15,23 @@ from dive_py.ui.images_screen import ImagesScreen
 from dive_py.ui.main_screen import MainScreen
 from dive_py.ui.widgets.bars import InputBar
 from tests.images import tiny_image
+from tests.ui.helpers import MakeApp
 
 SIZE = (160, 45)
 
 
-def burst(app, keys: list[str]) -> None:  # type: ignore[no-untyped-def]
+def burst(app: App[int], keys: list[str]) -> None:
     for key in keys:
         app.post_message(events.Key(key, key if len(key) == 1 else None))
 
 
-def family(tmp_path: Path) -> Path:
+def family(tmp_path: Path) -> str:
     child = tiny_image("child:1")
     child.layer("RUN more").file("more.txt", "more")
     return write_archive([tiny_image("parent:1"), child], tmp_path / "family.tar")
 
 
-async def test_the_images_table_fits_80_columns(make_app, tmp_path) -> None:  # type: ignore[no-untyped-def]
+async def test_the_images_table_fits_80_columns(make_app: MakeApp, tmp_path: Path) -> None:
     child = tiny_image("localhost/fixtures/a-rather-long-repository-name-for-the-child-image:latest")
     child.layer("RUN more").file("more.txt", "more")
     path = write_archive([tiny_image("localhost/fixtures/small:latest"), child], tmp_path / "long.tar")
@@ -76,7 +78,7 @@ def test_a_platform_variant_opens_exactly_the_row_chosen(tmp_path: Path) -> None
         chosen.close()
 
 
-async def test_keys_right_after_enter_in_the_filter_go_to_the_tree(make_app) -> None:  # type: ignore[no-untyped-def]
+async def test_keys_right_after_enter_in_the_filter_go_to_the_tree(make_app: MakeApp) -> None:
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("ctrl+f", *"etc")
@@ -89,7 +91,7 @@ async def test_keys_right_after_enter_in_the_filter_go_to_the_tree(make_app) -> 
         assert screen.query_one("#search", InputBar).input.value == "host"
 
 
-async def test_ctrl_f_switches_from_the_search_to_the_filter(make_app) -> None:  # type: ignore[no-untyped-def]
+async def test_ctrl_f_switches_from_the_search_to_the_filter(make_app: MakeApp) -> None:
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("slash", *"bin", "ctrl+f")

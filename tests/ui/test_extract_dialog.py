@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pytest
+from textual.widgets import Input
+
 from dive_py.ui.main_screen import MainScreen
-from tests.ui.helpers import select_path, settled
+from tests.ui.helpers import MakeApp, select_path, settled
 
 SIZE = (160, 45)
 
@@ -11,7 +16,9 @@ SIZE = (160, 45)
 # -- Ctrl+E: extract -----------------------------------------------------------------------
 
 
-async def test_ctrl_e_writes_the_file_as_it_is_at_the_selected_layer(make_app, tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+async def test_ctrl_e_writes_the_file_as_it_is_at_the_selected_layer(
+    make_app: MakeApp, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from dive_py.ui.extract_dialog import ExtractDialog
 
     monkeypatch.chdir(tmp_path)
@@ -21,7 +28,7 @@ async def test_ctrl_e_writes_the_file_as_it_is_at_the_selected_layer(make_app, t
         await pilot.press("ctrl+e")
         dialog = app.screen
         assert isinstance(dialog, ExtractDialog)
-        assert dialog.query_one("#extract-dest").value == "./config.yaml"
+        assert dialog.query_one("#extract-dest", Input).value == "./config.yaml"
         await pilot.press("enter")
         await settled(pilot)
         assert isinstance(app.screen, MainScreen)
@@ -29,7 +36,9 @@ async def test_ctrl_e_writes_the_file_as_it_is_at_the_selected_layer(make_app, t
         assert any("Wrote ./config.yaml: 1 file (23 B)" in str(n.message) for n in app._notifications)
 
 
-async def test_ctrl_e_on_a_directory_with_another_name(make_app, tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+async def test_ctrl_e_on_a_directory_with_another_name(
+    make_app: MakeApp, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(tmp_path)
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
@@ -48,7 +57,9 @@ async def test_ctrl_e_on_a_directory_with_another_name(make_app, tmp_path, monke
         assert sorted(p.name for p in (tmp_path / "out" / "static").iterdir()) == ["app.min.js", "logo.svg"]
 
 
-async def test_ctrl_e_refuses_existing_destinations_and_escape_writes_nothing(make_app, tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+async def test_ctrl_e_refuses_existing_destinations_and_escape_writes_nothing(
+    make_app: MakeApp, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(tmp_path)
     (tmp_path / "main.py").write_text("mine")
     app = make_app()

@@ -6,26 +6,38 @@ selected layer), not on pixels; screens are covered by test_snapshots.
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pytest
 from textual.app import App
 from textual.screen import Screen
+from textual.widget import Widget
 
 from dive_py.core.analysis.compare import ADDED, MODIFIED, UNMODIFIED
 from dive_py.ui.main_screen import MainScreen
 from dive_py.ui.widgets.file_tree import FileTreeView
 from dive_py.ui.widgets.layer_list import LayerListView
 from dive_py.ui_settings import UiSettings
-from tests.ui.helpers import select_path, settled
+from dive_py.viewmodel.session import Session
+from tests.ui.helpers import MakeApp, select_path, settled
 
 SIZE = (160, 45)
 
 
-def screen_of(app) -> MainScreen:  # type: ignore[no-untyped-def]
+def screen_of(app: App[int]) -> MainScreen:
     screen = app.screen
     assert isinstance(screen, MainScreen)
     return screen
 
 
-async def test_layer_keys_switch_layer_and_compare_mode(make_app) -> None:  # type: ignore[no-untyped-def]
+def selected_path(s: Session) -> str:
+    """The path under the tree's cursor."""
+    selected = s.tree.selected
+    assert selected is not None
+    return s.image.paths.paths[selected]
+
+
+async def test_layer_keys_switch_layer_and_compare_mode(make_app: MakeApp) -> None:
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         s = screen_of(app).session
@@ -33,14 +45,16 @@ async def test_layer_keys_switch_layer_and_compare_mode(make_app) -> None:  # ty
         await pilot.press("down", "down", "j")
         assert s.layers.selected == 3 and s.tree.layer == 3 and not s.tree.aggregated
         await pilot.press("ctrl+a")
+        s = screen_of(app).session  # read again: mypy keeps what the assert above narrowed across the key press
         assert s.layers.aggregated and s.tree.aggregated and s.layers.compare_range() == (0, 0, 1, 3)
         await pilot.press("ctrl+l")
+        s = screen_of(app).session  # again
         assert not s.tree.aggregated and s.layers.compare_range() == (0, 2, 3, 3)
         await pilot.press("k")
         assert s.tree.layer == 2
 
 
-async def test_no_crash_at_list_ends(make_app) -> None:  # type: ignore[no-untyped-def]
+async def test_no_crash_at_list_ends(make_app: MakeApp) -> None:
     """dive #295: Down past the last layer panicked."""
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
@@ -53,7 +67,7 @@ async def test_no_crash_at_list_ends(make_app) -> None:  # type: ignore[no-untyp
         assert s.tree.cursor == len(s.tree.rows) - 1
 
 
-async def test_tree_toggles_follow_the_key_bar(make_app) -> None:  # type: ignore[no-untyped-def]
+async def test_tree_toggles_follow_the_key_bar(make_app: MakeApp) -> None:
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         s = screen_of(app).session
@@ -75,7 +89,7 @@ async def test_tree_toggles_follow_the_key_bar(make_app) -> None:  # type: ignor
         assert s.tree.sort_by_size and s.tree.cursor == 0
 
 
-async def test_enter_never_hides_modified_files(make_app) -> None:  # type: ignore[no-untyped-def]
+async def test_enter_never_hides_modified_files(make_app: MakeApp) -> None:
     """dive binds Ctrl+M, which terminals send as Enter; we must not."""
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
@@ -84,13 +98,13 @@ async def test_enter_never_hides_modified_files(make_app) -> None:  # type: igno
         assert s.tree.hidden == set()
 
 
-async def test_space_collapses_and_ctrl_space_collapses_all(make_app) -> None:  # type: ignore[no-untyped-def]
+async def test_space_collapses_and_ctrl_space_collapses_all(make_app: MakeApp) -> None:
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         s = screen_of(app).session
         await pilot.press("tab")
         bin_pid = s.image.paths.lookup("bin")
-        assert s.tree.selected == bin_pid
+        assert bin_pid is not None and s.tree.selected == bin_pid
         full = len(s.tree.rows)
         await pilot.press("space")
         assert s.tree.is_collapsed(bin_pid) and len(s.tree.rows) < full
@@ -105,7 +119,7 @@ async def test_space_collapses_and_ctrl_space_collapses_all(make_app) -> None:  
         assert len(s.tree.rows) == full
 
 
-async def test_filter_is_live_and_escape_clears_it(make_app) -> None:  # type: ignore[no-untyped-def]
+async def test_filter_is_live_and_escape_clears_it(make_app: MakeApp) -> None:
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         s = screen_of(app).session
@@ -120,7 +134,7 @@ async def test_filter_is_live_and_escape_clears_it(make_app) -> None:  # type: i
         assert isinstance(app.focused, FileTreeView)
 
 
-async def test_search_jumps_without_hiding_rows(make_app) -> None:  # type: ignore[no-untyped-def]
+async def test_search_jumps_without_hiding_rows(make_app: MakeApp) -> None:
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         s = screen_of(app).session
@@ -128,36 +142,36 @@ async def test_search_jumps_without_hiding_rows(make_app) -> None:  # type: igno
         full = len(s.tree.rows)
         await pilot.press("tab", "ctrl+space", "slash", *"\\.py$", "enter")
         assert len(s.tree.rows) > 1
-        first = s.image.paths.paths[s.tree.selected]
+        first = selected_path(s)
         assert first.endswith(".py")
         await pilot.press("n")
-        second = s.image.paths.paths[s.tree.selected]
+        second = selected_path(s)
         assert second.endswith(".py") and second != first
         await pilot.press("N")
-        assert s.image.paths.paths[s.tree.selected] == first
+        assert selected_path(s) == first
         await pilot.press("ctrl+space")
         assert len(s.tree.rows) == full
 
 
-async def test_wasted_file_row_jumps_to_the_file(make_app) -> None:  # type: ignore[no-untyped-def]
+async def test_wasted_file_row_jumps_to_the_file(make_app: MakeApp) -> None:
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         s = screen_of(app).session
         await pilot.press("tab", "tab")
         await pilot.press("enter")  # first row: the biggest waste
         waste = s.efficiency.inefficient[0]
-        assert s.image.paths.paths[s.tree.selected] == waste.path.lstrip("/")
+        assert selected_path(s) == waste.path.lstrip("/")
         assert s.layers.selected == waste.layers[-1]
         assert isinstance(app.focused, FileTreeView)
         tree = app.screen.query_one(FileTreeView)
         assert tree.scroll_y <= s.tree.cursor < tree.scroll_y + tree.page_height
 
 
-async def test_mouse_selects_layers_and_toggles_dirs(make_app) -> None:  # type: ignore[no-untyped-def]
+async def test_mouse_selects_layers_and_toggles_dirs(make_app: MakeApp) -> None:
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         s = screen_of(app).session
-        layers = app.screen.query_one(LayerListView)
+        layers: Widget = app.screen.query_one(LayerListView)  # a Widget, so mypy lets the two be compared
         row = s.layers.row_of_layer[3]
         await pilot.click(LayerListView, offset=(5, row))
         assert s.layers.selected == 3
@@ -173,7 +187,7 @@ async def test_mouse_selects_layers_and_toggles_dirs(make_app) -> None:  # type:
         assert layers is not tree
 
 
-async def test_help_screen_lists_every_key_and_closes(make_app) -> None:  # type: ignore[no-untyped-def]
+async def test_help_screen_lists_every_key_and_closes(make_app: MakeApp) -> None:
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("question_mark")
@@ -182,14 +196,14 @@ async def test_help_screen_lists_every_key_and_closes(make_app) -> None:  # type
         assert isinstance(app.screen, MainScreen)
 
 
-async def test_quit_keys(make_app) -> None:  # type: ignore[no-untyped-def]
+async def test_quit_keys(make_app: MakeApp) -> None:
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("q")
     assert app.return_code == 0
 
 
-async def test_keymap_from_settings_remaps_keys(make_app) -> None:  # type: ignore[no-untyped-def]
+async def test_keymap_from_settings_remaps_keys(make_app: MakeApp) -> None:
     settings = UiSettings(keymap={"toggle-added-files": "x", "compare-all": "ctrl+g"})
     app = make_app(settings=settings)
     async with app.run_test(size=SIZE) as pilot:
@@ -200,7 +214,7 @@ async def test_keymap_from_settings_remaps_keys(make_app) -> None:  # type: igno
         assert s.tree.hidden == {ADDED}
 
 
-async def test_settings_hide_types_and_collapse_at_start(make_app) -> None:  # type: ignore[no-untyped-def]
+async def test_settings_hide_types_and_collapse_at_start(make_app: MakeApp) -> None:
     app = make_app(settings=UiSettings(hidden={UNMODIFIED}, collapse_dir=True, show_attributes=False))
     async with app.run_test(size=SIZE):
         s = screen_of(app).session
@@ -211,12 +225,12 @@ async def test_settings_hide_types_and_collapse_at_start(make_app) -> None:  # t
 async def test_loader_runs_in_a_worker_then_shows_the_explorer() -> None:
     from dive_py.core.model.loader import load_image
     from dive_py.fixtures.demo import DEMO_PATH
-    from dive_py.ui.app import DiveApp
+    from dive_py.ui.app import DiveApp, ImageChoice, LoadProgress
     from dive_py.viewmodel.session import Session
 
     phases: list[str] = []
 
-    def loader(progress, choice):  # type: ignore[no-untyped-def]
+    def loader(progress: LoadProgress, choice: ImageChoice | None) -> Session:
         image = load_image(str(DEMO_PATH), hash_files=True, progress=progress)
         phases.append("loaded")
         return Session.build(image, progress=progress)
@@ -228,14 +242,15 @@ async def test_loader_runs_in_a_worker_then_shows_the_explorer() -> None:
             if isinstance(app.screen, MainScreen):
                 break
         assert isinstance(app.screen, MainScreen) and phases == ["loaded"]
-        app.session.image.close()  # type: ignore[union-attr]
+        assert app.session is not None
+        app.session.image.close()
 
 
 async def test_load_error_ends_the_app_with_status_2() -> None:
     from dive_py.errors import InputError
-    from dive_py.ui.app import DiveApp
+    from dive_py.ui.app import DiveApp, ImageChoice, LoadProgress
 
-    def loader(progress, choice):  # type: ignore[no-untyped-def]
+    def loader(progress: LoadProgress, choice: ImageChoice | None) -> Session:
         raise InputError("broken.tar is not a tar archive")
 
     app = DiveApp(loader=loader, source="broken.tar")
@@ -251,7 +266,7 @@ async def test_load_error_ends_the_app_with_status_2() -> None:
 # -- v: the file viewer --------------------------------------------------------------------
 
 
-async def test_v_on_a_modified_file_opens_its_changes_and_tab_shows_content(make_app) -> None:  # type: ignore[no-untyped-def]
+async def test_v_on_a_modified_file_opens_its_changes_and_tab_shows_content(make_app: MakeApp) -> None:
     from dive_py.ui.viewer import ContentView, ViewerScreen
 
     app = make_app()
@@ -275,7 +290,7 @@ async def test_v_on_a_modified_file_opens_its_changes_and_tab_shows_content(make
         assert isinstance(app.screen, MainScreen)
 
 
-async def test_v_on_an_unchanged_file_opens_its_content_and_scrolls(make_app) -> None:  # type: ignore[no-untyped-def]
+async def test_v_on_an_unchanged_file_opens_its_content_and_scrolls(make_app: MakeApp) -> None:
     from dive_py.ui.viewer import ContentView, ViewerScreen
 
     app = make_app()
@@ -295,7 +310,7 @@ async def test_v_on_an_unchanged_file_opens_its_content_and_scrolls(make_app) ->
         assert isinstance(app.screen, MainScreen)
 
 
-async def test_v_is_remappable(make_app) -> None:  # type: ignore[no-untyped-def]
+async def test_v_is_remappable(make_app: MakeApp) -> None:
     from dive_py.ui.viewer import ViewerScreen
 
     app = make_app(settings=UiSettings(keymap={"view-file": "o", "close-viewer": "x"}))
@@ -312,7 +327,9 @@ async def test_v_is_remappable(make_app) -> None:  # type: ignore[no-untyped-def
         assert isinstance(app.screen, MainScreen)
 
 
-async def test_names_that_look_like_markup_are_shown_as_text(make_app, tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+async def test_names_that_look_like_markup_are_shown_as_text(
+    make_app: MakeApp, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A file named ``[/]`` (a directory ``[`` holding ``]``) in the tree, the wasted list and the Ctrl+E dialog."""
     from textual.containers import Vertical
 
@@ -340,7 +357,7 @@ async def test_names_that_look_like_markup_are_shown_as_text(make_app, tmp_path,
         assert str(app.screen.query_one("#right").border_subtitle) == "/\\[/]"
 
 
-async def test_the_loading_screen_shows_a_markup_like_source(tmp_path) -> None:  # type: ignore[no-untyped-def]
+async def test_the_loading_screen_shows_a_markup_like_source(tmp_path: Path) -> None:
     from dive_py.ui.screens import LoadingScreen
 
     screen = LoadingScreen("in/[/]evil.tar")

@@ -5,7 +5,7 @@ terminal (tmux) and read back what it shows, which is how the key-burst,
 Ctrl+Space and start-up layout bugs hid from Pilot.  Each session has its
 own server socket in the test's temporary directory, so nothing touches
 the user's tmux.  Without tmux the tests skip, unless
-``DIVEPY_REQUIRE_TMUX=1`` (set by ``.ci/run``) makes them required.
+``DIVEPY_REQUIRE`` includes ``tmux`` (``.ci/run`` sets it) and makes them required.
 """
 
 from __future__ import annotations
@@ -20,9 +20,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import pytest
-
 from tests.clitools import clean_env
+from tests.resources import missing
 
 #: Seconds to wait for the screen to show what a test expects.
 WAIT = 20.0
@@ -31,9 +30,7 @@ WAIT = 20.0
 def tmux_binary() -> str:
     found = shutil.which("tmux")
     if found is None:
-        if os.environ.get("DIVEPY_REQUIRE_TMUX") == "1":
-            pytest.fail("tmux is required here (DIVEPY_REQUIRE_TMUX=1) but not installed")
-        pytest.skip("tmux is not installed")
+        missing("tmux", "tmux is not installed")
     return found
 
 

@@ -11,9 +11,13 @@ empty line, so "N lines" there means N - 1 rows here.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
+from syrupy.assertion import SnapshotAssertion
 
 from dive_py.core.analysis.compare import ADDED, MODIFIED, REMOVED, UNMODIFIED
+from dive_py.core.model.image import Image
 from dive_py.core.model.loader import load_image
 from dive_py.viewmodel.file_tree import FileTreeModel
 from dive_py.viewmodel.row_text import render_rows
@@ -21,14 +25,14 @@ from tests.conftest import DIVE_TEST_IMAGE
 
 
 @pytest.fixture(scope="module")
-def image():  # type: ignore[no-untyped-def]
+def image() -> Iterator[Image]:
     img = load_image(str(DIVE_TEST_IMAGE), hash_files=True)
     yield img
     img.close()
 
 
 @pytest.fixture
-def model(image):  # type: ignore[no-untyped-def]
+def model(image: Image) -> FileTreeModel:
     return FileTreeModel(image)
 
 
@@ -44,7 +48,7 @@ def window(model: FileTreeModel, height: int, attributes: bool) -> list[str]:
     return render_rows(model, model.top, count, attributes=attributes, width=100)
 
 
-def test_go_case_all_rows_with_attributes(model, snapshot_txt):  # type: ignore[no-untyped-def]
+def test_go_case_all_rows_with_attributes(model: FileTreeModel, snapshot_txt: SnapshotAssertion) -> None:
     lines = window(model, 1000, attributes=True)
     assert len(lines) == 415
     assert lines[0] == "drwxr-xr-x         0:0     1.2 MB  ├── bin"
@@ -53,19 +57,19 @@ def test_go_case_all_rows_with_attributes(model, snapshot_txt):  # type: ignore[
     assert "\n".join(lines) + "\n" == snapshot_txt
 
 
-def test_no_attributes(model, snapshot_txt):  # type: ignore[no-untyped-def]
+def test_no_attributes(model: FileTreeModel, snapshot_txt: SnapshotAssertion) -> None:
     lines = window(model, 1000, attributes=False)
     assert len(lines) == 415
     assert "\n".join(lines) + "\n" == snapshot_txt
 
 
-def test_restricted_height(model):  # type: ignore[no-untyped-def]
+def test_restricted_height(model: FileTreeModel) -> None:
     lines = window(model, 20, attributes=False)
     assert len(lines) == 21
     assert lines[:3] == ["├── bin", "│   ├── [", "│   ├── [[ → bin/["]
 
 
-def test_dir_collapse(model, snapshot_txt):  # type: ignore[no-untyped-def]
+def test_dir_collapse(model: FileTreeModel, snapshot_txt: SnapshotAssertion) -> None:
     model.toggle_collapse(pid(model, "bin"))
     model.move(2)  # down, down: onto /etc
     assert model.selected == pid(model, "etc")
@@ -76,13 +80,13 @@ def test_dir_collapse(model, snapshot_txt):  # type: ignore[no-untyped-def]
     assert "\n".join(lines) + "\n" == snapshot_txt
 
 
-def test_dir_collapse_all(model):  # type: ignore[no-untyped-def]
+def test_dir_collapse_all(model: FileTreeModel) -> None:
     model.toggle_collapse_all()
     lines = window(model, 1000, attributes=False)
     assert lines == ["├─⊕ bin", "├── dev", "├─⊕ etc", "├── home", "├── root", "├── tmp", "├─⊕ usr", "└─⊕ var"]
 
 
-def test_dir_cursor_right(model, snapshot_txt):  # type: ignore[no-untyped-def]
+def test_dir_cursor_right(model: FileTreeModel, snapshot_txt: SnapshotAssertion) -> None:
     model.toggle_collapse(pid(model, "bin"))
     model.toggle_collapse(pid(model, "etc"))
     model.move_to(2)
@@ -93,7 +97,7 @@ def test_dir_cursor_right(model, snapshot_txt):  # type: ignore[no-untyped-def]
     assert "\n".join(lines) + "\n" == snapshot_txt
 
 
-def test_select_layer(model, snapshot_txt):  # type: ignore[no-untyped-def]
+def test_select_layer(model: FileTreeModel, snapshot_txt: SnapshotAssertion) -> None:
     model.toggle_collapse(pid(model, "bin"))
     model.set_layer(1, aggregated=False)
     lines = window(model, 1000, attributes=True)
@@ -130,7 +134,7 @@ drwxr-xr-x         8:8        0 B      │   └── mail
 drwxr-xr-x         0:0        0 B      └── www"""
 
 
-def test_show_aggregated_changes(model, snapshot_txt):  # type: ignore[no-untyped-def]
+def test_show_aggregated_changes(model: FileTreeModel, snapshot_txt: SnapshotAssertion) -> None:
     model.toggle_collapse(pid(model, "bin"))
     model.set_layer(13, aggregated=True)
     lines = window(model, 1000, attributes=True)
@@ -172,7 +176,7 @@ def test_show_aggregated_changes(model, snapshot_txt):  # type: ignore[no-untype
     assert text + "\n" == snapshot_txt
 
 
-def test_hide_added_removed_modified(model, snapshot_txt):  # type: ignore[no-untyped-def]
+def test_hide_added_removed_modified(model: FileTreeModel, snapshot_txt: SnapshotAssertion) -> None:
     model.set_layer(7, aggregated=True)
     for kind in (ADDED, MODIFIED, REMOVED):
         model.toggle_hidden(kind)
@@ -194,13 +198,13 @@ drwxr-xr-x         0:0        0 B  │   │   │   └── nested
 -rw-rw-r--         0:0     6.4 kB  └── somefile.txt"""
 
 
-def test_hide_unmodified(model):  # type: ignore[no-untyped-def]
+def test_hide_unmodified(model: FileTreeModel) -> None:
     model.set_layer(7, aggregated=True)
     model.toggle_hidden(UNMODIFIED)
     assert "\n".join(window(model, 1000, attributes=True)) == HIDE_UNMODIFIED_7
 
 
-def test_hide_type_with_filter(model):  # type: ignore[no-untyped-def]
+def test_hide_type_with_filter(model: FileTreeModel) -> None:
     model.set_layer(7, aggregated=True)
     model.toggle_hidden(ADDED)
     model.set_filter("saved")
@@ -216,12 +220,12 @@ drwxr-xr-x         0:0        0 B          ├── if-pre-up.d
 drwxr-xr-x         0:0        0 B          └── if-up.d"""
 
 
-def test_filter_tree(model):  # type: ignore[no-untyped-def]
+def test_filter_tree(model: FileTreeModel) -> None:
     model.set_filter("network")
     assert "\n".join(window(model, 1000, attributes=True)) == FILTER_NETWORK
 
 
-def test_page_down(model):  # type: ignore[no-untyped-def]
+def test_page_down(model: FileTreeModel) -> None:
     for _ in range(3):
         model.page_down(9)  # a 10-line pane with the attribute header shows 9 rows
     lines = window(model, 10, attributes=True)
@@ -229,7 +233,7 @@ def test_page_down(model):  # type: ignore[no-untyped-def]
     assert lines[0].endswith("├── cat → bin/[") and lines[-1].endswith("├── chrt → bin/[")
 
 
-def test_page_up(model):  # type: ignore[no-untyped-def]
+def test_page_up(model: FileTreeModel) -> None:
     model.page_down(9)
     model.page_down(9)
     model.page_up(9)
@@ -237,7 +241,7 @@ def test_page_up(model):  # type: ignore[no-untyped-def]
     assert lines[0].endswith("├── arch → bin/[") and lines[-1].endswith("├── blkid → bin/[")
 
 
-def test_invalid_filter_keeps_last_valid_filter(model):  # type: ignore[no-untyped-def]
+def test_invalid_filter_keeps_last_valid_filter(model: FileTreeModel) -> None:
     model.set_filter("network")
     model.set_filter("netw[")
     assert model.filter_error is not None and "invalid regex" in model.filter_error

@@ -180,6 +180,13 @@ class StreamedArchive(Archive):
         blob = self._layers.get(member.name)
         if blob is None:
             raise LayerError(f"{what} is not a tar archive (nor a gzip/zstd-compressed one)")
+        if hash_files and blob.raw.hashes is None:
+            # Loaded without hashes, asked for them now: decompress again up to this blob (the
+            # comparer would otherwise take two unknown hashes for equal content).
+            with self.layer_window(name, what) as win:
+                raw = read_layer(win, hash_files=True, budget=Budget())
+            blob = LayerBlob(raw, blob.compression, blob.stored_size)
+            self._layers[member.name] = blob
         return blob
 
     @contextmanager

@@ -78,31 +78,71 @@ def bind(
 
     A link with no earlier target takes what its path holds now (the lenient
     case above).  A link to a link takes that link's target, which is never a
-    link itself (every recorded target is resolved this way), so one step
-    ends every chain, loops included.  Visible links whose target is missing
-    or a directory are errors (warnings with ``strict=False``); shadowed
-    links just stay unbound.
+    link itself (every recorded target is resolved this way, a later link of
+    the same layer first), so one step ends every chain; loops are refused.
+    Visible links whose target is missing or a directory are errors
+    (warnings with ``strict=False``); shadowed links just stay unbound.
     """
+    batch = set(links)
+    done: set[int] = set()
+    problems: dict[int, str] = {}
+    for first in links:
+        if first in done:
+            continue
+        # A link to a link that comes later in this layer binds that one first (a chain, walked
+        # without recursion); a loop ends where it meets itself and its links are refused.
+        chain = [first]
+        on_chain = {first}
+        while True:
+            t = _direct_target(chain[-1], early, entries, paths, vis)
+            if t == NONE or t in done or t not in batch or t in on_chain or entries.tflag[t] != HARDLINK:
+                break
+            chain.append(t)
+            on_chain.add(t)
+        for g in reversed(chain):
+            if g not in done:
+                done.add(g)
+                problem = _bind_one(g, early, entries, paths, vis, hardlink_target)
+                if problem is not None and entries.kind[g] == ENTRY:
+                    problems[g] = problem
+    for g in links:  # refused in archive order, whatever order the chains were bound in
+        if g in problems:
+            _refuse(g, entries, paths, problems[g], strict, warn)
+
+
+def _direct_target(g: int, early: dict[int, int], entries: EntryTable, paths: PathTable, vis: array[int]) -> int:
+    """The entry ``g`` names: its earlier target, else what its path holds now."""
+    t = early.get(g, NONE)
+    if t == NONE:
+        target = paths.lookup(hardlink_path(entries.link[g]))
+        t = vis[target] if target is not None and vis[target] != g else NONE
+    return t
+
+
+def _bind_one(
+    g: int,
+    early: dict[int, int],
+    entries: EntryTable,
+    paths: PathTable,
+    vis: array[int],
+    hardlink_target: dict[int, int],
+) -> str | None:
+    """Bind one link whose link-target, if any, is already bound; else say what is wrong."""
     tflags = entries.tflag
-    for g in links:
-        t = early.get(g, NONE)
-        if t == NONE:
-            target = paths.lookup(hardlink_path(entries.link[g]))
-            t = vis[target] if target is not None and vis[target] != g else NONE
-        if t != NONE and tflags[t] == HARDLINK:  # a link bound earlier: its target is never a link itself
-            t = hardlink_target.get(t, NONE)
-        problem = None
-        if t == NONE:
-            problem = f"points to /{hardlink_path(entries.link[g])}, which does not exist"
-        elif tflags[t] == DIR or entries.kind[t] == IMPLICIT:
-            problem = (
-                f"points to /{hardlink_path(entries.link[g])}, which is a directory "
-                "(hardlinks to directories are not allowed)"
-            )
-        if problem is None:
-            hardlink_target[g] = t
-        elif entries.kind[g] == ENTRY:
-            _refuse(g, entries, paths, problem, strict, warn)
+    t = _direct_target(g, early, entries, paths, vis)
+    if t != NONE and tflags[t] == HARDLINK:  # a bound link's target is never a link itself
+        t = hardlink_target.get(t, NONE)
+    problem = None
+    if t == NONE:
+        problem = f"points to /{hardlink_path(entries.link[g])}, which does not exist"
+    elif tflags[t] == DIR or entries.kind[t] == IMPLICIT:
+        problem = (
+            f"points to /{hardlink_path(entries.link[g])}, which is a directory "
+            "(hardlinks to directories are not allowed)"
+        )
+    if problem is None:
+        hardlink_target[g] = t
+    return problem
 
 
 def _refuse(g: int, entries: EntryTable, paths: PathTable, problem: str, strict: bool, warn: list[str] | None) -> None:

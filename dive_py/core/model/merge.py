@@ -96,6 +96,21 @@ def build_timeline(
             siblings.discard(pid)
         return total
 
+    def measure(pid: int) -> int:
+        """Bytes of ``pid``'s visible subtree, changing nothing."""
+        total = 0
+        stack = [pid]
+        while stack:
+            p = stack.pop()
+            g = vis[p]
+            if g == NONE:
+                continue
+            total += sizes[g]
+            sub = kids.get(p)
+            if sub:
+                stack.extend(sub)
+        return total
+
     def show(pid: int, g: int) -> None:
         vis[pid] = g
         kids.setdefault(parent[pid], set()).add(pid)
@@ -160,7 +175,10 @@ def build_timeline(
                 opaques.append(g)
             end[g] = layer  # markers and shadowed duplicates are never visible
 
-        # 1. explicit whiteouts
+        # 1. explicit whiteouts, each measured against the lower layers (dive restacks them for
+        #    every whiteout, so `.wh.a` and `a/.wh.b` in one layer both count what lay below),
+        #    then all applied
+        hidden_here: list[int] = []
         for g in whiteouts:
             p = epid[g]
             old = vis[p]
@@ -168,8 +186,10 @@ def build_timeline(
                 tl.whiteout_size[g] = 0
                 tl.dangling_whiteouts.append(g)
                 continue
-            removed = hide(p, layer)
-            tl.whiteout_size[g] = removed if tflags[old] == DIR else 0
+            tl.whiteout_size[g] = measure(p) if tflags[old] == DIR else 0
+            hidden_here.append(p)
+        for p in hidden_here:
+            hide(p, layer)
 
         # 2. opaque directories
         if opaques:

@@ -8,6 +8,7 @@ platforms opens this machine's; with a single one, that one.
 from __future__ import annotations
 
 import platform as _platform
+from collections.abc import Callable
 
 from dive_py.core.oci.manifest import ArchiveIndex, ImageRef
 from dive_py.errors import UsageError
@@ -69,11 +70,11 @@ def select_image(found: ArchiveIndex, image: str | None = None, platform: str | 
             raise UsageError(f"--image {image}: the archive holds {len(ordered)} image(s) (0..{len(ordered) - 1})")
         chosen = ordered[idx]
     else:
-        chosen = []
-        for group in ordered:
-            if any(_name_matches(image, n) for img in group for n in img.names):
-                chosen = group
-                break
+        # An exact (normalised) name wins over skopeo's bare-tag spelling wherever the two
+        # images stand: `--image redis` is redis:latest even after an image tagged tools:redis.
+        chosen = _first_group(ordered, lambda n: _name_matches(image, n)) or _first_group(
+            ordered, lambda n: _tag_matches(image, n)
+        )
         if not chosen:
             available = ", ".join(sorted({n for img in found.images for n in img.names})) or "(no names)"
             raise UsageError(f"--image {image}: no such image in the archive; available: {available}")
@@ -108,7 +109,17 @@ def _name_matches(wanted: str, have: str) -> bool:
             ref += ":latest"
         return ref
 
-    if wanted == have or norm(wanted) == norm(have):
-        return True
-    # skopeo's oci:DIR:TAG names an image by its bare ref name ("latest")
+    return wanted == have or norm(wanted) == norm(have)
+
+
+def _tag_matches(wanted: str, have: str) -> bool:
+    """skopeo's ``oci:DIR:TAG`` names an image by its bare ref name (``latest``)."""
     return ":" not in wanted and "/" not in wanted and have.rsplit(":", 1)[-1] == wanted and ":" in have
+
+
+def _first_group(groups: list[list[ImageRef]], matches: Callable[[str], bool]) -> list[ImageRef]:
+    """The first group with a name ``matches`` accepts, or an empty list."""
+    for group in groups:
+        if any(matches(n) for img in group for n in img.names):
+            return group
+    return []
