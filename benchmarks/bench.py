@@ -309,6 +309,7 @@ class PhaseClock:
 def _pipeline(path: str, clock: PhaseClock | None = None) -> list[tuple[str, float]]:
     """load + analyse + export in-process; returns (phase, seconds)."""
     from dive_py.core.analysis.efficiency import analyse
+    from dive_py.core.analysis.insights import analyse_insights
     from dive_py.core.model import loader
     from dive_py.core.model.merge import build_timeline as real_build
     from dive_py.report.export import write_export
@@ -339,7 +340,7 @@ def _pipeline(path: str, clock: PhaseClock | None = None) -> list[tuple[str, flo
     phases.append(("analyse (efficiency)", time.perf_counter() - t))
     t = time.perf_counter()
     with open(os.devnull, "wb") as out:
-        write_export(image, eff, out)
+        write_export(image, eff, analyse_insights(image), out)
     phases.append(("export (to /dev/null)", time.perf_counter() - t))
     image.close()
     phases.append(("total", time.perf_counter() - t0))

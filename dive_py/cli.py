@@ -127,6 +127,20 @@ def run(
     json_path: Annotated[
         str | None, typer.Option("-j", "--json", help="Write the analysis as JSON to FILE ('-' for stdout).")
     ] = None,
+    explain: Annotated[
+        bool,
+        typer.Option(
+            "--explain", help="Print how much smaller the image can be, where the bytes are and how to fix each."
+        ),
+    ] = False,
+    base_layers: Annotated[
+        int | None,
+        typer.Option(
+            "--base-layers",
+            help="The bottom N layers are the base image (default: told from the history); "
+            "figures for your layers count only the layers above.",
+        ),
+    ] = None,
     list_files: Annotated[bool, typer.Option("--list", help="Print the merged filesystem and exit.")] = False,
     layer: Annotated[
         int | None,
@@ -187,6 +201,10 @@ def run(
             raise UsageError("--list prints the filesystem; it cannot be combined with --json or --ci")
         if extract_path is not None and (json_path is not None or ci or list_files):
             raise UsageError("--extract writes files; it cannot be combined with --json, --ci or --list")
+        if explain and (list_files or extract_path is not None):
+            raise UsageError("--explain reports on the image; it cannot be combined with --list or --extract")
+        if base_layers is not None and base_layers < 0:
+            raise UsageError(f"--base-layers {base_layers}: expected 0 or more layers")
         code = main_flow.run(
             main_flow.Options(
                 path=path,
@@ -211,6 +229,8 @@ def run(
                 demo=demo,
                 extract=extract_path,
                 output=output,
+                explain=explain,
+                base_layers=base_layers,
             )
         )
     except DiveError as exc:

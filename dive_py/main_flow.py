@@ -46,6 +46,9 @@ class Options:
     demo: bool = False
     extract: str | None = None
     output: str | None = None
+    explain: bool = False
+    #: ``--base-layers N``: the bottom N layers are the base image (default: told from the history).
+    base_layers: int | None = None
 
 
 def run(opts: Options) -> int:
@@ -57,7 +60,9 @@ def run(opts: Options) -> int:
     # should not turn a try-out of the tool into exit 1 (an explicit --ci does).
     env_ci = ci_env_enabled() and not (opts.list_files or opts.extract is not None or opts.demo)
     ci_mode = opts.ci if opts.ci is not None else env_ci
-    interactive = not (ci_mode or opts.json_path is not None or opts.list_files or opts.extract is not None)
+    interactive = not (
+        ci_mode or opts.json_path is not None or opts.list_files or opts.extract is not None or opts.explain
+    )
     summary = interactive and not _has_terminal()
     rules = load_rules(opts.rule_flags, opts.ci_config) if ci_mode else None
     if opts.json_path is not None:
@@ -87,16 +92,31 @@ def run(opts: Options) -> int:
         from dive_py.core.analysis.efficiency import analyse
 
         eff = analyse(image)
+        insights = None
+        if opts.json_path is not None or opts.explain:
+            from dive_py.core.analysis.insights import analyse_insights
+
+            insights = analyse_insights(image, base_override=opts.base_layers)
         settle(collect=False)
         if opts.json_path is not None:
             from dive_py.report.export import write_export
 
+            assert insights is not None
+            ins = insights
             if opts.json_path == "-":
                 with _stdout("--json -"):
-                    write_export(image, eff, sys.stdout.buffer)
+                    write_export(image, eff, ins, sys.stdout.buffer)
                     sys.stdout.buffer.flush()
             else:  # replaced only once the new export is complete (dive writes over it in place)
-                write_to(opts.json_path, "--json", lambda fh: write_export(image, eff, fh))
+                write_to(opts.json_path, "--json", lambda fh: write_export(image, eff, ins, fh))
+        if opts.explain:
+            from dive_py.report.explain import render_explain
+
+            assert insights is not None
+            out = sys.stderr if opts.json_path == "-" else sys.stdout
+            with _stdout("the explanation"):
+                out.write(render_explain(image, eff, insights, color=use_color(out.isatty(), opts.no_color)))
+                out.flush()
         if summary:
             from dive_py.report.summary import render_summary
 

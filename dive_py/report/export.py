@@ -23,13 +23,15 @@ import orjson
 
 from dive_py import __version__
 from dive_py.core.analysis.efficiency import Efficiency
+from dive_py.core.analysis.insights import Insights
 from dive_py.core.analysis.layertree import NO_ENTRY, layer_nodes
 from dive_py.core.kinds import DIR
 from dive_py.core.model.image import Image
 from dive_py.core.model.image_set import image_set
 from dive_py.core.modes import go_file_mode
+from dive_py.report.insights_json import insights_json
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 _GO_ESCAPES = (
     (b"<", b"\\u003c"),
@@ -129,7 +131,7 @@ def _layer_section(image: Image) -> Iterator[bytes]:
     yield b"\n  ]" if image.layers else b"]"
 
 
-def extras(image: Image, eff: Efficiency, *, with_files: bool = True) -> dict[str, Any]:
+def extras(image: Image, eff: Efficiency, insights: Insights, *, with_files: bool = True) -> dict[str, Any]:
     """Everything we export beyond dive's schema (additional top-level keys).
 
     ``with_files=False`` leaves ``inefficientFiles`` empty (the writer streams it).
@@ -141,10 +143,12 @@ def extras(image: Image, eff: Efficiency, *, with_files: bool = True) -> dict[st
         "analysis": {
             "userSizeBytes": eff.user_size_bytes,
             "userWastedPercent": go_float(eff.user_wasted_percent),
-            "reclaimableBytes": eff.reclaimable_bytes,
+            "reclaimableBytes": insights.reclaimable_bytes,
+            "allButSmallestCopyBytes": eff.reclaimable_bytes,
             "minimumBytesTotal": eff.min_total,
             "cumulativeBytesTotal": eff.cumulative_total,
         },
+        "insights": insights_json(insights),
         "inefficientFiles": list(_inefficient_files(eff)) if with_files else [],
         "imageInfo": {
             "source": image.source,
@@ -260,7 +264,7 @@ _FILE_REFERENCE = "\x00fileReference\x00"
 _INEFFICIENT_FILES = "\x00inefficientFiles\x00"
 
 
-def write_export(image: Image, eff: Efficiency, out: BinaryIO) -> None:
+def write_export(image: Image, eff: Efficiency, insights: Insights, out: BinaryIO) -> None:
     """Write the whole export to ``out``; the big lists are streamed item by item.
 
     Everything that could fail to serialise (the config's values) is dumped
@@ -272,7 +276,7 @@ def write_export(image: Image, eff: Efficiency, out: BinaryIO) -> None:
         "efficiencyScore": go_float(eff.score),
         "fileReference": _FILE_REFERENCE,  # placeholders, replaced by the streamed lists
     }
-    rest_doc = {"image": image_part, **extras(image, eff, with_files=False)}
+    rest_doc = {"image": image_part, **extras(image, eff, insights, with_files=False)}
     rest_doc["inefficientFiles"] = _INEFFICIENT_FILES
     rest = _go_escape(orjson.dumps(rest_doc, option=orjson.OPT_INDENT_2))
     head, _, tail = rest.partition(orjson.dumps(_FILE_REFERENCE))

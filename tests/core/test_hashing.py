@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import tarfile
 from collections.abc import Callable
 from pathlib import Path
@@ -141,18 +142,23 @@ def pairs_image() -> ImageSpec:
 
 
 def spy_hash_range(image: Image, monkeypatch: pytest.MonkeyPatch) -> list[tuple[int, str, int]]:
-    """Record (layer, path, size) of every range the archive is asked to hash."""
+    """Record (layer, path, size) of every range the archive is asked to hash, one by one or in a batch."""
     e = image.entries
     at = {(e.blob_of[e.layer_of(g)], e.offset[g]): g for g in range(e.layer_start[-1]) if e.offset[g] >= 0}
     calls: list[tuple[int, str, int]] = []
-    real: Callable[[str, int, int], int] = image.archive.hash_range
+    real: Callable[[str, list[int], list[int]], list[int]] = image.archive.hash_ranges
 
-    def spy(member: str, offset: int, size: int) -> int:
-        g = at[(member, offset)]
-        calls.append((e.layer_of(g), image.paths.paths[e.pid[g]], size))
-        return real(member, offset, size)
+    def spy(member: str, offsets: list[int], sizes: list[int]) -> list[int]:
+        for offset, size in zip(offsets, sizes, strict=True):
+            g = at[(member, offset)]
+            calls.append((e.layer_of(g), image.paths.paths[e.pid[g]], size))
+        return real(member, offsets, sizes)
 
-    monkeypatch.setattr(image.archive, "hash_range", spy)
+    def one(member: str, offset: int, size: int) -> int:
+        return spy(member, [offset], [size])[0]
+
+    monkeypatch.setattr(image.archive, "hash_ranges", spy)
+    monkeypatch.setattr(image.archive, "hash_range", one)
     return calls
 
 
@@ -194,14 +200,8 @@ def test_progress_counts_the_bytes_hashed(tmp_path: Path) -> None:
     with loaded(write_archive(pairs_image(), tmp_path / "img.tar", "docker")) as image:
         progress = Recorder()
         ensure_hashes(image, hash_candidates(image), progress)
-        # four 3-byte files; the empty ones cost nothing
-        assert progress.events == [
-            ("phase", "Hashing files", 12),
-            ("advance", 3),
-            ("advance", 6),
-            ("advance", 9),
-            ("advance", 12),
-        ]
+        # four 3-byte files in two layers, told after each layer's batch; the empty ones cost nothing
+        assert progress.events == [("phase", "Hashing files", 12), ("advance", 6), ("advance", 12)]
 
 
 # -- compressed layers: hashed while streaming, or read again ------------------------------------
@@ -285,3 +285,26 @@ def test_a_streamed_archive_loaded_without_hashes_gets_them_when_asked(tmp_path:
         pid = image.paths.lookup("f")
         assert pid is not None
         assert Comparer(image).tree(1, False).diff[pid] == MODIFIED
+
+
+def test_batch_hashing_gives_the_window_digests_and_refuses_a_short_file(tmp_path: Path) -> None:
+    from dive_py.core.tar.tarwindow import _CHUNK, FileWindow, hash_fd_ranges
+    from dive_py.errors import ArchiveError
+
+    blob = tmp_path / "blob"
+    data = bytes(range(256)) * (2 * _CHUNK // 256 + 3)  # one region above the one-read size
+    blob.write_bytes(data)
+    fd = os.open(blob, os.O_RDONLY)
+    try:
+        regions = [(0, 0), (5, 17), (1, _CHUNK), (3, len(data) - 3)]
+        window = FileWindow(fd, 0, len(data), "blob")
+        assert hash_fd_ranges(fd, [o for o, _ in regions], [n for _, n in regions], len(data), "blob") == [
+            window.hash(o, n) for o, n in regions
+        ]
+        assert hash_fd_ranges(fd, [5], [17], len(data), "blob") == [h(data[5:22])]
+        with pytest.raises(ArchiveError, match="blob is truncated: a member's data runs past its end"):
+            hash_fd_ranges(fd, [len(data) - 2], [3], len(data), "blob")
+        with pytest.raises(ArchiveError, match="blob is truncated: the file ends inside it"):
+            hash_fd_ranges(fd, [len(data) - 2], [3], len(data) + 10, "blob")
+    finally:
+        os.close(fd)

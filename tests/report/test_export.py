@@ -18,7 +18,7 @@ from dive_py.fixtures.builder import ImageSpec, write_archive
 from tests.clitools import dive_json, divepy_json, run_divepy
 from tests.conftest import peer_image
 
-EXTRA_START = b',\n  "schemaVersion": 1,\n'
+EXTRA_START = b',\n  "schemaVersion": 2,\n'
 
 # index, id prefix, digest prefix, sizeBytes, fileList entries, command prefix
 DOCKER_LAYERS = [
@@ -161,6 +161,7 @@ def test_extra_keys(docker_export: bytes) -> None:
         "schemaVersion",
         "generator",
         "analysis",
+        "insights",
         "inefficientFiles",
         "imageInfo",
         "layerInfo",
@@ -168,15 +169,32 @@ def test_extra_keys(docker_export: bytes) -> None:
         "archive",
         "warnings",
     ]
-    assert doc["schemaVersion"] == 1
+    assert doc["schemaVersion"] == 2
     assert doc["generator"].startswith("divepy ")
     assert doc["analysis"] == {
         "userSizeBytes": 66237,
         "userWastedPercent": 0.4834911001404049,
-        "reclaimableBytes": 19215,
+        "reclaimableBytes": 32025,  # 1,220,598 stored − 1,188,573 in the final files (docs/metrics.md)
+        "allButSmallestCopyBytes": 19215,
         "minimumBytesTotal": 1214193,
         "cumulativeBytesTotal": 1233408,
     }
+    insights = doc["insights"]
+    assert (insights["schemaVersion"], insights["storedBytes"], insights["finalBytes"]) == (1, 1220598, 1188573)
+    assert insights["byKind"] == {"removed": 19215, "overwritten": 0, "metadataOnly": 12810, "identicalCopy": 0}
+    assert [
+        (f["kind"], f["path"], f["bytes"], f["files"], f["storedIn"], f["hiddenBy"]) for f in insights["findings"]
+    ] == [
+        ("removed", "/root/example", 12810, 2, [4, 5], 9),
+        ("metadataOnly", "/root/example/somefile1.txt", 6405, 1, [3], 4),
+        ("removed", "/root/example/somefile3.txt", 6405, 1, [6], 7),
+        ("metadataOnly", "/root/saved.txt", 6405, 1, [7], 13),
+    ]
+    assert [(j["rule"], j["path"], j["bytes"], j["layer"]) for j in insights["junk"]] == [
+        ("temp-files", "/tmp", 6405, 11)
+    ]
+    assert insights["squash"] == {"squashedBytes": 1188573, "savingBytes": 32025, "aboveBaseSavingBytes": 32025}
+    assert insights["baseLayers"] == {"count": 1, "source": "history"}
     assert doc["inefficientFiles"][2] == {
         "file": "/root/example/somefile3.txt",
         "count": 2,

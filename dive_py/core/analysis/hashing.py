@@ -12,10 +12,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+import numpy as np
+
 from dive_py.core.kinds import CONTIGUOUS, ENTRY, REGULAR
 from dive_py.core.model.image import Image
 from dive_py.core.progress import NullProgress, Progress
 from dive_py.core.tar.layerread import EMPTY_HASH
+
+#: Files hashed between two progress updates.
+_BATCH = 4096
 
 
 def hash_candidates(image: Image) -> list[int]:
@@ -47,29 +52,41 @@ def ensure_hashes(image: Image, ids: Iterable[int], progress: Progress | None = 
     """Fill ``image.entries.hash`` for ``ids`` that have none yet."""
     e = image.entries
     prog = progress or NullProgress()
-    todo = [g for g in ids if e.hash[g] == 0]
-    if not todo:
+    want = np.unique(np.fromiter(ids, dtype=np.int64))
+    if not len(want):
         return
-    by_layer: dict[int, list[int]] = {}
-    for g in todo:
-        if e.size[g] == 0:
-            e.hash[g] = EMPTY_HASH
-            continue
-        by_layer.setdefault(e.layer_of(g), []).append(g)
-    total = sum(e.size[g] for gs in by_layer.values() for g in gs)
+    hashes = np.frombuffer(e.hash, dtype=np.uint64)
+    sizes = np.asarray(e.size, dtype=np.int64)
+    todo = want[hashes[want] == 0]
+    if not len(todo):
+        return
+    empty = todo[sizes[todo] == 0]
+    for g in empty.tolist():
+        e.hash[g] = EMPTY_HASH
+    todo = todo[sizes[todo] != 0]
+    if not len(todo):
+        return
+    bounds = np.asarray(e.layer_start, dtype=np.int64)
+    layer_of = np.searchsorted(bounds, todo, side="right") - 1
+    total = int(sizes[todo].sum())
     prog.phase("Hashing files", total)
     done = 0
-    for layer, gs in sorted(by_layer.items()):
+    offsets = np.asarray(e.offset, dtype=np.int64)
+    for layer in np.unique(layer_of).tolist():
+        gs = todo[layer_of == layer]
         member = e.blob_of[layer]
-        if e.offset[gs[0]] >= 0:
-            gs.sort(key=lambda g: e.offset[g])
-            for g in gs:
-                e.hash[g] = image.archive.hash_range(member, e.offset[g], e.size[g])
-                done += e.size[g]
+        if offsets[gs[0]] >= 0:
+            gs = gs[np.argsort(offsets[gs], kind="stable")]  # in file order
+            for start in range(0, len(gs), _BATCH):
+                batch = gs[start : start + _BATCH]
+                digests = image.archive.hash_ranges(member, offsets[batch].tolist(), sizes[batch].tolist())
+                for g, digest in zip(batch.tolist(), digests, strict=True):
+                    e.hash[g] = digest
+                done += int(sizes[batch].sum())
                 prog.advance(done)
         else:
-            _rehash_layer(image, layer, gs)
-            done += sum(e.size[g] for g in gs)
+            _rehash_layer(image, layer, gs.tolist())
+            done += int(sizes[gs].sum())
             prog.advance(done)
 
 

@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from dive_py.core.archive.base import Archive, LayerBlob, Member, fd_layer_window, read_fd_layer
 from dive_py.core.limits import Budget
 from dive_py.core.tar.tarscan import Window
-from dive_py.core.tar.tarwindow import FileWindow
+from dive_py.core.tar.tarwindow import FileWindow, hash_fd_ranges
 from dive_py.errors import ArchiveError, InputError, ManifestError
 
 OUTSIDE_LAYOUT = "is a symlink that points outside the layout: refused"
@@ -129,6 +129,10 @@ class DirectoryArchive(Archive):
     def hash_range(self, layer_name: str, offset: int, size: int) -> int:
         member = self._member(layer_name, self.label)
         return FileWindow(self._fd(member.name), 0, member.size, self.label).hash(offset, size)
+
+    def hash_ranges(self, layer_name: str, offsets: list[int], sizes: list[int]) -> list[int]:
+        member = self._member(layer_name, self.label)
+        return hash_fd_ranges(self._fd(member.name), offsets, sizes, member.size, self.label)
 
     @contextmanager
     def layer_window(self, name: str, what: str) -> Iterator[Window]:

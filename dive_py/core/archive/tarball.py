@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from dive_py.core.archive.base import Archive, LayerBlob, fd_layer_window, member_of, read_fd_layer
 from dive_py.core.limits import Budget
 from dive_py.core.tar.tarscan import Window, iter_headers
-from dive_py.core.tar.tarwindow import FileWindow
+from dive_py.core.tar.tarwindow import FileWindow, hash_fd_ranges
 from dive_py.errors import ArchiveError, LayerError, ManifestError
 
 
@@ -84,6 +84,9 @@ class TarArchive(Archive):
 
     def hash_range(self, layer_name: str, offset: int, size: int) -> int:
         return FileWindow(self.fd, 0, self.size, self.label).hash(offset, size)
+
+    def hash_ranges(self, layer_name: str, offsets: list[int], sizes: list[int]) -> list[int]:
+        return hash_fd_ranges(self.fd, offsets, sizes, self.size, self.label)
 
     def close(self) -> None:
         if self.fd >= 0:

@@ -1,0 +1,171 @@
+"""Everything divepy can tell about an image's size: waste by kind, findings, junk, duplicates, squash.
+
+This is the headline analysis of every output (``--json``'s ``insights``,
+``--explain``, the explorer's Image Details).  It composes the rooms'
+parts: :mod:`reclaim` (every waste copy and its kind), :mod:`findings`
+(copies grouped into actionable units, with :mod:`hints`), :mod:`junk`
+(removable files in the final image), duplicate contents and the squash
+estimates, optionally for "your layers only" above the base image.
+
+The base image's last layer is told from the history (:func:`base_layers`):
+a ``CMD`` or ``ENTRYPOINT`` step is how a Dockerfile for a base image ends,
+so the last such step that further layers follow marks the end of the base.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from dive_py.core.analysis.findings import Finding, group_findings
+from dive_py.core.analysis.hashing import ensure_hashes
+from dive_py.core.analysis.hints import hint_for, instruction
+from dive_py.core.analysis.junk import JunkHit, JunkRule, find_junk
+from dive_py.core.analysis.reclaim import KIND_KEYS, Reclaim, find_waste
+from dive_py.core.kinds import CONTIGUOUS, ENTRY, REGULAR
+from dive_py.core.model.image import Image
+from dive_py.core.progress import Progress
+
+#: Files smaller than this are left out of the duplicate search: hashing them costs more than a dedupe saves.
+DUPLICATE_MIN_BYTES = 1024
+#: Duplicate groups reported (the total counts them all).
+MAX_DUPLICATE_GROUPS = 50
+
+
+@dataclass(slots=True)
+class DuplicateGroup:
+    """Final files with identical content at different paths (not hardlinks of one another)."""
+
+    paths: list[str]
+    size: int  #: bytes of one copy
+
+    @property
+    def saving(self) -> int:
+        return self.size * (len(self.paths) - 1)
+
+
+@dataclass(slots=True)
+class BaseLayers:
+    count: int  #: layers that belong to the base image (0: none known)
+    source: str  #: "history", "flag" or "none"
+
+
+@dataclass(slots=True)
+class Insights:
+    waste: Reclaim
+    findings: list[Finding]
+    hints: list[str]  #: one per finding
+    junk: list[JunkHit]
+    duplicates: list[DuplicateGroup]
+    duplicate_bytes: int  #: what a dedupe of every group would save
+    duplicate_groups: int
+    base: BaseLayers
+    own_reclaimable: int  #: waste stored by the layers above the base (a squash of them saves this)
+    own_by_kind: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def reclaimable_bytes(self) -> int:
+        return self.waste.reclaimable_bytes
+
+    @property
+    def junk_bytes(self) -> int:
+        return sum(h.bytes for h in self.junk if not h.optional)
+
+    @property
+    def squashed_bytes(self) -> int:
+        """The image's content size after a full squash (uncompressed)."""
+        return self.waste.final_bytes
+
+
+def base_layers(image: Image, override: int | None = None) -> BaseLayers:
+    """How many bottom layers come from the base image; see the module docstring for the rule."""
+    n = len(image.layers)
+    if override is not None:
+        return BaseLayers(max(0, min(override, n)), "flag")
+    history = image.config.history
+    count = 0
+    for i, step in enumerate(history):
+        verb = instruction(step.created_by)[0]
+        if verb not in ("CMD", "ENTRYPOINT"):
+            continue
+        later = [h.layer_index for h in history[i + 1 :] if h.layer_index is not None]
+        if later:
+            count = min(later)
+    return BaseLayers(count, "history" if count else "none")
+
+
+def find_duplicates(image: Image, waste: Reclaim, progress: Progress | None = None) -> list[DuplicateGroup]:
+    """Groups of final regular files with the same content, biggest saving first."""
+    e = image.entries
+    n_layers = len(image.layers)
+    kind = np.frombuffer(bytes(e.kind), dtype=np.uint8)
+    tflag = np.frombuffer(bytes(e.tflag), dtype=np.uint8)
+    size = np.asarray(e.size, dtype=np.int64)
+    end = np.asarray(image.timeline.end, dtype=np.int64)
+    final = (end == n_layers) & (kind == ENTRY) & ((tflag == REGULAR) | (tflag == CONTIGUOUS))
+    ids = np.flatnonzero(final & (size >= DUPLICATE_MIN_BYTES))
+    if len(ids) < 2:
+        return []
+    sizes = size[ids]
+    _uniq, inverse, counts = np.unique(sizes, return_inverse=True, return_counts=True)
+    ids = ids[counts[inverse] >= 2]
+    if len(ids) < 2:
+        return []
+    ensure_hashes(image, ids.tolist(), progress)
+    by_content: dict[tuple[int, int], list[int]] = {}
+    for g in ids.tolist():
+        by_content.setdefault((e.size[g], e.hash[g]), []).append(g)
+    names = image.paths.paths
+    groups = [
+        DuplicateGroup(sorted("/" + names[e.pid[g]] for g in gs), e.size[gs[0]])
+        for (_s, digest), gs in by_content.items()
+        if len(gs) > 1 and digest != 0
+    ]
+    groups.sort(key=lambda d: (-d.saving, d.paths[0]))
+    return groups
+
+
+def analyse_insights(
+    image: Image,
+    *,
+    base_override: int | None = None,
+    junk_rules: list[JunkRule] | None = None,
+    progress: Progress | None = None,
+) -> Insights:
+    """Every insight of ``image``."""
+    waste = find_waste(image, progress)
+    findings = group_findings(image, waste)
+    layers = image.layers
+    hints = [
+        hint_for(
+            f.kind,
+            f.path,
+            layers[f.stored_in[0]].created_by,
+            layers[f.hidden_by].created_by if f.hidden_by is not None else None,
+            f.example,
+        )
+        for f in findings
+    ]
+    junk = find_junk(image, waste, junk_rules)
+    dups = find_duplicates(image, waste, progress)
+    base = base_layers(image, base_override)
+    own = waste.stored_in >= base.count
+    own_sizes = waste.size[own]
+    own_kinds = waste.kind[own]
+    own_by_kind = {key: int(own_sizes[own_kinds == i].sum()) for i, key in enumerate(KIND_KEYS)}
+    return Insights(
+        waste=waste,
+        findings=findings,
+        hints=hints,
+        junk=junk,
+        duplicates=dups[:MAX_DUPLICATE_GROUPS],
+        duplicate_bytes=sum(d.saving for d in dups),
+        duplicate_groups=len(dups),
+        base=base,
+        own_reclaimable=int(own_sizes.sum()),
+        own_by_kind=own_by_kind,
+    )
+
+
+__all__ = ["BaseLayers", "DuplicateGroup", "Insights", "analyse_insights", "base_layers", "find_duplicates"]
