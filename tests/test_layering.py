@@ -220,3 +220,19 @@ def test_every_subpackage_says_what_it_is_for() -> None:
     for init in (REPO / "dive_py").rglob("__init__.py"):
         doc = ast.get_docstring(ast.parse(init.read_text()))
         assert doc and len(doc.split()) >= 8, init.relative_to(REPO).as_posix()
+
+
+def test_every_data_file_of_the_package_is_shipped() -> None:
+    """A non-Python file under dive_py/ that package-data does not name is missing from a `pip install .`."""
+    import fnmatch
+    import tomllib
+
+    globs = tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]["dive_py"]
+    tracked = subprocess.run(
+        ["git", "ls-files", "dive_py"], cwd=REPO, capture_output=True, text=True, check=False
+    ).stdout.split()
+    if not tracked:
+        pytest.skip("not a git checkout")
+    data = [p.removeprefix("dive_py/") for p in tracked if not p.endswith((".py", ".typed"))]
+    assert "core/analysis/junk_rules.yaml" in data
+    assert [p for p in data if not any(fnmatch.fnmatch(p, g) for g in globs)] == []
