@@ -124,8 +124,39 @@ def run(
             help="Fail if wasted/user bytes exceeds this ratio (default 0.1).",
         ),
     ] = None,
+    highest_reclaimable_bytes: Annotated[
+        str | None,
+        typer.Option(
+            "--highestReclaimableBytes",
+            "--highest-reclaimable-bytes",
+            help="Fail if a squash would save more than this size, e.g. 50MB (default: disabled).",
+        ),
+    ] = None,
+    highest_reclaimable_percent: Annotated[
+        str | None,
+        typer.Option(
+            "--highestReclaimablePercent",
+            "--highest-reclaimable-percent",
+            help="Fail if reclaimable bytes / image size exceeds this ratio (default: disabled).",
+        ),
+    ] = None,
+    highest_junk_bytes: Annotated[
+        str | None,
+        typer.Option(
+            "--highestJunkBytes",
+            "--highest-junk-bytes",
+            help="Fail if junk in the final image (caches, .git, temp files) exceeds this size (default: disabled).",
+        ),
+    ] = None,
     json_path: Annotated[
         str | None, typer.Option("-j", "--json", help="Write the analysis as JSON to FILE ('-' for stdout).")
+    ] = None,
+    ignore_path: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--ignore-path",
+            help="Leave paths matching this glob (/tmp/**, **/node_modules/**) out of divepy's figures; repeatable.",
+        ),
     ] = None,
     explain: Annotated[
         bool,
@@ -203,6 +234,11 @@ def run(
             raise UsageError("--extract writes files; it cannot be combined with --json, --ci or --list")
         if explain and (list_files or extract_path is not None):
             raise UsageError("--explain reports on the image; it cannot be combined with --list or --extract")
+        if ignore_path:
+            from dive_py.core.analysis.junk import glob_regex
+
+            for glob in ignore_path:
+                glob_regex(glob, "--ignore-path")
         if base_layers is not None and base_layers < 0:
             raise UsageError(f"--base-layers {base_layers}: expected 0 or more layers")
         code = main_flow.run(
@@ -215,6 +251,9 @@ def run(
                     "lowestEfficiency": lowest_efficiency,
                     "highestWastedBytes": highest_wasted_bytes,
                     "highestUserWastedPercent": highest_user_wasted_percent,
+                    "highestReclaimableBytes": highest_reclaimable_bytes,
+                    "highestReclaimablePercent": highest_reclaimable_percent,
+                    "highestJunkBytes": highest_junk_bytes,
                 },
                 json_path=json_path,
                 list_files=list_files,
@@ -231,6 +270,7 @@ def run(
                 output=output,
                 explain=explain,
                 base_layers=base_layers,
+                ignore_paths=tuple(ignore_path or ()),
             )
         )
     except DiveError as exc:

@@ -29,6 +29,14 @@ RULES: dict[str, tuple[str, str, str]] = {
     "highestWastedBytes": ("highest-wasted-bytes", "DIVE_RULES_HIGHEST_WASTED_BYTES", "disabled"),
     "highestUserWastedPercent": ("highest-user-wasted-percent", "DIVE_RULES_HIGHEST_USER_WASTED_PERCENT", "0.1"),
 }
+#: divepy's own rules, on the true figures (docs/metrics.md); off unless set, so dive's report stays dive's.
+INSIGHT_RULES: dict[str, tuple[str, str, str]] = {
+    "highestReclaimableBytes": ("highest-reclaimable-bytes", "DIVE_RULES_HIGHEST_RECLAIMABLE_BYTES", "disabled"),
+    "highestReclaimablePercent": ("highest-reclaimable-percent", "DIVE_RULES_HIGHEST_RECLAIMABLE_PERCENT", "disabled"),
+    "highestJunkBytes": ("highest-junk-bytes", "DIVE_RULES_HIGHEST_JUNK_BYTES", "disabled"),
+}
+#: Rules whose value is a size (the others are ratios).
+SIZE_RULES = frozenset(("highestWastedBytes", "highestReclaimableBytes", "highestJunkBytes"))
 
 
 @dataclass(slots=True, frozen=True)
@@ -47,6 +55,12 @@ class RuleSettings:
     highest_wasted_bytes: Rule
     highest_user_wasted_percent: Rule
     source_file: str | None
+    #: divepy's rules (:data:`INSIGHT_RULES`) by name; absent or disabled ones are not reported.
+    insight_rules: tuple[Rule, ...] = ()
+    #: ``ignorePaths``: globs left out of divepy's figures (dive's stay dive's).
+    ignore_paths: tuple[str, ...] = ()
+    #: ``baseLayers`` from the file (``--base-layers`` wins).
+    base_layers: int | None = None
 
 
 def parse_rule(name: str, text: str, origin: str) -> Rule:
@@ -54,7 +68,7 @@ def parse_rule(name: str, text: str, origin: str) -> Rule:
     value = text.strip()
     if value.lower() in DISABLED_WORDS:
         return Rule(name, value or "disabled", None, origin)
-    if name == "highestWastedBytes":
+    if name in SIZE_RULES:
         try:
             return Rule(name, value, float(parse_bytes(value)), origin)
         except ValueError:
@@ -105,26 +119,43 @@ def read_yaml_file(path: str, what: str, loader: Any) -> Any:
         raise UsageError(f"{path}: {what} is nested too deeply") from None
 
 
-def _read_ci_file(path: str) -> dict[str, str]:
+def _read_ci_file(path: str) -> tuple[dict[str, str], list[str], str | None]:
+    """``(rule values, ignorePaths, baseLayers)`` of a ``.dive-ci`` file (dive reads only the first)."""
     doc: Any = read_yaml_file(path, "CI config", yaml.BaseLoader)
     if doc is None:
-        return {}
+        return {}, [], None
     if not isinstance(doc, dict):
         raise UsageError(f"{path}: expected a mapping with a 'rules' section")
     rules = doc.get("rules", {})
     if rules in (None, ""):
-        return {}
+        rules = {}
     if not isinstance(rules, dict):
         raise UsageError(f"{path}: 'rules' must be a mapping")
     out: dict[str, str] = {}
-    for name, (kebab, _env, _default) in RULES.items():
+    for name, (kebab, _env, _default) in {**RULES, **INSIGHT_RULES}.items():
         for key in (name, kebab):
             if key in rules:
                 value = rules[key]
                 if not isinstance(value, str):
                     raise UsageError(f"{path}: rules.{key} must be a single value")
                 out[name] = value
-    return out
+    ignore: list[str] = []
+    base: str | None = None
+    for where in (doc, rules):  # beside `rules` or inside it: dive ignores both
+        for key in ("ignorePaths", "ignore-paths"):
+            value = where.get(key)
+            if value in (None, ""):
+                continue
+            items = [value] if isinstance(value, str) else value
+            if not isinstance(items, list) or not all(isinstance(v, str) for v in items):
+                raise UsageError(f"{path}: {key} must be a list of path globs")
+            ignore.extend(items)
+        for key in ("baseLayers", "base-layers"):
+            if where.get(key) not in (None, ""):
+                if not isinstance(where[key], str):
+                    raise UsageError(f"{path}: {key} must be a number of layers")
+                base = where[key]
+    return out, ignore, base
 
 
 def load_rules(flags: dict[str, str | None], ci_config: str | None) -> RuleSettings:
@@ -135,14 +166,16 @@ def load_rules(flags: dict[str, str | None], ci_config: str | None) -> RuleSetti
     """
     path = ci_config if ci_config is not None else DEFAULT_CI_CONFIG
     from_file: dict[str, str] = {}
+    ignore: list[str] = []
+    base_text: str | None = None
     source_file = None
     if ci_config is not None and not os.path.lexists(path):
         raise UsageError(f"{ci_config}: CI config file not found")
     if ci_config is not None or os.path.isfile(path):  # a default .dive-ci that is a directory is ignored
-        from_file = _read_ci_file(path)
+        from_file, ignore, base_text = _read_ci_file(path)
         source_file = path
     rules: list[Rule] = []
-    for name, (_kebab, env, default) in RULES.items():
+    for name, (_kebab, env, default) in {**RULES, **INSIGHT_RULES}.items():
         flag = flags.get(name)
         if flag is not None:
             rules.append(parse_rule(name, flag, f"--{name}"))
@@ -152,7 +185,17 @@ def load_rules(flags: dict[str, str | None], ci_config: str | None) -> RuleSetti
             rules.append(parse_rule(name, from_file[name], f"{path}: rules.{name}"))
         else:
             rules.append(parse_rule(name, default, "default"))
-    return RuleSettings(rules[0], rules[1], rules[2], source_file)
+    if ignore:
+        from dive_py.core.analysis.junk import glob_regex  # here: the CLI must not load numpy to parse flags
+
+        for glob in ignore:
+            glob_regex(glob, f"{path}: ignorePaths")
+    base = None
+    if base_text is not None:
+        if not base_text.strip().isdigit():
+            raise UsageError(f"{path}: baseLayers must be a number of layers (got {base_text!r})")
+        base = int(base_text)
+    return RuleSettings(rules[0], rules[1], rules[2], source_file, tuple(rules[3:]), tuple(ignore), base)
 
 
 def ci_env_enabled(environ: dict[str, str] | None = None) -> bool:

@@ -49,6 +49,8 @@ class Options:
     explain: bool = False
     #: ``--base-layers N``: the bottom N layers are the base image (default: told from the history).
     base_layers: int | None = None
+    #: ``--ignore-path`` globs (with ``ignorePaths`` from ``.dive-ci`` in CI mode).
+    ignore_paths: tuple[str, ...] = ()
 
 
 def run(opts: Options) -> int:
@@ -93,10 +95,14 @@ def run(opts: Options) -> int:
 
         eff = analyse(image)
         insights = None
-        if opts.json_path is not None or opts.explain:
+        if opts.json_path is not None or opts.explain or rules is not None:
             from dive_py.core.analysis.insights import analyse_insights
 
-            insights = analyse_insights(image, base_override=opts.base_layers)
+            base, source = opts.base_layers, "flag"
+            if base is None and rules is not None and rules.base_layers is not None:
+                base, source = rules.base_layers, "config"
+            ignore = opts.ignore_paths + (rules.ignore_paths if rules else ())
+            insights = analyse_insights(image, base_override=base, base_source=source, ignore=ignore)
         settle(collect=False)
         if opts.json_path is not None:
             from dive_py.report.export import write_export
@@ -129,13 +135,16 @@ def run(opts: Options) -> int:
                 sys.stdout.write(render_summary(image, eff, color=color, archive_note=_archive_note(image)))
                 sys.stdout.flush()
         if rules is not None:
-            from dive_py.report.ci import evaluate, passed, render_report
+            from dive_py.report.ci import behind_failures, evaluate, evaluate_insights, passed, render_report
 
-            results = evaluate(rules, eff)
+            assert insights is not None
+            own = evaluate_insights(rules, insights)
+            results = sorted([*evaluate(rules, eff), *own], key=lambda r: r.name)
             out = sys.stderr if opts.json_path == "-" else sys.stdout
             color = use_color(out.isatty(), opts.no_color)
+            behind = behind_failures(own, insights)
             with _stdout("the CI report"):
-                out.write(render_report(eff, results, color=color, archive_note=_archive_note(image)))
+                out.write(render_report(eff, results, color=color, archive_note=_archive_note(image), behind=behind))
                 out.flush()
             return EXIT_OK if passed(results) else EXIT_RULES_FAILED
         return EXIT_OK

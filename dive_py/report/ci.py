@@ -15,6 +15,8 @@ from dataclasses import dataclass
 
 from dive_py.config import RuleSettings
 from dive_py.core.analysis.efficiency import Efficiency
+from dive_py.core.analysis.insights import Insights
+from dive_py.core.analysis.reclaim import KIND_KEYS
 from dive_py.core.text import printable
 from dive_py.core.units import humanize_bytes
 
@@ -91,6 +93,56 @@ def evaluate(rules: RuleSettings, eff: Efficiency) -> list[RuleResult]:
     return results
 
 
+def evaluate_insights(rules: RuleSettings, ins: Insights) -> list[RuleResult]:
+    """divepy's rules on the true figures; only the enabled ones are reported (dive's report stays dive's)."""
+    results: list[RuleResult] = []
+    stored = ins.waste.stored_bytes
+    for rule in rules.insight_rules:
+        if rule.threshold is None:
+            continue
+        if rule.name == "highestReclaimableBytes":
+            value = ins.reclaimable_bytes
+            over = value > rule.threshold
+            detail = f"reclaimable-bytes={value} > threshold={int(rule.threshold)}"
+            what = "too many bytes a squash would save"
+        elif rule.name == "highestReclaimablePercent":
+            ratio = ins.reclaimable_bytes / stored if stored else 0.0
+            over = ratio > rule.threshold
+            detail = f"reclaimable-ratio={ratio:.2f} > threshold={_go_v(rule.threshold)}"
+            what = "too large a part of the image is reclaimable"
+        else:  # highestJunkBytes
+            value = ins.junk_bytes
+            over = value > rule.threshold
+            detail = f"junk-bytes={value} > threshold={int(rule.threshold)}"
+            what = "too much junk in the final image"
+        results.append(
+            RuleResult(rule.name, FAIL, f"{what} ({detail})") if over else RuleResult(rule.name, PASS, rule.text)
+        )
+    return results
+
+
+def behind_failures(results: list[RuleResult], ins: Insights, *, shown: int = 5) -> list[str]:
+    """What makes the failed divepy rules fail: the biggest findings, or the junk, with their fixes."""
+    failed = {r.name for r in results if r.status == FAIL}
+    lines: list[str] = []
+    if failed & {"highestReclaimableBytes", "highestReclaimablePercent"} and ins.findings:
+        lines.append("Reclaimable (biggest findings; --explain has them all):")
+        for f, hint in list(zip(ins.findings, ins.hints, strict=True))[:shown]:
+            stored = ",".join(str(i) for i in f.stored_in)
+            hidden = f", hidden by layer {f.hidden_by}" if f.hidden_by is not None else ""
+            lines.append(f"  {humanize_bytes(f.bytes):>8}  {KIND_KEYS[f.kind]:<13} {printable(f.path)}")
+            lines.append(f"            stored by layer {stored}{hidden}; fix: {printable(hint)}")
+        lines.append("")
+    junk = [h for h in ins.junk if not h.optional]
+    if "highestJunkBytes" in failed and junk:
+        lines.append("Junk (biggest first):")
+        for h in junk[:shown]:
+            lines.append(f"  {humanize_bytes(h.bytes):>8}  {h.rule:<18} {printable(h.path)} (layer {h.layer})")
+            lines.append(f"            fix: {printable(h.hint)}")
+        lines.append("")
+    return lines
+
+
 def passed(results: list[RuleResult]) -> bool:
     return not any(r.status == FAIL for r in results)
 
@@ -134,10 +186,19 @@ def render_analysis(eff: Efficiency, *, color: bool, archive_note: str | None = 
     return lines
 
 
-def render_report(eff: Efficiency, results: list[RuleResult], *, color: bool, archive_note: str | None = None) -> str:
-    """The report text; ANSI styles only when ``color``."""
+def render_report(
+    eff: Efficiency,
+    results: list[RuleResult],
+    *,
+    color: bool,
+    archive_note: str | None = None,
+    behind: list[str] | None = None,
+) -> str:
+    """The report text; ANSI styles only when ``color``.  ``behind`` explains failed divepy rules."""
     style = styler(color)
     lines = render_analysis(eff, color=color, archive_note=archive_note)
+    if behind:
+        lines.extend(behind)
     lines.append(style("Evaluation:", BOLD))
     for r in results:
         lines.append(f"  {style(r.status, _STYLE[r.status])}  {r.name} ({r.detail})")

@@ -14,14 +14,16 @@ so the last such step that further layers follow marks the end of the base.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 import numpy as np
+import numpy.typing as npt
 
 from dive_py.core.analysis.findings import Finding, group_findings
 from dive_py.core.analysis.hashing import ensure_hashes
 from dive_py.core.analysis.hints import hint_for, instruction
-from dive_py.core.analysis.junk import JunkHit, JunkRule, find_junk
+from dive_py.core.analysis.junk import JunkHit, JunkRule, find_junk, glob_regex
 from dive_py.core.analysis.reclaim import KIND_KEYS, Reclaim, find_waste
 from dive_py.core.kinds import CONTIGUOUS, ENTRY, REGULAR
 from dive_py.core.model.image import Image
@@ -48,7 +50,7 @@ class DuplicateGroup:
 @dataclass(slots=True)
 class BaseLayers:
     count: int  #: layers that belong to the base image (0: none known)
-    source: str  #: "history", "flag" or "none"
+    source: str  #: "history", "flag" (--base-layers), "config" (.dive-ci) or "none"
 
 
 @dataclass(slots=True)
@@ -78,11 +80,14 @@ class Insights:
         return self.waste.final_bytes
 
 
-def base_layers(image: Image, override: int | None = None) -> BaseLayers:
-    """How many bottom layers come from the base image; see the module docstring for the rule."""
+def base_layers(image: Image, override: int | None = None, source: str = "flag") -> BaseLayers:
+    """How many bottom layers come from the base image; see the module docstring for the rule.
+
+    ``override`` (``--base-layers``, or ``baseLayers`` in ``.dive-ci``: ``source``) wins.
+    """
     n = len(image.layers)
     if override is not None:
-        return BaseLayers(max(0, min(override, n)), "flag")
+        return BaseLayers(max(0, min(override, n)), source)
     history = image.config.history
     count = 0
     for i, step in enumerate(history):
@@ -95,7 +100,9 @@ def base_layers(image: Image, override: int | None = None) -> BaseLayers:
     return BaseLayers(count, "history" if count else "none")
 
 
-def find_duplicates(image: Image, waste: Reclaim, progress: Progress | None = None) -> list[DuplicateGroup]:
+def find_duplicates(
+    image: Image, waste: Reclaim, progress: Progress | None = None, ignored: npt.NDArray[np.bool_] | None = None
+) -> list[DuplicateGroup]:
     """Groups of final regular files with the same content, biggest saving first."""
     e = image.entries
     n_layers = len(image.layers)
@@ -104,6 +111,8 @@ def find_duplicates(image: Image, waste: Reclaim, progress: Progress | None = No
     size = np.asarray(e.size, dtype=np.int64)
     end = np.asarray(image.timeline.end, dtype=np.int64)
     final = (end == n_layers) & (kind == ENTRY) & ((tflag == REGULAR) | (tflag == CONTIGUOUS))
+    if ignored is not None:
+        final &= ~ignored[np.asarray(e.pid, dtype=np.int64)]
     ids = np.flatnonzero(final & (size >= DUPLICATE_MIN_BYTES))
     if len(ids) < 2:
         return []
@@ -126,15 +135,31 @@ def find_duplicates(image: Image, waste: Reclaim, progress: Progress | None = No
     return groups
 
 
+def ignored_paths(image: Image, globs: tuple[str, ...] | list[str]) -> npt.NDArray[np.bool_] | None:
+    """Per path id: does the path, or a directory above it, match one of ``globs`` (``ignorePaths``)?"""
+    if not globs:
+        return None
+    regex = re.compile("(?:" + "|".join(glob_regex(g, "ignorePaths")[0] for g in globs) + r")\Z")
+    names = image.paths.paths
+    parent = image.paths.parent
+    out = np.zeros(len(names), dtype=bool)
+    for pid in range(1, len(names)):  # parents are interned before their children
+        out[pid] = out[parent[pid]] or regex.match("/" + names[pid]) is not None
+    return out
+
+
 def analyse_insights(
     image: Image,
     *,
     base_override: int | None = None,
+    base_source: str = "flag",
     junk_rules: list[JunkRule] | None = None,
+    ignore: tuple[str, ...] | list[str] = (),
     progress: Progress | None = None,
 ) -> Insights:
-    """Every insight of ``image``."""
-    waste = find_waste(image, progress)
+    """Every insight of ``image``; paths matching ``ignore`` count in none of them."""
+    ignored = ignored_paths(image, ignore)
+    waste = find_waste(image, progress, ignored)
     findings = group_findings(image, waste)
     layers = image.layers
     hints = [
@@ -147,9 +172,9 @@ def analyse_insights(
         )
         for f in findings
     ]
-    junk = find_junk(image, waste, junk_rules)
-    dups = find_duplicates(image, waste, progress)
-    base = base_layers(image, base_override)
+    junk = find_junk(image, waste, junk_rules, ignored)
+    dups = find_duplicates(image, waste, progress, ignored)
+    base = base_layers(image, base_override, base_source)
     own = waste.stored_in >= base.count
     own_sizes = waste.size[own]
     own_kinds = waste.kind[own]
@@ -168,4 +193,12 @@ def analyse_insights(
     )
 
 
-__all__ = ["BaseLayers", "DuplicateGroup", "Insights", "analyse_insights", "base_layers", "find_duplicates"]
+__all__ = [
+    "BaseLayers",
+    "DuplicateGroup",
+    "Insights",
+    "analyse_insights",
+    "base_layers",
+    "find_duplicates",
+    "ignored_paths",
+]

@@ -17,6 +17,7 @@ from importlib import resources
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import yaml
 
 from dive_py.core.analysis.findings import common_dir
@@ -56,7 +57,7 @@ class JunkHit:
     _per_layer: dict[int, int] = field(default_factory=dict, repr=False)
 
 
-def _glob_regex(pattern: str, what: str) -> tuple[str, bool]:
+def glob_regex(pattern: str, what: str) -> tuple[str, bool]:
     """The regex of one glob, and whether it names a directory root (a trailing ``/**``)."""
     if not pattern.startswith(("/", "**/")):
         raise UsageError(f"{what}: pattern {pattern!r} must be an absolute path or start with **/")
@@ -95,7 +96,7 @@ def _prefilter(pattern: str) -> tuple[str, str]:
     if literal:
         return literal[-1], ""  # the deepest literal name is the rarest: "lists" for /var/lib/apt/lists
     if len(segments) == 2 and segments[0] == "**":  # "**/NAME-GLOB": any file whose name matches
-        return "", _glob_regex("/" + segments[1], pattern)[0][2:-1]  # the body of "(/…)" without the "/"
+        return "", glob_regex("/" + segments[1], pattern)[0][2:-1]  # the body of "(/…)" without the "/"
     return "", ""
 
 
@@ -120,7 +121,7 @@ def parse_rules(data: Any, what: str) -> list[JunkRule]:
         if not all(isinstance(p, str) for p in [*patterns, *exclude]):
             raise UsageError(f"{where}: patterns must be strings")
         for pattern in [*patterns, *exclude]:
-            _glob_regex(pattern, f"{what}: junk rule {item['id']}")  # a bad glob is refused here, naming the file
+            glob_regex(pattern, f"{what}: junk rule {item['id']}")  # a bad glob is refused here, naming the file
         rules.append(
             JunkRule(
                 id=item["id"],
@@ -165,19 +166,19 @@ class _Matcher:
         self.group_rule: dict[str, int] = {}
         for r, rule in enumerate(rules):
             for p, pattern in enumerate(rule.patterns):
-                regex, _tree = _glob_regex(pattern, f"junk rule {rule.id}")
+                regex, _tree = glob_regex(pattern, f"junk rule {rule.id}")
                 name = f"r{r}p{p}"
                 alternatives.append(f"(?P<{name}>{regex.replace('(', '(?:', 1)})")
                 self.group_rule[name] = r
         self.regex = re.compile("(?:" + "|".join(alternatives) + r")\Z" if alternatives else r"(?!x)x")
         self.rules = rules
         self.excludes = [
-            re.compile("(?:" + "|".join(_glob_regex(x, f"junk rule {rule.id}")[0] for x in rule.exclude) + r")\Z")
+            re.compile("(?:" + "|".join(glob_regex(x, f"junk rule {rule.id}")[0] for x in rule.exclude) + r")\Z")
             if rule.exclude
             else None
             for rule in rules
         ]
-        self.roots = [[_glob_regex(p, rule.id) for p in rule.patterns] for rule in rules]
+        self.roots = [[glob_regex(p, rule.id) for p in rule.patterns] for rule in rules]
         # The prefilter: a path can only match when it has one pattern's most telling literal
         # directory name, or its file name matches one of the name-only patterns (``**/*.swp``).
         # The full expression, with its ``(?:[^/]+/)*`` steps, then runs on a few paths only.
@@ -221,7 +222,9 @@ class _Matcher:
         return r, root
 
 
-def find_junk(image: Image, waste: Reclaim, rules: list[JunkRule] | None = None) -> list[JunkHit]:
+def find_junk(
+    image: Image, waste: Reclaim, rules: list[JunkRule] | None = None, ignored: npt.NDArray[np.bool_] | None = None
+) -> list[JunkHit]:
     """Junk among the final regular files (hardlinks and waste excluded), biggest first."""
     del waste  # junk is about the final copies; the waste copies are the findings
     active = [
@@ -240,6 +243,8 @@ def find_junk(image: Image, waste: Reclaim, rules: list[JunkRule] | None = None)
     final = (
         (np.asarray(end, dtype=np.int64) == n_layers) & (kind == ENTRY) & ((tflag == REGULAR) | (tflag == CONTIGUOUS))
     )
+    if ignored is not None:
+        final &= ~ignored[np.asarray(e.pid, dtype=np.int64)]
     ids = np.flatnonzero(final[: e.layer_start[-1]])
     layers = np.searchsorted(np.asarray(e.layer_start, dtype=np.int64), ids, side="right") - 1
     pid = e.pid
@@ -286,4 +291,4 @@ def find_junk(image: Image, waste: Reclaim, rules: list[JunkRule] | None = None)
     return out
 
 
-__all__ = ["JunkHit", "JunkRule", "builtin_rules", "find_junk", "parse_rules"]
+__all__ = ["JunkHit", "JunkRule", "builtin_rules", "find_junk", "glob_regex", "parse_rules"]

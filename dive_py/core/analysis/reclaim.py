@@ -87,8 +87,12 @@ def layer_column(image: Image) -> I64:
     return layer
 
 
-def find_waste(image: Image, progress: Progress | None = None) -> Reclaim:
-    """Classify every stored copy that the final filesystem cannot reach."""
+def find_waste(image: Image, progress: Progress | None = None, ignored: npt.NDArray[np.bool_] | None = None) -> Reclaim:
+    """Classify every stored copy that the final filesystem cannot reach.
+
+    ``ignored`` (per path id, from ``ignorePaths``) leaves those paths out of
+    every figure: their bytes are neither stored, final nor waste.
+    """
     e = image.entries
     tl = image.timeline
     n_layers = len(image.layers)
@@ -110,10 +114,14 @@ def find_waste(image: Image, progress: Progress | None = None) -> Reclaim:
     if links:
         targets = np.fromiter((content_of[g] for g in links), np.int64, len(links))
         reached[targets[is_regular[targets]]] = True
-    stored_bytes = int(sum(lr.size for lr in image.layers))
-    final_bytes = int(size[reached].sum())
+    counted = np.ones(len(e), dtype=bool) if ignored is None else ~ignored[pid]
+    if ignored is None:
+        stored_bytes = int(sum(lr.size for lr in image.layers))
+    else:
+        stored_bytes = int(size[counted].sum())
+    final_bytes = int(size[reached & counted].sum())
 
-    waste = np.flatnonzero((size > 0) & ~reached).astype(np.int64)
+    waste = np.flatnonzero((size > 0) & ~reached & counted).astype(np.int64)
     kinds = np.full(len(waste), REMOVED, dtype=np.uint8)
     hidden = np.where(end[waste] < n_layers, end[waste], -1)
 
