@@ -158,6 +158,16 @@ def run(
             help="Leave paths matching this glob (/tmp/**, **/node_modules/**) out of divepy's figures; repeatable.",
         ),
     ] = None,
+    markdown_path: Annotated[
+        str | None,
+        typer.Option(
+            "--markdown",
+            help="Write the insights (and the CI verdict) as Markdown to FILE, e.g. for a pull-request comment.",
+        ),
+    ] = None,
+    junit_path: Annotated[
+        str | None, typer.Option("--junit", help="Write the CI rules as JUnit XML to FILE (one test case per rule).")
+    ] = None,
     explain: Annotated[
         bool,
         typer.Option(
@@ -230,6 +240,12 @@ def run(
             raise UsageError("--output only applies to --extract")
         if list_files and (json_path is not None or ci):  # --list --no-ci is fine
             raise UsageError("--list prints the filesystem; it cannot be combined with --json or --ci")
+        if (markdown_path is not None or junit_path is not None) and (list_files or extract_path is not None):
+            raise UsageError(
+                "--markdown and --junit report on the image; they cannot be combined with --list or --extract"
+            )
+        if "-" in (markdown_path, junit_path):
+            raise UsageError("--markdown and --junit write files; '-' (standard output) is for --json")
         if extract_path is not None and (json_path is not None or ci or list_files):
             raise UsageError("--extract writes files; it cannot be combined with --json, --ci or --list")
         if explain and (list_files or extract_path is not None):
@@ -271,6 +287,8 @@ def run(
                 explain=explain,
                 base_layers=base_layers,
                 ignore_paths=tuple(ignore_path or ()),
+                markdown_path=markdown_path,
+                junit_path=junit_path,
             )
         )
     except DiveError as exc:

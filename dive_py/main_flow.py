@@ -10,6 +10,7 @@ starts; it is imported here, inside the function, and nowhere else outside
 from __future__ import annotations
 
 import os
+import stat
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -22,7 +23,10 @@ from dive_py.errors import EXIT_OK, EXIT_RULES_FAILED, UsageError
 from dive_py.report.output import check_target, write_to
 
 if TYPE_CHECKING:
+    from dive_py.core.analysis.efficiency import Efficiency
+    from dive_py.core.analysis.insights import Insights
     from dive_py.core.model.image import Image
+    from dive_py.report.ci import RuleResult
 
 
 @dataclass(slots=True)
@@ -51,6 +55,8 @@ class Options:
     base_layers: int | None = None
     #: ``--ignore-path`` globs (with ``ignorePaths`` from ``.dive-ci`` in CI mode).
     ignore_paths: tuple[str, ...] = ()
+    markdown_path: str | None = None
+    junit_path: str | None = None
 
 
 def run(opts: Options) -> int:
@@ -62,13 +68,14 @@ def run(opts: Options) -> int:
     # should not turn a try-out of the tool into exit 1 (an explicit --ci does).
     env_ci = ci_env_enabled() and not (opts.list_files or opts.extract is not None or opts.demo)
     ci_mode = opts.ci if opts.ci is not None else env_ci
-    interactive = not (
-        ci_mode or opts.json_path is not None or opts.list_files or opts.extract is not None or opts.explain
-    )
+    reports = opts.json_path is not None or opts.markdown_path is not None or opts.junit_path is not None
+    interactive = not (ci_mode or reports or opts.list_files or opts.extract is not None or opts.explain)
     summary = interactive and not _has_terminal()
-    rules = load_rules(opts.rule_flags, opts.ci_config) if ci_mode else None
-    if opts.json_path is not None:
-        check_target(opts.json_path, "--json")
+    # --junit reports the rules, so it evaluates them; only --ci (or CI=true) gates the exit status.
+    rules = load_rules(opts.rule_flags, opts.ci_config) if ci_mode or opts.junit_path is not None else None
+    for target, flag in ((opts.json_path, "--json"), (opts.markdown_path, "--markdown"), (opts.junit_path, "--junit")):
+        if target is not None:
+            check_target(target, flag)
     if interactive and not summary:
         from dive_py.ui.launch import launch  # the only import of the UI outside dive_py.ui
 
@@ -95,7 +102,7 @@ def run(opts: Options) -> int:
 
         eff = analyse(image)
         insights = None
-        if opts.json_path is not None or opts.explain or rules is not None:
+        if reports or opts.explain or rules is not None:
             from dive_py.core.analysis.insights import analyse_insights
 
             base, source = opts.base_layers, "flag"
@@ -134,22 +141,73 @@ def run(opts: Options) -> int:
             with _stdout("the summary"):
                 sys.stdout.write(render_summary(image, eff, color=color, archive_note=_archive_note(image)))
                 sys.stdout.flush()
+        results = None
+        behind: dict[str, list[str]] = {}
         if rules is not None:
-            from dive_py.report.ci import behind_failures, evaluate, evaluate_insights, passed, render_report
+            from dive_py.report.ci import behind_by_rule, evaluate, evaluate_insights
 
             assert insights is not None
             own = evaluate_insights(rules, insights)
             results = sorted([*evaluate(rules, eff), *own], key=lambda r: r.name)
+            behind = behind_by_rule(own, insights)
+        if insights is not None and (opts.markdown_path is not None or opts.junit_path is not None or ci_mode):
+            _write_reports(image, eff, insights, results, behind, opts, ci_mode)
+        if ci_mode and rules is not None and results is not None:
+            from dive_py.report.ci import behind_failures, passed, render_report
+
             out = sys.stderr if opts.json_path == "-" else sys.stdout
             color = use_color(out.isatty(), opts.no_color)
-            behind = behind_failures(own, insights)
+            section = behind_failures(behind)
             with _stdout("the CI report"):
-                out.write(render_report(eff, results, color=color, archive_note=_archive_note(image), behind=behind))
+                out.write(render_report(eff, results, color=color, archive_note=_archive_note(image), behind=section))
                 out.flush()
             return EXIT_OK if passed(results) else EXIT_RULES_FAILED
         return EXIT_OK
     finally:
         image.close()
+
+
+def _write_reports(
+    image: Image,
+    eff: Efficiency,
+    insights: Insights,
+    results: list[RuleResult] | None,
+    behind: dict[str, list[str]],
+    opts: Options,
+    ci_mode: bool,
+) -> None:
+    """``--markdown``, ``--junit``, and in CI mode the Markdown appended to ``$GITHUB_STEP_SUMMARY``."""
+    from dive_py.report.markdown import render_markdown
+
+    text = render_markdown(image, eff, insights, results).encode()
+    if opts.markdown_path is not None:
+        write_to(opts.markdown_path, "--markdown", lambda fh: fh.write(text))
+    if opts.junit_path is not None and results is not None:
+        from dive_py.report.junit import render_junit
+
+        xml = render_junit(image.display_name, results, behind)
+        write_to(opts.junit_path, "--junit", lambda fh: fh.write(xml))
+    summary = os.environ.get("GITHUB_STEP_SUMMARY")
+    if ci_mode and summary:
+        _append_step_summary(summary, text)
+
+
+def _append_step_summary(path: str, text: bytes) -> None:
+    """Append to the file the runner made for it; never create or truncate one (a warning if it is not there)."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_NONBLOCK)
+    except OSError as exc:
+        messages.warning(f"GITHUB_STEP_SUMMARY {path}: not written ({exc.strerror})")
+        return
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            messages.warning(f"GITHUB_STEP_SUMMARY {path}: not a regular file, not written")
+            return
+        os.write(fd, text + b"\n")
+    except OSError as exc:
+        messages.warning(f"GITHUB_STEP_SUMMARY {path}: not written ({exc.strerror})")
+    finally:
+        os.close(fd)
 
 
 @contextmanager

@@ -121,25 +121,34 @@ def evaluate_insights(rules: RuleSettings, ins: Insights) -> list[RuleResult]:
     return results
 
 
-def behind_failures(results: list[RuleResult], ins: Insights, *, shown: int = 5) -> list[str]:
-    """What makes the failed divepy rules fail: the biggest findings, or the junk, with their fixes."""
+def behind_by_rule(results: list[RuleResult], ins: Insights, *, shown: int = 5) -> dict[str, list[str]]:
+    """For each failed divepy rule, what makes it fail: the biggest findings, or the junk, with their fixes."""
     failed = {r.name for r in results if r.status == FAIL}
-    lines: list[str] = []
+    out: dict[str, list[str]] = {}
     if failed & {"highestReclaimableBytes", "highestReclaimablePercent"} and ins.findings:
-        lines.append("Reclaimable (biggest findings; --explain has them all):")
+        lines = ["Reclaimable (biggest findings; --explain has them all):"]
         for f, hint in list(zip(ins.findings, ins.hints, strict=True))[:shown]:
             stored = ",".join(str(i) for i in f.stored_in)
             hidden = f", hidden by layer {f.hidden_by}" if f.hidden_by is not None else ""
             lines.append(f"  {humanize_bytes(f.bytes):>8}  {KIND_KEYS[f.kind]:<13} {printable(f.path)}")
             lines.append(f"            stored by layer {stored}{hidden}; fix: {printable(hint)}")
-        lines.append("")
+        for name in failed & {"highestReclaimableBytes", "highestReclaimablePercent"}:
+            out[name] = lines
     junk = [h for h in ins.junk if not h.optional]
     if "highestJunkBytes" in failed and junk:
-        lines.append("Junk (biggest first):")
+        lines = ["Junk (biggest first):"]
         for h in junk[:shown]:
             lines.append(f"  {humanize_bytes(h.bytes):>8}  {h.rule:<18} {printable(h.path)} (layer {h.layer})")
             lines.append(f"            fix: {printable(h.hint)}")
-        lines.append("")
+        out["highestJunkBytes"] = lines
+    return out
+
+
+def behind_failures(by_rule: dict[str, list[str]]) -> list[str]:
+    """The report's section: each distinct explanation once, then a blank line."""
+    lines: list[str] = []
+    for block in dict.fromkeys(tuple(b) for b in by_rule.values()):
+        lines.extend([*block, ""])
     return lines
 
 

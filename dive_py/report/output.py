@@ -21,7 +21,7 @@ from typing import BinaryIO
 
 from dive_py.errors import UsageError
 
-Writer = Callable[[BinaryIO], None]
+Writer = Callable[[BinaryIO], object]  # what it returns (a byte count) is ignored
 
 
 def check_target(path: str, flag: str) -> None:
