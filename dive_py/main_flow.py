@@ -109,7 +109,12 @@ def run(opts: Options) -> int:
             if base is None and rules is not None and rules.base_layers is not None:
                 base, source = rules.base_layers, "config"
             ignore = opts.ignore_paths + (rules.ignore_paths if rules else ())
-            insights = analyse_insights(image, base_override=base, base_source=source, ignore=ignore)
+            from dive_py.insight_settings import load_junk_rules
+
+            junk_rules = load_junk_rules(opts.config)
+            insights = analyse_insights(
+                image, base_override=base, base_source=source, ignore=ignore, junk_rules=junk_rules
+            )
         settle(collect=False)
         if opts.json_path is not None:
             from dive_py.report.export import write_export
