@@ -281,3 +281,21 @@ def test_parse_rules_refuses_a_relative_pattern() -> None:
 def test_optional_false_as_a_string_is_not_optional() -> None:
     rule = parse_rules([{"id": "a", "patterns": ["/a/**"], "optional": "false"}], "cfg.yaml")[0]
     assert rule.optional is False
+
+
+def test_the_pattern_scan_is_bounded_and_says_when_it_stopped(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A hostile image of long paths holding every trigger name cannot keep the matcher busy for minutes."""
+    from dive_py.core.analysis import junk
+
+    img = ImageSpec()
+    layer = img.layer("RUN junk")
+    for i in range(6):
+        layer.file(f"tmp/f{i}", b"x" * 10)  # "/tmp/fN": 7 characters scanned by the one candidate pattern
+    monkeypatch.setattr(junk, "JUNK_SCAN_CHARS", 7 * 4)
+    with loaded(write_archive(img, tmp_path / "img.tar")) as image:
+        hits = find_junk(image, find_waste(image))
+        assert [(h.rule, h.path, h.files) for h in hits] == [("temp-files", "/tmp", 4)]
+        assert image.warnings == [
+            "the junk search stopped: its patterns scanned 28 characters (divepy's limit); "
+            "junk figures count only the paths before that point"
+        ]

@@ -158,68 +158,72 @@ def _env_set(image: Image, name: str) -> bool:
     return False
 
 
+#: Characters the pattern regexes may scan per image (pattern × path length): legit images use a few
+#: million; a hostile one with 260k paths of 4,096 characters, each holding every rule's trigger name,
+#: would otherwise keep the matcher busy for minutes.  Beyond it the junk search stops, with a warning.
+JUNK_SCAN_CHARS = 200_000_000
+
+
 class _Matcher:
-    """One regex for every pattern of every active rule; the group that matched names the rule."""
+    """The active rules' patterns, each tried only on paths that hold its trigger name."""
 
     def __init__(self, rules: list[JunkRule]) -> None:
-        alternatives = []
-        self.group_rule: dict[str, int] = {}
-        for r, rule in enumerate(rules):
-            for p, pattern in enumerate(rule.patterns):
-                regex, _tree = glob_regex(pattern, f"junk rule {rule.id}")
-                name = f"r{r}p{p}"
-                alternatives.append(f"(?P<{name}>{regex.replace('(', '(?:', 1)})")
-                self.group_rule[name] = r
-        self.regex = re.compile("(?:" + "|".join(alternatives) + r")\Z" if alternatives else r"(?!x)x")
         self.rules = rules
+        #: Per pattern, in rule order: (rule index, full-path regex, names a directory root).
+        self.patterns: list[tuple[int, re.Pattern[str], bool]] = []
+        self.by_trigger: dict[str, list[int]] = {}
+        self.by_name: list[tuple[int, re.Pattern[str]]] = []
+        self.always: list[int] = []
+        for r, rule in enumerate(rules):
+            for pattern in rule.patterns:
+                regex, tree = glob_regex(pattern, f"junk rule {rule.id}")
+                k = len(self.patterns)
+                self.patterns.append((r, re.compile(regex + r"\Z"), tree))
+                # The prefilter: a path can only match when it has the pattern's most telling literal
+                # name as a component, or its file name matches a name-only pattern (``**/*.swp``).
+                trigger, name = _prefilter(pattern)
+                if trigger:
+                    self.by_trigger.setdefault(trigger, []).append(k)
+                elif name:
+                    self.by_name.append((k, re.compile(name + r"\Z")))
+                else:
+                    self.always.append(k)
+        self.triggers = frozenset(self.by_trigger)
         self.excludes = [
             re.compile("(?:" + "|".join(glob_regex(x, f"junk rule {rule.id}")[0] for x in rule.exclude) + r")\Z")
             if rule.exclude
             else None
             for rule in rules
         ]
-        self.roots = [[glob_regex(p, rule.id) for p in rule.patterns] for rule in rules]
-        # The prefilter: a path can only match when it has one pattern's most telling literal
-        # directory name, or its file name matches one of the name-only patterns (``**/*.swp``).
-        # The full expression, with its ``(?:[^/]+/)*`` steps, then runs on a few paths only.
-        self.triggers: set[str] = set()
-        names: list[str] = []
-        self.always = False
-        for rule in rules:
-            for pattern in rule.patterns:
-                trigger, name = _prefilter(pattern)
-                if trigger:
-                    self.triggers.add(trigger)
-                elif name:
-                    names.append(name)
-                else:
-                    self.always = True
-        self.name_regex = re.compile("(?:" + "|".join(names) + r")\Z") if names else None
+        self.budget = JUNK_SCAN_CHARS
+        self.exhausted = False
 
     def match(self, path: str) -> tuple[int, str] | None:
-        """``(rule index, root)`` for an absolute path, or None."""
-        if not self.always and self.triggers.isdisjoint(path.split("/")):
-            by_name = self.name_regex
-            if by_name is None or by_name.match(path, path.rfind("/") + 1) is None:
+        """``(rule index, root)`` for an absolute path, or None; the first rule that matches wins."""
+        found = self.triggers.intersection(path.split("/"))
+        candidates = [k for t in found for k in self.by_trigger[t]]
+        if self.by_name:
+            base = path.rfind("/") + 1
+            candidates += [k for k, regex in self.by_name if regex.match(path, base)]
+        candidates += self.always
+        if not candidates:
+            return None
+        if len(candidates) > 1:
+            candidates = sorted(set(candidates))
+        for k in candidates:
+            self.budget -= len(path)
+            if self.budget < 0:
+                self.exhausted = True
                 return None
-        m = self.regex.match(path)
-        if m is None:
-            return None
-        name = m.lastgroup
-        if name is None:
-            return None
-        r = self.group_rule[name]
-        exclude = self.excludes[r]
-        if exclude is not None and exclude.match(path):
-            return None
-        p = int(name[name.index("p") + 1 :])
-        regex, tree = self.roots[r][p]
-        if tree:
-            root_match = re.match(regex, path)
-            root = root_match.group(1) if root_match else path.rsplit("/", 1)[0]
-        else:
-            root = path.rsplit("/", 1)[0] or "/"
-        return r, root
+            r, regex, tree = self.patterns[k]
+            m = regex.match(path)
+            if m is None:
+                continue
+            exclude = self.excludes[r]
+            if exclude is not None and exclude.match(path):
+                return None
+            return r, (m.group(1) if tree else path.rsplit("/", 1)[0] or "/")
+        return None
 
 
 def find_junk(
@@ -253,6 +257,12 @@ def find_junk(
     for g, layer in zip(ids.tolist(), layers.tolist(), strict=True):
         found = match("/" + names[pid[g]])
         if found is None:
+            if matcher.exhausted:
+                image.warnings.append(
+                    f"the junk search stopped: its patterns scanned {JUNK_SCAN_CHARS:,} characters "
+                    "(divepy's limit); junk figures count only the paths before that point"
+                )
+                break
             continue
         r, root = found
         hit = hits.get((r, root))
