@@ -40,6 +40,7 @@ bench:  ## benchmarks: generate the big images once, then time the CLI and the e
 	$(PYTHON) benchmarks/bench.py
 	$(PYTHON) benchmarks/bench_tui.py
 	$(PYTHON) benchmarks/bench_tarscan.py
+	$(PYTHON) benchmarks/bench_insights.py
 
 ci:  ## exactly what CI runs, from a fresh venv (installs tmux with apt-get when missing)
 	CI=true bash .ci/run
