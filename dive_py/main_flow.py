@@ -102,7 +102,7 @@ def run(opts: Options) -> int:
 
         eff = analyse(image)
         insights = None
-        if reports or opts.explain or rules is not None:
+        if reports or opts.explain or rules is not None or summary:
             from dive_py.core.analysis.insights import analyse_insights
 
             base, source = opts.base_layers, "flag"
@@ -144,7 +144,9 @@ def run(opts: Options) -> int:
                 )
             color = use_color(sys.stdout.isatty(), opts.no_color)
             with _stdout("the summary"):
-                sys.stdout.write(render_summary(image, eff, color=color, archive_note=_archive_note(image)))
+                sys.stdout.write(
+                    render_summary(image, eff, color=color, archive_note=_archive_note(image), insights=insights)
+                )
                 sys.stdout.flush()
         results = None
         behind: dict[str, list[str]] = {}

@@ -11,10 +11,12 @@ No rules are evaluated, so the exit status is 0.
 from __future__ import annotations
 
 from dive_py.core.analysis.efficiency import Efficiency
+from dive_py.core.analysis.insights import Insights
 from dive_py.core.model.image import Image
 from dive_py.core.text import printable
 from dive_py.core.units import humanize_bytes
 from dive_py.report.ci import BOLD, render_analysis, styler
+from dive_py.report.explain import headline
 from dive_py.viewmodel.layers import LayerListModel
 
 #: Commands longer than this are cut with an ellipsis; the full text is in --json.
@@ -25,13 +27,17 @@ def _clip(text: str) -> str:
     return text if len(text) <= COMMAND_WIDTH else text[: COMMAND_WIDTH - 1] + "…"
 
 
-def render_summary(image: Image, eff: Efficiency, *, color: bool, archive_note: str | None = None) -> str:
-    """Image line, layer table (``docker history`` order: base first) and analysis."""
+def render_summary(
+    image: Image, eff: Efficiency, *, color: bool, archive_note: str | None = None, insights: Insights | None = None
+) -> str:
+    """Image line, the true reclaimable bytes, layer table (``docker history`` order: base first) and analysis."""
     style = styler(color)
     facts = [f"{len(image.layers)} layers", humanize_bytes(image.size_bytes)]
     if image.config.platform:
         facts.insert(0, image.config.platform)
     lines = [f"{style('Image:', BOLD)} {printable(image.display_name)} ({', '.join(facts)})", ""]
+    if insights is not None:
+        lines += [headline(image, eff, insights) + " (divepy IMAGE --explain shows where, and the fixes)", ""]
     lines.append(style("Layers:", BOLD))
     lines.append(f"  {'Layer':<5}  {'Size':>9}  Command")
     for row in LayerListModel(image).rows:
