@@ -43,9 +43,9 @@ def parts(path: str) -> dict[str, float]:
     t.append(time.perf_counter())
     findings.group_findings(image, waste)
     t.append(time.perf_counter())
-    junk.find_junk(image, waste)
+    junk.find_junk(image)
     t.append(time.perf_counter())
-    insights.find_duplicates(image, waste)
+    insights.find_duplicates(image)
     t.append(time.perf_counter())
     image.close()
     names = ["load", "dive's analysis", "waste + kinds (hashing)", "findings", "junk", "duplicates"]

@@ -16,7 +16,6 @@ import pytest
 
 from dive_py.core.analysis.insights import analyse_insights
 from dive_py.core.analysis.junk import MAX_HITS_PER_RULE, JunkHit, JunkRule, builtin_rules, find_junk, parse_rules
-from dive_py.core.analysis.reclaim import find_waste
 from dive_py.errors import UsageError
 from dive_py.fixtures.builder import ImageSpec, write_archive
 from tests.helpers import loaded
@@ -124,7 +123,7 @@ def rows(hits: list[JunkHit]) -> list[Hit]:
 def junk_of(tmp_path: Path, spec: ImageSpec, rules: list[JunkRule] | None = None) -> list[JunkHit]:
     path = write_archive(spec, tmp_path / "junk.tar")
     with loaded(path) as image:
-        return find_junk(image, find_waste(image), rules)
+        return find_junk(image, rules)
 
 
 def test_every_builtin_rule_is_hit_and_every_hit_is_right(tmp_path: Path) -> None:
@@ -293,7 +292,7 @@ def test_the_pattern_scan_is_bounded_and_says_when_it_stopped(tmp_path: Path, mo
         layer.file(f"tmp/f{i}", b"x" * 10)  # "/tmp/fN": 7 characters scanned by the one candidate pattern
     monkeypatch.setattr(junk, "JUNK_SCAN_CHARS", 7 * 4)
     with loaded(write_archive(img, tmp_path / "img.tar")) as image:
-        hits = find_junk(image, find_waste(image))
+        hits = find_junk(image)
         assert [(h.rule, h.path, h.files) for h in hits] == [("temp-files", "/tmp", 4)]
         assert image.warnings == [
             "the junk search stopped: its patterns scanned 28 characters (divepy's limit); "

@@ -117,17 +117,24 @@ def _group_roots(
     return roots, root_files, root_bytes
 
 
-def visible_paths(image: Image, layer: int) -> npt.NDArray[np.bool_]:
-    """Per path id: is something at that path in the merged filesystem after ``layer``?"""
-    e = image.entries
-    kind = np.frombuffer(bytes(e.kind), dtype=np.uint8)
-    end = np.asarray(image.timeline.end, dtype=np.int64)
-    born = layer_column(image)
-    shown = ((kind == ENTRY) | (kind == IMPLICIT)) & (born <= layer) & (end > layer)
-    out = np.zeros(len(image.paths), dtype=bool)
-    out[np.asarray(e.pid, dtype=np.int64)[shown]] = True
-    out[ROOT] = True
-    return out
+class _Visibility:
+    """Which paths are in the merged filesystem after a layer: the columns taken once per image, not per layer."""
+
+    def __init__(self, image: Image) -> None:
+        e = image.entries
+        kind = np.frombuffer(bytes(e.kind), dtype=np.uint8)
+        self.shown = (kind == ENTRY) | (kind == IMPLICIT)
+        self.born = layer_column(image)
+        self.end = np.asarray(image.timeline.end, dtype=np.int64)
+        self.pid = np.asarray(e.pid, dtype=np.int64)
+        self.n_paths = len(image.paths)
+
+    def after(self, layer: int) -> npt.NDArray[np.bool_]:
+        """Per path id: is something at that path after ``layer``?"""
+        out = np.zeros(self.n_paths, dtype=bool)
+        out[self.pid[self.shown & (self.born <= layer) & (self.end > layer)]] = True
+        out[ROOT] = True
+        return out
 
 
 def group_findings(image: Image, waste: Reclaim) -> list[Finding]:
@@ -147,11 +154,14 @@ def group_findings(image: Image, waste: Reclaim) -> list[Finding]:
         return layer_cache[layer]
 
     gone_cache: dict[int, npt.NDArray[np.bool_]] = {}
+    visibility: list[_Visibility] = []  # built on the first removed group, then shared
 
     def gone_after(layer: int) -> npt.NDArray[np.bool_]:
         """Paths with nothing visible after ``layer``."""
         if layer not in gone_cache:
-            gone_cache[layer] = ~visible_paths(image, layer)
+            if not visibility:
+                visibility.append(_Visibility(image))
+            gone_cache[layer] = ~visibility[0].after(layer)
         return gone_cache[layer]
 
     merged: dict[tuple[int, str, int], Finding] = {}
@@ -237,4 +247,4 @@ def _fold(roots: tuple[I64, I64, I64], names: list[str], kind: int, stored: int,
     return out
 
 
-__all__ = ["MAX_PER_GROUP", "Finding", "common_dir", "group_findings", "visible_paths"]
+__all__ = ["MAX_PER_GROUP", "Finding", "common_dir", "group_findings"]

@@ -101,7 +101,7 @@ def base_layers(image: Image, override: int | None = None, source: str = "flag")
 
 
 def find_duplicates(
-    image: Image, waste: Reclaim, progress: Progress | None = None, ignored: npt.NDArray[np.bool_] | None = None
+    image: Image, progress: Progress | None = None, ignored: npt.NDArray[np.bool_] | None = None
 ) -> list[DuplicateGroup]:
     """Groups of final regular files with the same content, biggest saving first."""
     e = image.entries
@@ -172,8 +172,8 @@ def analyse_insights(
         )
         for f in findings
     ]
-    junk = find_junk(image, waste, junk_rules, ignored)
-    dups = find_duplicates(image, waste, progress, ignored)
+    junk = find_junk(image, junk_rules, ignored)
+    dups = find_duplicates(image, progress, ignored)
     base = base_layers(image, base_override, base_source)
     own = waste.stored_in >= base.count
     own_sizes = waste.size[own]

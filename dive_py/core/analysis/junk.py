@@ -21,7 +21,6 @@ import numpy.typing as npt
 import yaml
 
 from dive_py.core.analysis.findings import common_dir
-from dive_py.core.analysis.reclaim import Reclaim
 from dive_py.core.kinds import CONTIGUOUS, ENTRY, REGULAR
 from dive_py.core.model.image import Image
 from dive_py.errors import UsageError
@@ -227,10 +226,9 @@ class _Matcher:
 
 
 def find_junk(
-    image: Image, waste: Reclaim, rules: list[JunkRule] | None = None, ignored: npt.NDArray[np.bool_] | None = None
+    image: Image, rules: list[JunkRule] | None = None, ignored: npt.NDArray[np.bool_] | None = None
 ) -> list[JunkHit]:
     """Junk among the final regular files (hardlinks and waste excluded), biggest first."""
-    del waste  # junk is about the final copies; the waste copies are the findings
     active = [
         r
         for r in (rules if rules is not None else builtin_rules())
