@@ -17,17 +17,12 @@ from dive_py.core.model.image import Image
 from dive_py.core.text import printable
 from dive_py.core.units import humanize_bytes
 from dive_py.report.ci import BOLD, styler
+from dive_py.viewmodel.insights import headline
 
 #: Items of each list printed; the rest are counted.
 SHOWN = 15
 COMMAND_WIDTH = 100
 _DIM = "\x1b[2m"
-_KIND_WORDS = {
-    "removed": "removed by later layers",
-    "overwritten": "overwritten with other content",
-    "metadataOnly": "stored again for a mode or owner change",
-    "identicalCopy": "stored again unchanged",
-}
 
 
 def _clip(text: str) -> str:
@@ -43,29 +38,11 @@ def _files(n: int) -> str:
     return _count(n, "file")
 
 
-def _percent(part: int, whole: int) -> str:
-    if whole <= 0:
-        return "0%"
-    pct = 100 * part / whole
-    return f"{pct:.1f}%" if pct < 10 else f"{pct:.0f}%"
-
-
-def headline(image: Image, eff: Efficiency, ins: Insights) -> str:
-    """One sentence: what a squash saves, split by kind, biggest first."""
-    total = ins.reclaimable_bytes
-    size = image.size_bytes
-    if total == 0:
-        return f"This image stores no waste: every byte of its {humanize_bytes(size)} is in the final filesystem."
-    parts = sorted(((v, k) for k, v in ins.waste.by_kind().items() if v), reverse=True)
-    kinds = ", ".join(f"{humanize_bytes(v)} {_KIND_WORDS[k]}" for v, k in parts)
-    return f"This image can lose {humanize_bytes(total)} ({_percent(total, size)} of {humanize_bytes(size)}): {kinds}."
-
-
 def render_explain(image: Image, eff: Efficiency, ins: Insights, *, color: bool) -> str:
     style = styler(color)
     layers = image.layers
     out = [f"{style('Image:', BOLD)} {printable(image.display_name)} ({len(layers)} layers)", ""]
-    out.append(style(headline(image, eff, ins), BOLD))
+    out.append(style(headline(image, ins), BOLD))
     out.append(
         style(
             f"  dive's figures: {humanize_bytes(eff.wasted_bytes)} wasted, efficiency {eff.score * 100:.2f}% "

@@ -19,7 +19,7 @@ from dive_py.core.model.image import Image
 from dive_py.core.text import printable
 from dive_py.core.units import humanize_bytes
 from dive_py.report.ci import FAIL, RuleResult
-from dive_py.report.explain import headline
+from dive_py.viewmodel.insights import headline
 
 #: Rows of each table; the rest are counted.
 ROWS = 10
@@ -45,7 +45,7 @@ def _command(text: str) -> str:
 
 def render_markdown(image: Image, eff: Efficiency, ins: Insights, results: list[RuleResult] | None) -> str:
     layers = image.layers
-    out = [f"## divepy: {md(image.display_name)}", "", f"**{md(headline(image, eff, ins))}**", ""]
+    out = [f"## divepy: {md(image.display_name)}", "", f"**{md(headline(image, ins))}**", ""]
     if results is not None:
         verdict = "❌ fails" if any(r.status == FAIL for r in results) else "✅ passes"
         out += [f"CI rules: **{verdict}**", "", "| Rule | Result | Detail |", "|---|---|---|"]

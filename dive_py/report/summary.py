@@ -16,7 +16,7 @@ from dive_py.core.model.image import Image
 from dive_py.core.text import printable
 from dive_py.core.units import humanize_bytes
 from dive_py.report.ci import BOLD, render_analysis, styler
-from dive_py.report.explain import headline
+from dive_py.viewmodel.insights import headline
 from dive_py.viewmodel.layers import LayerListModel
 
 #: Commands longer than this are cut with an ellipsis; the full text is in --json.
@@ -37,7 +37,7 @@ def render_summary(
         facts.insert(0, image.config.platform)
     lines = [f"{style('Image:', BOLD)} {printable(image.display_name)} ({', '.join(facts)})", ""]
     if insights is not None:
-        lines += [headline(image, eff, insights) + " (divepy IMAGE --explain shows where, and the fixes)", ""]
+        lines += [headline(image, insights) + " (divepy IMAGE --explain shows where, and the fixes)", ""]
     lines.append(style("Layers:", BOLD))
     lines.append(f"  {'Layer':<5}  {'Size':>9}  Command")
     for row in LayerListModel(image).rows:

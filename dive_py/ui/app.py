@@ -137,7 +137,7 @@ class DiveApp(App[int]):
             self.session = session
             self._show(session)
             if previous is not None:
-                previous.image.close()
+                previous.close()
         elif event.state == WorkerState.ERROR:
             err = event.worker.error
             message = str(err) if isinstance(err, DiveError) else f"{type(err).__name__}: {err}"

@@ -18,12 +18,16 @@ class LaunchOptions(Protocol):
     ignore_errors: bool
     config: str | None
     no_color: bool
+    base_layers: int | None
+    ignore_paths: tuple[str, ...]
 
 
 def launch(opts: LaunchOptions) -> int:
     """Run the TUI; returns the exit status (load errors raise InputError after the screen closes)."""
     from dive_py.core.model.loader import load_image, settle
+    from dive_py.insight_settings import load_junk_rules
     from dive_py.ui.app import DiveApp, ImageChoice, LoadProgress
+    from dive_py.viewmodel.insights import InsightSettings
     from dive_py.viewmodel.session import Session
 
     if opts.no_color:
@@ -33,6 +37,7 @@ def launch(opts: LaunchOptions) -> int:
         messages.warning(warning)
     if not os.path.exists(opts.path):
         raise InputError(f"{opts.path}: no such file or directory")
+    insight_settings = InsightSettings(opts.base_layers, tuple(opts.ignore_paths), load_junk_rules(opts.config))
 
     def loader(progress: LoadProgress, choice: ImageChoice | None) -> Session:
         if choice is None:
@@ -58,6 +63,7 @@ def launch(opts: LaunchOptions) -> int:
                 collapse_dir=settings.collapse_dir,
                 aggregated=settings.aggregated,
                 progress=progress,
+                insight_settings=insight_settings,
             )
         except BaseException:
             image.close()
@@ -72,5 +78,5 @@ def launch(opts: LaunchOptions) -> int:
     if app.session is not None:
         for warning in app.session.image.warnings:
             messages.warning(warning)
-        app.session.image.close()
+        app.session.close()
     return app.return_code if app.return_code is not None else EXIT_OK

@@ -11,6 +11,7 @@ from __future__ import annotations
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
+from textual.message import Message
 from textual.widget import Widget
 from textual.widgets import DataTable, Static
 
@@ -18,8 +19,9 @@ from dive_py.core.analysis.compare import ADDED, MODIFIED, REMOVED, UNMODIFIED
 from dive_py.core.model.image_set import ImageSetRow
 from dive_py.core.text import printable
 from dive_py.ui.bindings import bindings_for
-from dive_py.ui.detail_screens import ImageDetailsScreen, ImageSummaryPane
+from dive_py.ui.detail_screens import ImageSummaryPane
 from dive_py.ui.file_actions import FileActionsMixin
+from dive_py.ui.insights_screen import InsightsScreen, JumpTarget
 from dive_py.ui.prompts import PromptsMixin
 from dive_py.ui.widgets.bars import InputBar, KeyBar
 from dive_py.ui.widgets.details import ImageDetails, LayerDetails
@@ -46,6 +48,10 @@ def _shown(widget: Widget) -> bool:
     return True
 
 
+class InsightsReady(Message):
+    """The insights' thread finished (posted from that thread: ``post_message`` is thread-safe)."""
+
+
 class MainScreen(FileActionsMixin, PromptsMixin):
     """Layers | file tree, with the filter, search and key bars underneath."""
 
@@ -62,6 +68,7 @@ class MainScreen(FileActionsMixin, PromptsMixin):
         self.last_search = ""
         self._filter_timer = None
         self._search = None
+        self._note: tuple[int, str] | None = None  #: (path id, what its bytes are), from the Insights screen
 
     def compose(self) -> ComposeResult:
         s = self.session
@@ -78,10 +85,10 @@ class MainScreen(FileActionsMixin, PromptsMixin):
                     yield LayerDetails(s.image, id="layer-details")
                 with Vertical(id="image-details-pane", classes="pane") as pane:
                     pane.border_title = "Image Details"
-                    yield ImageDetails(s.image, s.efficiency, id="image-details")
+                    yield ImageDetails(s.image, s.efficiency, s.insights, id="image-details")
                 with Vertical(id="image-summary-pane", classes="pane") as pane:
                     pane.border_title = "Image"
-                    yield ImageSummaryPane(s.image, s.efficiency, id="image-summary")
+                    yield ImageSummaryPane(s.image, s.efficiency, s.insights, id="image-summary")
             with Vertical(id="right", classes="pane") as pane:
                 pane.border_title = title_for(s.tree)
                 yield Static("", id="tree-header", classes="pane-header")
@@ -132,6 +139,18 @@ class MainScreen(FileActionsMixin, PromptsMixin):
         self.query_one(LayerDetails).show_layer(self.session.layers.selected)
         self.layer_list.focus()
         self._update_tree_chrome()
+        # The tree is on screen first; the insights' hashing and grouping follow on their own thread.
+        self.session.insights.start(self._post_insights_ready)
+
+    def _post_insights_ready(self) -> None:
+        self.post_message(InsightsReady())
+
+    def on_insights_ready(self, event: InsightsReady) -> None:
+        self.query_one(ImageDetails).show_insights()
+        self.query_one(ImageSummaryPane).show_insights()
+        for screen in self.app.screen_stack:
+            if isinstance(screen, InsightsScreen):
+                screen.fill()
 
     @property
     def narrow(self) -> bool:
@@ -203,9 +222,12 @@ class MainScreen(FileActionsMixin, PromptsMixin):
         pane = self.query_one("#right")
         # Plain content, not a str: a border title parses a str as markup, and a file may be named "[/]".
         path = "/" + self.session.image.paths.paths[event.pid] if event.pid is not None else ""
+        if self._note is not None and self._note[0] == event.pid:
+            path += " · " + self._note[1]  # what the Insights row said these bytes are, while the cursor stays
         pane.border_subtitle = Content(printable(path))
 
     def on_layer_list_view_selected(self, event: LayerListView.Selected) -> None:
+        self._note = None  # it spoke of the layer the Insights row opened
         self.session.select_layer(event.layer, event.aggregated)
         self.query_one(LayerDetails).show_layer(event.layer)
         self.file_tree.rebuild()
@@ -213,13 +235,15 @@ class MainScreen(FileActionsMixin, PromptsMixin):
     def on_image_details_jump_to_file(self, event: ImageDetails.JumpToFile) -> None:
         self.jump_to_file(event.path, event.layer)
 
-    def jump_to_file(self, path: str, layer: int) -> None:
+    def jump_to_file(self, path: str, layer: int, note: str = "") -> None:
         """Select ``layer`` and show ``path`` in the tree (a row of the wasted-files table)."""
         self.session.select_layer(layer, aggregated=False)
         self.layer_list.refresh()
         self.layer_list.scroll_to_region_row(self.session.layers.cursor_row)
         self.query_one(LayerDetails).show_layer(layer)
         self.session.tree.show_path(path)
+        pid = self.session.image.paths.lookup(path.strip("/"))
+        self._note = (pid, note) if note and pid is not None else None
         self.query_one("#filter", InputBar).close()
         self.file_tree.rebuild()
         self.file_tree.focus()
@@ -233,17 +257,15 @@ class MainScreen(FileActionsMixin, PromptsMixin):
         self.file_tree.rebuild()
         self._update_tree_chrome()
 
-    def action_image_details(self) -> None:
-        """``i``: the wasted-files table -- in its pane when it is on screen, else over the screen."""
-        if not self.narrow:
-            self.query_one("#wasted-table", DataTable).focus()
-            return
+    def action_insights(self) -> None:
+        """``i``: the Insights screen; Enter on a row shows its path in the tree, at the layer that stored it."""
 
-        def jump(result: tuple[str, int] | None) -> None:
+        def jump(result: JumpTarget | None) -> None:
+            # After this screen is back and laid out: scrolling a suspended screen's tree goes nowhere.
             if result is not None:
-                self.jump_to_file(*result)
+                self.call_after_refresh(self.jump_to_file, result.path, result.layer, result.note)
 
-        self.app.push_screen(ImageDetailsScreen(self.session.image, self.session.efficiency), jump)
+        self.app.push_screen(InsightsScreen(self.session), jump)
 
     # -- focus ---------------------------------------------------------------------
     def _panes(self) -> list[Widget]:

@@ -62,7 +62,7 @@ KEYS: tuple[KeySpec, ...] = (
         toggle="bars",
         short="Bars",
     ),
-    KeySpec("image-details", "i", "image_details", "Image details and wasted files", GLOBAL, short="Details"),
+    KeySpec("insights", "i", "insights", "Insights: waste explained, junk, duplicates", GLOBAL, short="Insights"),
     KeySpec("suspend", "ctrl+z", "app.suspend_process", "Suspend", GLOBAL, show=False),
     KeySpec(
         "compare-layer",
@@ -186,10 +186,15 @@ def parse_dive_keys(text: str) -> list[str]:
     return out
 
 
+#: Ids of earlier divepy versions, still read from config files.
+RENAMED_IDS = {"image-details": "insights"}
+
+
 def keymap_from_config(section: dict[str, str], warnings: list[str]) -> dict[str, str]:
     """Turn a ``keybinding:`` config section into a Textual keymap (id -> keys)."""
     keymap: dict[str, str] = {}
     for key_id, value in section.items():
+        key_id = RENAMED_IDS.get(key_id, key_id)
         spec = BY_ID.get(key_id)
         if spec is None:
             warnings.append(f"keybinding.{key_id}: unknown action, ignored")

@@ -105,7 +105,6 @@ class ImageSummary:
     wasted: str
     efficiency: str
     user_wasted: str
-    reclaimable: str
     platform: str
     archive_format: str
 
@@ -118,7 +117,6 @@ def image_summary(image: Image, eff: Efficiency) -> ImageSummary:
         wasted=humanize_bytes(eff.wasted_bytes),
         efficiency=f"{int(100 * eff.score)} %",
         user_wasted=f"{eff.user_wasted_percent * 100:.2f} %",
-        reclaimable=humanize_bytes(eff.reclaimable_bytes),
         platform=printable(image.config.platform or image.ref.platform or "unknown"),
         archive_format=image.archive_format,
     )

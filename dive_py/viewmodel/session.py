@@ -3,7 +3,9 @@
 Loading (archive, layers, timeline) happens in ``dive_py.core``; this adds
 what only the explorer needs: the efficiency figures, content hashes for
 paths that appear in more than one layer (so "modified" means modified),
-the vectorised comparer and the pane models.
+the vectorised comparer and the pane models.  The insights (true
+reclaimable bytes, findings, junk) are left to :class:`InsightsJob`, which
+the screen starts once it is up.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from dive_py.core.analysis.hashing import ensure_hashes, hash_candidates
 from dive_py.core.model.image import Image
 from dive_py.core.progress import NullProgress, Progress
 from dive_py.viewmodel.file_tree import FileTreeModel
+from dive_py.viewmodel.insights import InsightSettings, InsightsJob
 from dive_py.viewmodel.layers import LayerListModel
 from dive_py.viewmodel.tree_index import TreeIndex
 
@@ -26,6 +29,7 @@ class Session:
     efficiency: Efficiency
     tree: FileTreeModel
     layers: LayerListModel
+    insights: InsightsJob
 
     @classmethod
     def build(
@@ -36,6 +40,7 @@ class Session:
         collapse_dir: bool = False,
         aggregated: bool = False,
         progress: Progress | None = None,
+        insight_settings: InsightSettings | None = None,
     ) -> Session:
         prog = progress or NullProgress()
         prog.phase("Analysing", 0)
@@ -48,7 +53,12 @@ class Session:
         layers = LayerListModel(image, aggregated=aggregated)
         if aggregated:
             tree.set_layer(0, True)
-        return cls(image, eff, tree, layers)
+        return cls(image, eff, tree, layers, InsightsJob(image, insight_settings))
+
+    def close(self) -> None:
+        """Stop the insights' thread, then close the image's files."""
+        self.insights.stop()
+        self.image.close()
 
     def select_layer(self, layer: int, aggregated: bool | None = None) -> None:
         """Point both panes at ``layer`` (and optionally switch the compare mode)."""

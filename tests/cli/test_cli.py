@@ -49,8 +49,8 @@ def test_demo_json(tmp_path: Path) -> None:
     assert res.code == 0, res.stderr
     doc = json.loads(res.out)
     assert doc["imageInfo"]["names"] == ["divepy-demo:latest"]
-    assert len(doc["layer"]) == 7
-    assert doc["image"]["inefficientBytes"] == 132270
+    assert len(doc["layer"]) == 8
+    assert doc["image"]["inefficientBytes"] == 168325
 
 
 def test_demo_list_text(tmp_path: Path) -> None:
@@ -67,14 +67,14 @@ def test_demo_list_text(tmp_path: Path) -> None:
     assert "dir      1777     0:0                0 /tmp" in lines
     assert not any("/root/.cache" in line for line in lines)  # whited out
     assert not any(line.endswith("/app/static/logo.png") for line in lines)  # hidden by the opaque dir
-    assert len(lines) == 56
+    assert len(lines) == 70
 
 
 def test_demo_list_jsonl(tmp_path: Path) -> None:
     res = run_divepy("--demo", "--list", "--format", "jsonl", cwd=tmp_path)
     assert res.code == 0
     rows = [json.loads(line) for line in res.stdout.splitlines()]
-    assert len(rows) == 56
+    assert len(rows) == 70
     assert all(set(row) == {"path", "type", "mode", "uid", "gid", "size", "link"} for row in rows)
     by_path = {row["path"]: row for row in rows}
     assert by_path["/bin/su"] == {
@@ -99,13 +99,13 @@ def listing(tmp_path: Path, *args: str) -> list[str]:
 def test_list_layer(tmp_path: Path) -> None:
     base = listing(tmp_path, "--layer", "0")
     top = listing(tmp_path)
-    assert top == listing(tmp_path, "--layer", "6")
-    assert len(base) == 35
+    assert top == listing(tmp_path, "--layer", "7")
+    assert len(base) == 39
     assert set(base) <= set(top)  # the demo only adds on top of its base
     assert not any("/app" in line or "python" in line for line in base)
-    pip = listing(tmp_path, "--layer", "2")
+    pip = listing(tmp_path, "--layer", "3")
     assert "file     0644     0:0            64000 /root/.cache/pip/http/2f/flask-3.0.0-py3-none-any.whl" in pip
-    before_assets = listing(tmp_path, "--layer", "5")
+    before_assets = listing(tmp_path, "--layer", "6")
     assert "file     0664  1000:1000         30000 /app/static/logo.png" in before_assets
     assert "file     0644  1000:1000            42 /app/static/logo.svg" in top
 
@@ -113,8 +113,8 @@ def test_list_layer(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--demo", "--list", "--layer", "7"], "--layer 7: the image has layers 0..6"),
-        (["--demo", "--list", "--layer", "-1"], "--layer -1: the image has layers 0..6"),
+        (["--demo", "--list", "--layer", "8"], "--layer 8: the image has layers 0..7"),
+        (["--demo", "--list", "--layer", "-1"], "--layer -1: the image has layers 0..7"),
         (["--demo", "--layer", "1"], "--layer only applies to --list and --extract"),
         (["--demo", "--list", "--format", "xml"], "--format xml: expected text or jsonl"),
         (
@@ -245,14 +245,14 @@ def test_reader_closing_the_pipe_early(tmp_path: Path, args: list[str]) -> None:
 
 
 def test_extract_writes_the_file_as_it_is_after_the_layer(tmp_path: Path) -> None:
-    res = run_divepy("--demo", "--extract", "/app/config.yaml", "--layer", "4", "-o", "before.yaml", cwd=tmp_path)
+    res = run_divepy("--demo", "--extract", "/app/config.yaml", "--layer", "5", "-o", "before.yaml", cwd=tmp_path)
     assert res.code == 0, res.stderr
     assert res.stdout == ""
-    assert res.stderr == "divepy: extracted /app/config.yaml (after layer 4) to before.yaml: 1 file (23 B)\n"
+    assert res.stderr == "divepy: extracted /app/config.yaml (after layer 5) to before.yaml: 1 file (23 B)\n"
     after = run_divepy("--demo", "--extract", "/app/config.yaml", "-o", "-", cwd=tmp_path)
     assert after.code == 0 and after.err == b""
     before = (tmp_path / "before.yaml").read_bytes()
-    assert before != after.out and len(after.out) == 24  # layer 5 ran sed on it
+    assert before != after.out and len(after.out) == 24  # layer 6 ran sed on it
     assert before.replace(b"true", b"false") == after.out
 
 
@@ -260,6 +260,7 @@ def test_extract_a_directory_to_its_own_name(tmp_path: Path) -> None:
     res = run_divepy("--demo", "--extract", "/app/", "-q", cwd=tmp_path)
     assert (res.code, res.err) == (0, b"")
     assert sorted(p.name for p in (tmp_path / "app").iterdir()) == [
+        ".git",
         "config.yaml",
         "main.py",
         "requirements.txt",
@@ -272,13 +273,13 @@ def test_extract_a_directory_to_its_own_name(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--extract", "/nope"], "/nope does not exist in the filesystem after layer 6"),
+        (["--extract", "/nope"], "/nope does not exist in the filesystem after layer 7"),
         (
-            ["--extract", "/app/static/logo.png", "--layer", "6", "-o", "-"],
-            "/app/static/logo.png does not exist in the filesystem after layer 6",
+            ["--extract", "/app/static/logo.png", "--layer", "7", "-o", "-"],
+            "/app/static/logo.png does not exist in the filesystem after layer 7",
         ),
         (["--extract", "/app", "-o", "-"], "/app is not a regular file; only files can be written to stdout"),
-        (["--extract", "/app", "--layer", "7"], "--layer 7: the image has layers 0..6"),
+        (["--extract", "/app", "--layer", "8"], "--layer 8: the image has layers 0..7"),
         (
             ["--extract", "/app", "--json", "x.json"],
             "--extract writes files; it cannot be combined with --json, --ci or --list",

@@ -277,6 +277,14 @@ COPY_UP = "the same bytes are stored again (copy-up): avoid modifying files that
             "/srv/a.txt",
             "COPY a.txt /srv/a.txt # buildkit",
             "/bin/sh -c #(nop) ADD file:abc in /srv/a.txt ",
+            "/srv/a.txt is copied twice: on its own first (fine for the layer cache, before an install step), "
+            "then again by a wider ADD; leave it out of the second one or accept the cost",
+        ),
+        (
+            IDENTICAL_COPY,
+            "/srv/a.txt",
+            "/bin/sh -c #(nop) ADD file:abc in /srv/a.txt ",
+            "/bin/sh -c #(nop) ADD file:abc in /srv/a.txt ",
             "/srv/a.txt is copied again with the same content: drop the repeated ADD",
         ),
         (
@@ -304,6 +312,7 @@ COPY_UP = "the same bytes are stored again (copy-up): avoid modifying files that
         "overwritten-sed",
         "overwritten-other",
         "identical-touch",
+        "identical-wider-add",
         "identical-add",
         "identical-copy",
         "identical-other",

@@ -182,14 +182,14 @@ FLAGS: list[Case] = [
         "layer-negative",
         USAGE,
         _args("--demo", "--list", "--layer", "-1"),
-        fails(r"--layer -1: the image has layers 0\.\.6"),
+        fails(r"--layer -1: the image has layers 0\.\.7"),
         ("raw",),
     ),
     Case(
         "layer-of-30-digits",
         USAGE,
         _args("--demo", "--list", "--layer", "9" * 30),
-        fails(r"--layer 9+: the image has layers 0\.\.6"),
+        fails(r"--layer 9+: the image has layers 0\.\.7"),
         ("raw",),
     ),
     Case(

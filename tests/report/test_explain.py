@@ -12,6 +12,8 @@ from tests.conftest import DIVE_TEST_IMAGE
 
 #: dive's test image, explained: 32,025 reclaimable = 1,220,598 stored − 1,188,573 final (docs/metrics.md).
 DIVE_TEST_EXPLAINED = (DIVE_TEST_IMAGE.parent / "explain-dive-test-image.txt").read_text()
+#: The demo, explained: a finding of every kind, junk of three rules, an optional item, a duplicate, a base image.
+DEMO_EXPLAINED = (DIVE_TEST_IMAGE.parent / "explain-demo.txt").read_text()
 
 
 def test_dive_test_image_explained_exactly(tmp_path: Path) -> None:
@@ -21,12 +23,25 @@ def test_dive_test_image_explained_exactly(tmp_path: Path) -> None:
     assert "\x1b" not in res.stdout  # colours only on a terminal
 
 
+def test_the_demo_shows_every_part_of_the_report(tmp_path: Path) -> None:
+    res = run_divepy("--demo", "--explain", "-q", cwd=tmp_path)
+    assert (res.code, res.stderr) == (0, "")
+    assert res.stdout == DEMO_EXPLAINED
+    for kind in ("removed", "overwritten", "metadataOnly", "identicalCopy"):
+        assert f"  {kind} " in res.stdout
+    for rule in ("vcs", "pycache", "temp-files", "docs"):
+        assert f"  {rule} " in res.stdout
+    assert "7.0 kB × 2  /app/static/app.min.js, /tmp/build/app.min.js" in res.stdout
+    assert "squashing only the 7 layers above the base image's 1 saves 214 kB" in res.stdout
+
+
 def test_headline_names_the_true_figure_and_its_kinds(tmp_path: Path) -> None:
     res = run_divepy("--demo", "--explain", "-q", cwd=tmp_path)
     lines = res.stdout.splitlines()
     assert lines[2] == (
-        "This image can lose 196 kB (37% of 535 kB): 154 kB removed by later layers, "
-        "42 kB stored again for a mode or owner change, 23 B overwritten with other content."
+        "This image can lose 214 kB (36% of 596 kB): 154 kB removed by later layers, "
+        "60 kB stored again for a mode or owner change, 23 B overwritten with other content, "
+        "13 B stored again unchanged."
     )
     assert (
         "      fix: `pip install --no-cache-dir` (or `PIP_NO_CACHE_DIR=1`) instead of deleting the cache later" in lines

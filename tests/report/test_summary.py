@@ -9,39 +9,45 @@ from tests.clitools import run_divepy
 NOTE = b"divepy: not a terminal, so no explorer: printing a summary (--ci, --json or --list choose an output)\n"
 
 DEMO_SUMMARY = """\
-Image: divepy-demo:latest (linux/amd64, 7 layers, 535 kB)
+Image: divepy-demo:latest (linux/amd64, 8 layers, 596 kB)
 
-This image can lose 196 kB (37% of 535 kB): 154 kB removed by later layers, 42 kB stored again for a mode or owner \
-change, 23 B overwritten with other content. (divepy IMAGE --explain shows where, and the fixes)
+This image can lose 214 kB (36% of 596 kB): 154 kB removed by later layers, 60 kB stored again for a mode or owner \
+change, 23 B overwritten with other content, 13 B stored again unchanged. (divepy IMAGE --explain shows where, and \
+the fixes)
 
 Layers:
   Layer       Size  Command
                     ARG PYTHON_VERSION=3.12
-  0         148 kB  FROM e60548b9657a934
+  0         151 kB  FROM c285da21fd5decd
+                    CMD ["sh"]
                     ENV PYTHONDONTWRITEBYTECODE=1
   1         201 kB  RUN apk add --no-cache python3 py3-pip
-  2          95 kB  RUN pip install -r /app/requirements.txt
-  3          42 kB  COPY . /app # buildkit
-  4          42 kB  RUN chown -R 1000:1000 /app && chmod -R g+w /app
-  5           24 B  RUN rm -rf /root/.cache /var/cache/apk/* && sed -i s/true/false/ /app/config.yaml
-  6         7.0 kB  RUN rm -rf /app/static && mkdir /app/static && cp /tmp/build/* /app/static/
+  2           13 B  COPY requirements.txt /app/ # buildkit
+  3         109 kB  RUN pip install -r /app/requirements.txt
+  4          60 kB  COPY . /app # buildkit
+  5          60 kB  RUN chown -R 1000:1000 /app && chmod -R g+w /app
+  6           24 B  RUN rm -rf /root/.cache /var/cache/apk/* && sed -i s/true/false/ /app/config.yaml
+  7          14 kB  RUN rm -rf /app/static && mkdir -p /app/static /tmp/build && tar -xf /app/assets.tar -C \
+/tmp/build && cp /tmp/build/* /…
                     EXPOSE 8080/tcp
                     USER 1000:1000
                     CMD ["/app/main.py"]
 
 Analysis:
-  efficiency:        77.96 %
-  wastedBytes:       132270 bytes (132 kB)
-  userWastedPercent: 34.15 %
+  efficiency:        77.23 %
+  wastedBytes:       168325 bytes (168 kB)
+  userWastedPercent: 37.88 %
 
 Inefficient Files:
   Count  Wasted Space  File Path
   3      60 kB         /app/static/logo.png
   2      48 kB         /var/cache/apk/APKINDEX.0a1b2c3d.tar.gz
+  2      36 kB         /app/.git/objects/pack/pack-5d41402abc4b.pack
   3      24 kB         /app/static/app.js
   2      174 B         /app/main.py
   3      70 B          /app/config.yaml
-  2      26 B          /app/requirements.txt
+  2      42 B          /app/.git/HEAD
+  3      39 B          /app/requirements.txt
 """
 
 

@@ -19,7 +19,12 @@ from tests.ui.helpers import MakeApp
 def make_app() -> Iterator[MakeApp]:
     opened: list[Image] = []
 
-    def factory(path: str = str(DEMO_PATH), settings: UiSettings | None = None, select: str | None = None) -> DiveApp:
+    def factory(
+        path: str = str(DEMO_PATH),
+        settings: UiSettings | None = None,
+        select: str | None = None,
+        insights_now: bool = True,
+    ) -> DiveApp:
         settings = settings or UiSettings()
 
         def loader(progress: object, choice: ImageChoice | None) -> Session:
@@ -28,9 +33,12 @@ def make_app() -> Iterator[MakeApp]:
             else:
                 image = load_image(path, hash_files=True, position=choice.position)
             opened.append(image)
-            return Session.build(
+            session = Session.build(
                 image, hidden=settings.hidden, collapse_dir=settings.collapse_dir, aggregated=settings.aggregated
             )
+            if insights_now:  # every frame complete from the first: snapshots never race the thread
+                session.insights.run_now()
+            return session
 
         # The first image is loaded here, so no worker runs at start-up; switching images uses the loader.
         return DiveApp(session=loader(None, None), loader=loader, settings=settings)

@@ -16,7 +16,9 @@ from dive_py.ui_settings import UiSettings
 class MakeApp(Protocol):
     """The ``make_app`` fixture (tests/ui/conftest.py): an app on an already loaded image."""
 
-    def __call__(self, path: str = ..., settings: UiSettings | None = None, select: str | None = None) -> DiveApp: ...
+    def __call__(
+        self, path: str = ..., settings: UiSettings | None = None, select: str | None = None, insights_now: bool = ...
+    ) -> DiveApp: ...
 
 
 class SnapCompare(Protocol):
@@ -29,6 +31,13 @@ class SnapCompare(Protocol):
         terminal_size: tuple[int, int] = (80, 24),
         run_before: Callable[[Pilot[Any]], Awaitable[None] | None] | None = None,
     ) -> bool: ...
+
+
+def screen_of(app: App[int]) -> MainScreen:
+    """The explorer's screen (asserting that no other screen is on top)."""
+    screen = app.screen
+    assert isinstance(screen, MainScreen)
+    return screen
 
 
 async def select_path(pilot: Pilot[int], layer: int, path: str) -> None:

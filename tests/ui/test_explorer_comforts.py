@@ -6,25 +6,18 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from textual.app import App
 from textual.widget import Widget
 from textual.widgets import DataTable
 
 from dive_py.fixtures.builder import write_archive
-from dive_py.ui.detail_screens import ImageDetailsScreen
+from dive_py.ui.insights_screen import InsightsScreen
 from dive_py.ui.main_screen import MainScreen
 from dive_py.ui.widgets.bars import KeyBar
 from dive_py.ui.widgets.file_tree import FileTreeView
 from tests.images import tiny_image
-from tests.ui.helpers import MakeApp, select_path, settled
+from tests.ui.helpers import MakeApp, screen_of, select_path, settled
 
 SIZE = (160, 45)
-
-
-def screen_of(app: App[int]) -> MainScreen:
-    screen = app.screen
-    assert isinstance(screen, MainScreen)
-    return screen
 
 
 def family(tmp_path: Path) -> str:
@@ -40,31 +33,45 @@ def line_text(widget: Widget, y: int) -> str:
 # -- 4. the score and the wasted files below 90 columns ---------------------------------------------
 
 
-async def test_narrow_layout_shows_the_score_and_i_opens_the_wasted_files(make_app: MakeApp) -> None:
+async def test_narrow_layout_shows_the_score_and_i_opens_the_insights(make_app: MakeApp) -> None:
     app = make_app()
-    async with app.run_test(size=(80, 24)) as pilot:
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
         screen = screen_of(app)
         summary = screen.query_one("#image-summary-pane")
-        assert summary.display and summary.region.height == 5
-        assert "Efficiency 77 %" in str(screen.query_one("#image-summary").render())
+        assert summary.display and summary.region.height == 6
+        pane = str(screen.query_one("#image-summary").render())
+        assert "Efficiency 77 %" in pane and "Reclaim 214 kB" in pane
         await pilot.press("i")
-        details = app.screen
-        assert isinstance(details, ImageDetailsScreen)
-        assert isinstance(app.focused, DataTable) and app.focused.row_count == 6
-        await pilot.press("enter")  # the biggest waste: logo.png, last stored by layer 6
+        assert isinstance(app.screen, InsightsScreen)
+        assert isinstance(app.focused, DataTable) and app.focused.id == "findings-table" and app.focused.row_count == 6
+        await pilot.press("enter")  # the biggest finding: /root/.cache, stored by layer 3, removed by layer 6
         await pilot.pause()
         screen = screen_of(app)
         tree = screen.session.tree
-        assert screen.session.layers.selected == 6 and isinstance(app.focused, FileTreeView)
+        assert screen.session.layers.selected == 3 and isinstance(app.focused, FileTreeView)
+        assert tree.selected is not None and tree.image.paths.paths[tree.selected] == "root/.cache"
+        subtitle = str(screen.query_one("#right").border_subtitle)
+        assert subtitle == "/root/.cache · 64 kB stored here, removed by layer 6"
+        await pilot.press("i", "tab", "tab", "tab")  # the last tab: dive's Image Details
+        assert isinstance(app.focused, DataTable) and app.focused.id == "wasted-table" and app.focused.row_count == 8
+        await pilot.press("enter")  # dive's biggest: logo.png, last stored by layer 7
+        await pilot.pause()
+        screen = screen_of(app)
+        tree = screen.session.tree
+        assert screen.session.layers.selected == 7 and isinstance(app.focused, FileTreeView)
         assert tree.selected is not None and tree.image.paths.paths[tree.selected] == "app/static/logo.png"
 
 
-async def test_wide_layout_i_focuses_the_wasted_files_in_their_pane(make_app: MakeApp) -> None:
+async def test_wide_layout_i_opens_the_insights_and_tab_reaches_the_wasted_files(make_app: MakeApp) -> None:
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         assert not screen_of(app).query_one("#image-summary-pane").display
+        await pilot.press("tab", "tab")
+        assert app.focused is screen_of(app).query_one("#wasted-table")
         await pilot.press("i")
-        assert isinstance(app.screen, MainScreen) and app.focused is app.screen.query_one("#wasted-table")
+        assert isinstance(app.screen, InsightsScreen)
+        await pilot.press("escape")
+        assert isinstance(app.screen, MainScreen)
 
 
 async def test_the_wasted_files_say_why(make_app: MakeApp) -> None:
@@ -72,9 +79,9 @@ async def test_the_wasted_files_say_why(make_app: MakeApp) -> None:
     async with app.run_test(size=SIZE):
         table = screen_of(app).query_one("#wasted-table", DataTable)
         assert [str(table.get_row_at(i)[2]) for i in range(3)] == [
+            "deleted by layer 7",
             "deleted by layer 6",
-            "deleted by layer 5",
-            "deleted by layer 6",
+            "chown/chmod copy, layer 5",
         ]
 
 
@@ -131,9 +138,9 @@ async def test_percent_shows_size_bars_in_both_panes(make_app: MakeApp) -> None:
         screen = screen_of(app)
         await pilot.press("percent_sign")
         assert screen.file_tree.bars and screen.layer_list.bars
-        assert line_text(screen.layer_list, 1).startswith("    148 kB ██▎       28%  FROM")
+        assert line_text(screen.layer_list, 1).startswith("    151 kB ██        25%  FROM")  # 151 of 596 kB
         tree_row = line_text(screen.file_tree, 0)
-        assert "108 kB  █████▉    73%  ├── bin" in tree_row  # 108 kB of layer 0's 148 kB
+        assert "108 kB  █████▊    71%  ├── bin" in tree_row  # 108 kB of layer 0's 151 kB
         await pilot.press("percent_sign")
         screen = screen_of(app)  # read again: mypy keeps what the assert above narrowed across the key press
         assert not screen.file_tree.bars and "%" not in line_text(screen.file_tree, 0)
@@ -142,7 +149,7 @@ async def test_percent_shows_size_bars_in_both_panes(make_app: MakeApp) -> None:
 async def test_y_copies_the_selected_path(make_app: MakeApp) -> None:
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
-        await select_path(pilot, 3, "app/main.py")
+        await select_path(pilot, 4, "app/main.py")
         await pilot.press("y")
         assert app.clipboard == "/app/main.py"
 
@@ -200,7 +207,7 @@ async def test_wrapped_rows_keep_the_tree_guides(make_app: MakeApp) -> None:
 async def test_toasts_stay_off_the_path_line(make_app: MakeApp) -> None:
     app = make_app()
     async with app.run_test(size=(80, 24), notifications=True) as pilot:
-        await select_path(pilot, 3, "app/main.py")
+        await select_path(pilot, 4, "app/main.py")
         await pilot.press("y")
         await pilot.pause(0.3)
         toast = app.screen.query_one("Toast")
@@ -257,7 +264,7 @@ async def test_p_refuses_a_directory_and_a_missing_pager(
     monkeypatch.setenv("TMPDIR", str(tmp_path))
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
-        await select_path(pilot, 3, "app")
+        await select_path(pilot, 4, "app")
         await pilot.press("p")
         screen = screen_of(app)
         assert screen.session.tree.show_path("etc/group")
@@ -286,7 +293,7 @@ async def test_e_runs_the_editor_on_a_read_only_copy_of_the_removed_version(
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         monkeypatch.setattr(app, "suspend", nullcontext)  # the headless driver cannot suspend
-        await select_path(pilot, 6, "app/static/logo.png")  # removed by layer 6: the version before it
+        await select_path(pilot, 7, "app/static/logo.png")  # removed by layer 7: the version before it
         await pilot.press("e")
     assert seen.read_text().split() == ["400", "30000"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["seen"]  # the private copy is gone

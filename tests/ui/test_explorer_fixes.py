@@ -18,15 +18,9 @@ from dive_py.ui.main_screen import MainScreen
 from dive_py.ui.widgets.bars import InputBar
 from dive_py.ui.widgets.file_tree import FileTreeView
 from dive_py.ui.widgets.layer_list import LayerListView
-from tests.ui.helpers import MakeApp, select_path, settled
+from tests.ui.helpers import MakeApp, screen_of, select_path, settled
 
 SIZE = (160, 45)
-
-
-def screen_of(app: App[int]) -> MainScreen:
-    screen = app.screen
-    assert isinstance(screen, MainScreen)
-    return screen
 
 
 def burst(app: App[int], keys: list[tuple[str, str | None]]) -> None:
@@ -130,7 +124,7 @@ async def test_wide_again_after_growing(make_app: MakeApp) -> None:
 async def test_a_search_without_match_leaves_the_tree_as_it_was(make_app: MakeApp) -> None:
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press(*["down"] * 6, "tab", "ctrl+@")  # layer 6, everything collapsed
+        await pilot.press(*["down"] * 7, "tab", "ctrl+@")  # layer 7, everything collapsed
         tree = screen_of(app).session.tree
         before = (list(tree.rows), tree.selected, set(tree.collapsed))
         await pilot.press("slash", *"app/stat")  # partial matches expand /app
@@ -143,7 +137,7 @@ async def test_a_search_without_match_leaves_the_tree_as_it_was(make_app: MakeAp
 async def test_escape_restores_the_view_and_enter_keeps_it(make_app: MakeApp) -> None:
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press(*["down"] * 6, "tab", "ctrl+@")
+        await pilot.press(*["down"] * 7, "tab", "ctrl+@")
         tree = screen_of(app).session.tree
         before = (list(tree.rows), tree.selected)
         await pilot.press("slash", *"main.py", "escape")
@@ -177,23 +171,23 @@ async def test_ctrl_e_on_a_removed_file_writes_the_version_v_shows(
     monkeypatch.chdir(tmp_path)
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
-        await select_path(pilot, 6, "app/static/logo.png")  # removed by layer 6's rm -rf
+        await select_path(pilot, 7, "app/static/logo.png")  # removed by layer 7's rm -rf
         selected = screen_of(app).session.tree.selected
         assert selected is not None and screen_of(app).session.tree.diff_of(selected) == REMOVED
         await pilot.press("v")
         await settled(pilot)
         assert isinstance(app.screen, ViewerScreen)
-        assert "removed by layer 6" in app.screen.view.summary
+        assert "removed by layer 7" in app.screen.view.summary
         await pilot.press("escape", "ctrl+e")
         dialog = app.screen
         assert isinstance(dialog, ExtractDialog)
-        assert "after layer 5, before layer 6 removed it" in str(dialog.query_one("#extract-layer").render())
+        assert "after layer 6, before layer 7 removed it" in str(dialog.query_one("#extract-layer").render())
         await pilot.press("enter")
         await settled(pilot)
         image = screen_of(app).session.image
     assert (tmp_path / "logo.png").stat().st_size == 30_000
-    g = image.entry_at("/app/static/logo.png", 5)
-    assert g is not None and image.entries.uid[g] == 1000  # layer 4's chown copy, the one before removal
+    g = image.entry_at("/app/static/logo.png", 6)
+    assert g is not None and image.entries.uid[g] == 1000  # layer 5's chown copy, the one before removal
 
 
 async def test_removed_in_an_earlier_layer_in_the_aggregated_view(
@@ -204,13 +198,13 @@ async def test_removed_in_an_earlier_layer_in_the_aggregated_view(
     monkeypatch.chdir(tmp_path)
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press(*(["down"] * 6), "ctrl+a", "tab")
+        await pilot.press(*(["down"] * 7), "ctrl+a", "tab")
         screen = screen_of(app)
         assert screen.session.tree.aggregated and screen.session.tree.show_path("app/static/logo.png")
         screen.file_tree.rebuild()
         await pilot.press("ctrl+e")
         assert isinstance(app.screen, ExtractDialog)
-        assert "before layer 6 removed it" in str(app.screen.query_one("#extract-layer").render())
+        assert "before layer 7 removed it" in str(app.screen.query_one("#extract-layer").render())
 
 
 async def test_focus_starts_on_layers(make_app: MakeApp) -> None:

@@ -32,7 +32,7 @@ async def test_ctrl_e_writes_the_file_as_it_is_at_the_selected_layer(
         await pilot.press("enter")
         await settled(pilot)
         assert isinstance(app.screen, MainScreen)
-        assert (tmp_path / "config.yaml").read_text().count("true") == 1  # before layer 5's sed
+        assert (tmp_path / "config.yaml").read_text().count("true") == 1  # before layer 6's sed
         assert any("Wrote ./config.yaml: 1 file (23 B)" in str(n.message) for n in app._notifications)
 
 
@@ -42,7 +42,7 @@ async def test_ctrl_e_on_a_directory_with_another_name(
     monkeypatch.chdir(tmp_path)
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
-        await select_path(pilot, 6, "app/static")
+        await select_path(pilot, 7, "app/static")
         await pilot.press("ctrl+e")
         assert "/app/static (directory: 2 entries, 7.0 kB)" in str(app.screen.query_one("#extract-what").render())
         await pilot.press(*["backspace"] * len("./static"), *"out/static", "enter")
@@ -64,7 +64,7 @@ async def test_ctrl_e_refuses_existing_destinations_and_escape_writes_nothing(
     (tmp_path / "main.py").write_text("mine")
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
-        await select_path(pilot, 6, "app/main.py")
+        await select_path(pilot, 7, "app/main.py")
         await pilot.press("ctrl+e", "enter")
         await pilot.pause()
         assert "./main.py already exists" in str(app.screen.query_one("#extract-error").render())

@@ -123,7 +123,7 @@ async def test_filter_is_live_and_escape_clears_it(make_app: MakeApp) -> None:
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         s = screen_of(app).session
-        await pilot.press("end", "ctrl+f", *"busybox")
+        await pilot.press("end", "ctrl+f", *"bin/busy")
         paths = [s.image.paths.paths[int(p)] for p in s.tree.rows]
         assert paths == ["bin", "bin/busybox"]
         await pilot.press("(")
@@ -271,7 +271,7 @@ async def test_v_on_a_modified_file_opens_its_changes_and_tab_shows_content(make
 
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
-        await select_path(pilot, 5, "app/config.yaml")
+        await select_path(pilot, 6, "app/config.yaml")
         await pilot.press("v")
         await settled(pilot)
         viewer = app.screen

@@ -62,8 +62,10 @@ def test_started_at_80x24_the_layout_is_narrow_from_the_first_frame(tmp_path: Pa
         assert "Permission" in lines[1]  # the tree keeps its attribute columns
         assert any("Efficiency 77 %" in line for line in lines)
         term.press("i")
+        assert "/root/.cache" in term.wait_for("Findings (6)")
+        term.press("Tab", "Tab", "Tab")  # dive's Image Details, the last tab
         term.wait_for("Image efficiency score: 77 %")
-        assert "deleted by layer 6" in term.wait_for("logo.png")
+        assert "deleted by layer 7" in term.wait_for("logo.png")
 
 
 def test_at_50x20_the_tree_still_shows(tmp_path: Path) -> None:
@@ -138,14 +140,26 @@ def test_keys_queued_behind_enter_in_the_images_table(tmp_path: Path) -> None:
         assert term.alive
 
 
-def test_enter_twice_in_image_details_jumps_once(tmp_path: Path) -> None:
+def test_enter_twice_in_the_insights_jumps_once(tmp_path: Path) -> None:
     with divepy_in_tmux(tmp_path, "--demo", width=80, height=24) as term:
         term.wait_for("Efficiency")
         term.press("i")
-        term.wait_for("Image efficiency score")
+        term.wait_for("Findings (6)")
         term._run("send-keys", "-t", "t", "Enter", "Enter")
         term.wait_until(
-            lambda screen: "/app/static/logo.png" in screen and "Efficiency" in screen, "the tree at logo.png"
+            lambda screen: "/root/.cache · 64 kB stored here" in screen and "Efficiency" in screen,
+            "the tree at the cache",
         )
         time.sleep(0.5)
         assert term.alive and "Efficiency" in term.screen()
+
+
+def test_enter_in_the_insights_scrolls_the_tree_to_the_row(tmp_path: Path) -> None:
+    with divepy_in_tmux(tmp_path, "--demo") as term:
+        term.wait_for("Current Layer Contents")
+        term.press("i")
+        term.wait_for("Findings (6)")
+        term.press("Tab", "Down", "Enter")  # pycache, deep in /usr/lib: below the first screenful
+        term.wait_until(
+            lambda screen: "└── __pycache__" in screen or "├── __pycache__" in screen, "the __pycache__ row on screen"
+        )

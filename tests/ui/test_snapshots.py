@@ -33,15 +33,15 @@ def test_initial_screen(snap_compare: SnapCompare, make_app: MakeApp) -> None:
 
 def test_layer_changes_mode(snap_compare: SnapCompare, make_app: MakeApp) -> None:
     # the chown -R layer: every app file copied again, shown as modified
-    assert snap_compare(make_app(), terminal_size=WIDE, press=["down"] * 4 + ["tab"])
+    assert snap_compare(make_app(), terminal_size=WIDE, press=["down"] * 5 + ["tab"])
 
 
 def test_aggregated_mode(snap_compare: SnapCompare, make_app: MakeApp) -> None:
-    assert snap_compare(make_app(), terminal_size=WIDE, press=["down"] * 6 + ["ctrl+a"])
+    assert snap_compare(make_app(), terminal_size=WIDE, press=["down"] * 7 + ["ctrl+a"])
 
 
 def test_filter_active(snap_compare: SnapCompare, make_app: MakeApp) -> None:
-    assert snap_compare(make_app(), terminal_size=WIDE, press=["down"] * 6, run_before=_type_filter("static"))
+    assert snap_compare(make_app(), terminal_size=WIDE, press=["down"] * 7, run_before=_type_filter("static"))
 
 
 def test_invalid_filter_shows_error(snap_compare: SnapCompare, make_app: MakeApp) -> None:
@@ -49,7 +49,7 @@ def test_invalid_filter_shows_error(snap_compare: SnapCompare, make_app: MakeApp
 
 
 def test_hidden_diff_types(snap_compare: SnapCompare, make_app: MakeApp) -> None:
-    assert snap_compare(make_app(), terminal_size=WIDE, press=["down"] * 5 + ["tab", "ctrl+u"])
+    assert snap_compare(make_app(), terminal_size=WIDE, press=["down"] * 6 + ["tab", "ctrl+u"])
 
 
 def test_attributes_off(snap_compare: SnapCompare, make_app: MakeApp) -> None:
@@ -57,12 +57,12 @@ def test_attributes_off(snap_compare: SnapCompare, make_app: MakeApp) -> None:
 
 
 def test_sorted_by_size(snap_compare: SnapCompare, make_app: MakeApp) -> None:
-    assert snap_compare(make_app(), terminal_size=WIDE, press=["down"] * 6 + ["tab", "ctrl+o"])
+    assert snap_compare(make_app(), terminal_size=WIDE, press=["down"] * 7 + ["tab", "ctrl+o"])
 
 
 def test_collapse_all_then_search(snap_compare: SnapCompare, make_app: MakeApp) -> None:
     async def run_before(pilot: Pilot[int]) -> None:
-        await pilot.press(*(["down"] * 6), "tab", "ctrl+space", "slash")
+        await pilot.press(*(["down"] * 7), "tab", "ctrl+space", "slash")
         await pilot.press(*"logo")
         await pilot.press("enter")
 
@@ -86,12 +86,34 @@ def test_fifty_columns_at_start(snap_compare: SnapCompare, make_app: MakeApp) ->
     assert snap_compare(make_app(), terminal_size=(50, 20))
 
 
-def test_image_details_over_a_narrow_screen(snap_compare: SnapCompare, make_app: MakeApp) -> None:
+def test_insights_over_a_narrow_screen(snap_compare: SnapCompare, make_app: MakeApp) -> None:
     assert snap_compare(make_app(), terminal_size=NARROW, press=["i"])
 
 
+def test_insights_screen(snap_compare: SnapCompare, make_app: MakeApp) -> None:
+    """The findings of the demo, one of each kind, with the first one's story and fix underneath."""
+    assert snap_compare(make_app(), terminal_size=WIDE, press=["i"])
+
+
+def test_insights_junk_tab(snap_compare: SnapCompare, make_app: MakeApp) -> None:
+    assert snap_compare(make_app(), terminal_size=WIDE, press=["i", "tab", "down"])
+
+
+def test_insights_image_details_tab_narrow(snap_compare: SnapCompare, make_app: MakeApp) -> None:
+    assert snap_compare(make_app(), terminal_size=NARROW, press=["i", "shift+tab"])
+
+
+def test_insights_at_fifty_columns(snap_compare: SnapCompare, make_app: MakeApp) -> None:
+    assert snap_compare(make_app(), terminal_size=(50, 20), press=["i"])
+
+
+def test_jump_from_insights(snap_compare: SnapCompare, make_app: MakeApp) -> None:
+    """Enter on the chown finding: the tree at the COPY layer that stored the bytes, and what they are."""
+    assert snap_compare(make_app(), terminal_size=WIDE, press=["i", "down", "enter"])
+
+
 def test_size_bars(snap_compare: SnapCompare, make_app: MakeApp) -> None:
-    assert snap_compare(make_app(), terminal_size=WIDE, press=["down", "down", "down", "percent_sign", "tab"])
+    assert snap_compare(make_app(), terminal_size=WIDE, press=["down"] * 4 + ["percent_sign", "tab"])
 
 
 def test_images_of_an_archive(snap_compare: SnapCompare, make_app: MakeApp, tmp_path: Path) -> None:
@@ -116,7 +138,7 @@ def test_jump_from_wasted_files(snap_compare: SnapCompare, make_app: MakeApp) ->
 
 def test_extract_dialog(snap_compare: SnapCompare, make_app: MakeApp) -> None:
     async def run_before(pilot: Pilot[int]) -> None:
-        await select_path(pilot, 4, "app/config.yaml")
+        await select_path(pilot, 5, "app/config.yaml")
         await pilot.press("ctrl+e")
 
     assert snap_compare(make_app(), terminal_size=WIDE, run_before=run_before)
@@ -129,7 +151,7 @@ def test_extract_refused_in_the_dialog(
     (tmp_path / "main.py").write_text("taken")
 
     async def run_before(pilot: Pilot[int]) -> None:
-        await select_path(pilot, 6, "app/main.py")
+        await select_path(pilot, 7, "app/main.py")
         await pilot.press("ctrl+e", "enter")
 
     assert snap_compare(make_app(), terminal_size=WIDE, run_before=run_before)
@@ -148,11 +170,11 @@ def _viewer_at(layer: int, path: str, *keys: str) -> Callable[[Pilot[int]], Awai
 
 
 def test_viewer_changes(snap_compare: SnapCompare, make_app: MakeApp) -> None:
-    assert snap_compare(make_app(), terminal_size=WIDE, run_before=_viewer_at(5, "app/config.yaml"))
+    assert snap_compare(make_app(), terminal_size=WIDE, run_before=_viewer_at(6, "app/config.yaml"))
 
 
 def test_viewer_content(snap_compare: SnapCompare, make_app: MakeApp) -> None:
-    assert snap_compare(make_app(), terminal_size=WIDE, run_before=_viewer_at(4, "app/main.py", "tab"))
+    assert snap_compare(make_app(), terminal_size=WIDE, run_before=_viewer_at(5, "app/main.py", "tab"))
 
 
 def test_viewer_hex_dump_narrow(snap_compare: SnapCompare, make_app: MakeApp) -> None:

@@ -34,15 +34,15 @@ def render(view: file_view.FileView) -> str:
 
 def test_a_changed_text_file_shows_a_diff(demo: Image) -> None:
     assert (
-        render(build_view(demo, "/app/config.yaml", 5, "changes"))
+        render(build_view(demo, "/app/config.yaml", 6, "changes"))
         == """\
-/app/config.yaml @ 5 [changes] file, 24 B · changed by layer 5
-change  |Written again by layer 5 (before: layer 4).
+/app/config.yaml @ 6 [changes] file, 24 B · changed by layer 6
+change  |Written again by layer 6 (before: layer 5).
 change  |  size: 23 B → 24 B
 change  |  content: changed
 context |
-header  |--- /app/config.yaml (layer 4)
-header  |+++ /app/config.yaml (layer 5)
+header  |--- /app/config.yaml (layer 5)
+header  |+++ /app/config.yaml (layer 6)
 hunk    |@@ -1,2 +1,2 @@
 removed |-debug: true
 added   |+debug: false
@@ -52,10 +52,10 @@ context | port: 8080"""
 
 def test_a_chown_copy_up_is_explained_as_the_same_bytes_again(demo: Image) -> None:
     assert (
-        render(build_view(demo, "app/main.py", 4, "changes"))
+        render(build_view(demo, "app/main.py", 5, "changes"))
         == """\
-/app/main.py @ 4 [changes] file, 87 B · changed by layer 4
-change  |Written again by layer 4 (before: layer 3).
+/app/main.py @ 5 [changes] file, 87 B · changed by layer 5
+change  |Written again by layer 5 (before: layer 4).
 change  |  mode: 0644 → 0664
 change  |  owner: 0:0 → 1000:1000
 change  |  content: identical; this layer stored the same bytes again."""
@@ -63,15 +63,15 @@ change  |  content: identical; this layer stored the same bytes again."""
 
 
 def test_text_content_has_line_numbers(demo: Image) -> None:
-    text = render(build_view(demo, "/app/main.py", 6))
+    text = render(build_view(demo, "/app/main.py", 7))
     assert text.splitlines()[:3] == [
-        "/app/main.py @ 6 [content] file, 87 B · from layer 4, not changed by layer 6",
+        "/app/main.py @ 7 [content] file, 87 B · from layer 5, not changed by layer 7",
         "text    |  1 from flask import Flask",
         "text    |  2 app = Flask(__name__)",
     ]
     assert (
-        render(build_view(demo, "/app/main.py", 6, "changes")).splitlines()[1]
-        == "change  |Unchanged by layer 6: last written by layer 4."
+        render(build_view(demo, "/app/main.py", 7, "changes")).splitlines()[1]
+        == "change  |Unchanged by layer 7: last written by layer 5."
     )
 
 
@@ -83,11 +83,11 @@ def test_binary_content_is_a_hex_dump(demo: Image) -> None:
 
 
 def test_removed_and_added_paths(demo: Image) -> None:
-    removed = build_view(demo, "/app/static/logo.png", 6, "changes")
-    assert removed.summary == "file, 30 kB · removed by layer 6; showing the version before it"
-    assert [r.text for r in removed.rows] == ["Removed by layer 6; before it: file, 30 kB."]
-    added = build_view(demo, "/app/static/logo.svg", 6, "changes")
-    assert [r.text for r in added.rows] == ["Added by layer 6: file, 42 B."]
+    removed = build_view(demo, "/app/static/logo.png", 7, "changes")
+    assert removed.summary == "file, 30 kB · removed by layer 7; showing the version before it"
+    assert [r.text for r in removed.rows] == ["Removed by layer 7; before it: file, 30 kB."]
+    added = build_view(demo, "/app/static/logo.svg", 7, "changes")
+    assert [r.text for r in added.rows] == ["Added by layer 7: file, 42 B."]
     assert not build_view(demo, "/etc/passwd", 0).can_show_changes
 
 

@@ -20,12 +20,14 @@ def test_reasons_on_the_demo_image() -> None:
             zip((w.path for w in eff.inefficient), waste_reasons(image, [w.path for w in eff.inefficient]), strict=True)
         )
     assert got == {
-        "/app/static/logo.png": "deleted by layer 6",  # rm -rf /app/static
-        "/var/cache/apk/APKINDEX.0a1b2c3d.tar.gz": "deleted by layer 5",
-        "/app/static/app.js": "deleted by layer 6",
-        "/app/main.py": "chown/chmod copy, layer 4",  # chown -R: same bytes, new owner
-        "/app/config.yaml": "rewritten by layer 5",  # sed -i
-        "/app/requirements.txt": "chown/chmod copy, layer 4",
+        "/app/static/logo.png": "deleted by layer 7",  # rm -rf /app/static
+        "/var/cache/apk/APKINDEX.0a1b2c3d.tar.gz": "deleted by layer 6",
+        "/app/.git/objects/pack/pack-5d41402abc4b.pack": "chown/chmod copy, layer 5",
+        "/app/static/app.js": "deleted by layer 7",
+        "/app/main.py": "chown/chmod copy, layer 5",  # chown -R: same bytes, new owner
+        "/app/config.yaml": "rewritten by layer 6",  # sed -i
+        "/app/.git/HEAD": "chown/chmod copy, layer 5",
+        "/app/requirements.txt": "chown/chmod copy, layer 5",  # copied alone, by COPY ., then chowned
     }
 
 

@@ -115,6 +115,12 @@ def hint_for(kind: int, path: str, stored_by: str, hidden_by: str | None, exampl
     if kind == IDENTICAL_COPY:
         if re.search(r"\btouch\b", h_text):
             return "do not `touch` files from earlier layers: the whole file is stored again for a new mtime"
+        if h_verb in ("COPY", "ADD") and s_verb in ("COPY", "ADD") and s_text != h_text:
+            # The layer-cache idiom: COPY requirements.txt, RUN pip install, COPY . -- the second copy is the cost.
+            return (
+                f"{path} is copied twice: on its own first (fine for the layer cache, before an install step), "
+                f"then again by a wider {h_verb}; leave it out of the second one or accept the cost"
+            )
         if h_verb in ("COPY", "ADD"):
             return f"{path} is copied again with the same content: drop the repeated {h_verb}"
         return "the same bytes are stored again (copy-up): avoid modifying files that earlier layers created"

@@ -24,7 +24,7 @@ from dive_py.core.analysis.findings import Finding, group_findings
 from dive_py.core.analysis.hashing import ensure_hashes
 from dive_py.core.analysis.hints import hint_for, instruction
 from dive_py.core.analysis.junk import JunkHit, JunkRule, find_junk, glob_regex
-from dive_py.core.analysis.reclaim import KIND_KEYS, Reclaim, find_waste
+from dive_py.core.analysis.reclaim import KIND_KEYS, Reclaim, find_waste, layer_column
 from dive_py.core.kinds import CONTIGUOUS, ENTRY, REGULAR
 from dive_py.core.model.image import Image
 from dive_py.core.progress import Progress
@@ -41,6 +41,7 @@ class DuplicateGroup:
 
     paths: list[str]
     size: int  #: bytes of one copy
+    layers: list[int] = field(default_factory=list)  #: the layer that stored each path's copy (as ``paths``)
 
     @property
     def saving(self) -> int:
@@ -126,11 +127,12 @@ def find_duplicates(
     for g in ids.tolist():
         by_content.setdefault((e.size[g], e.hash[g]), []).append(g)
     names = image.paths.paths
-    groups = [
-        DuplicateGroup(sorted("/" + names[e.pid[g]] for g in gs), e.size[gs[0]])
-        for (_s, digest), gs in by_content.items()
-        if len(gs) > 1 and digest != 0
-    ]
+    layer = layer_column(image)
+    groups = []
+    for (_s, digest), gs in by_content.items():
+        if len(gs) > 1 and digest != 0:
+            pairs = sorted(("/" + names[e.pid[g]], int(layer[g])) for g in gs)
+            groups.append(DuplicateGroup([p for p, _ in pairs], e.size[gs[0]], [i for _, i in pairs]))
     groups.sort(key=lambda d: (-d.saving, d.paths[0]))
     return groups
 

@@ -48,6 +48,13 @@ METADATA_ONLY = 2
 IDENTICAL_COPY = 3
 #: JSON keys of the kinds, in kind order.
 KIND_KEYS = ("removed", "overwritten", "metadataOnly", "identicalCopy")
+#: The kinds in words, for a sentence ("154 kB removed by later layers"): shared by every output.
+KIND_WORDS = {
+    "removed": "removed by later layers",
+    "overwritten": "overwritten with other content",
+    "metadataOnly": "stored again for a mode or owner change",
+    "identicalCopy": "stored again unchanged",
+}
 
 I64 = npt.NDArray[np.int64]
 U8 = npt.NDArray[np.uint8]
@@ -185,6 +192,7 @@ def _classify(
 __all__ = [
     "IDENTICAL_COPY",
     "KIND_KEYS",
+    "KIND_WORDS",
     "METADATA_ONLY",
     "OVERWRITTEN",
     "REMOVED",

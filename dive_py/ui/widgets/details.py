@@ -13,6 +13,7 @@ from dive_py.core.model.image import Image
 from dive_py.core.text import printable
 from dive_py.core.units import humanize_bytes
 from dive_py.viewmodel.details import command_lines, image_summary, layer_fields
+from dive_py.viewmodel.insights import InsightsJob, reclaim_line
 from dive_py.viewmodel.layers import step_text
 from dive_py.viewmodel.waste_reasons import waste_reasons
 
@@ -71,27 +72,39 @@ class ImageDetails(Vertical):
             self.path = path
             self.layer = layer
 
-    def __init__(self, image: Image, eff: Efficiency, id: str | None = None) -> None:
+    def __init__(self, image: Image, eff: Efficiency, insights: InsightsJob, id: str | None = None) -> None:
         super().__init__(id=id)
         self.image = image
         self.eff = eff
+        self.insights = insights
+        self._figures = Static("", markup=False, classes="image-figures")
 
-    def compose(self) -> ComposeResult:
+    def _figures_text(self) -> Text:
         s = image_summary(self.image, self.eff)
         text = Text()
         for label, value in (
             ("Image name", s.name),
             ("Total Image size", s.total_size),
             ("Potential wasted space", s.wasted),
-            ("Image efficiency score", s.efficiency),
         ):
             text.append(f"{label}: ", style="bold")
             text.append(value + "\n")
-        text.append("Reclaimable: ", style="bold")
-        text.append(f"{s.reclaimable} (all but the smallest copy)   ")
+        text.append("Image efficiency score: ", style="bold")
+        text.append(f"{s.efficiency}   ")
         text.append("User wasted: ", style="bold")
-        text.append(s.user_wasted)
-        yield Static(text, markup=False)
+        text.append(s.user_wasted + "\n")
+        # The true figure (what a squash saves) beside dive's; docs/metrics.md says why they differ.
+        text.append("Reclaimable: ", style="bold")
+        text.append(reclaim_line(self.image, self.insights))
+        return text
+
+    def show_insights(self) -> None:
+        """The insights arrived (or failed): redraw the reclaimable line."""
+        self._figures.update(self._figures_text())
+
+    def compose(self) -> ComposeResult:
+        self._figures.update(self._figures_text())
+        yield self._figures
         table: DataTable[str | Text] = DataTable(cursor_type="row", zebra_stripes=False, id="wasted-table")
         table.add_column("Count", width=5)
         table.add_column("Total Space", width=11)
