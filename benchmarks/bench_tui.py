@@ -6,6 +6,9 @@ widget's rebuild and the rendering of every visible line, inside a real
 headless Textual app.  Goals from the issue, on a 200k-file image with a
 ``chown -R`` layer: layer switch <= 150 ms, cursor move / collapse / filter
 keystroke <= 30 ms at p95, first full screen <= 1 s after the analysis.
+The insights (Image Details' reclaimable line, the ``i`` screen) are worked
+out on a thread that starts after the first frame; their time is a phase
+of its own, and the keys are timed after it ends.
 
 Usage::
 
@@ -78,6 +81,11 @@ async def measure(image_path: str, repeat: int) -> tuple[Timer, dict[str, float]
     async with app.run_test(size=(160, 45)) as pilot:
         await pilot.pause()
         facts["first full screen s"] = time.perf_counter() - t0
+        # The insights' thread starts after the first frame; the keys are timed once it is done
+        # (a key pressed meanwhile shares the GIL with it).
+        while not session.insights.done:
+            await pilot.pause(0.05)
+        facts["insights on their thread s"] = time.perf_counter() - t0
         tree = app.screen.query_one(FileTreeView)
         screen = app.screen
         assert isinstance(screen, MainScreen)
@@ -178,7 +186,7 @@ def main() -> None:
     timer, facts = asyncio.run(measure(args.image, args.repeat))
     print(f"Image: {Path(args.image).name}  ({int(facts['paths']):,} paths, {int(facts['entries']):,} entries)\n")
     print("| phase | seconds |\n|---|---:|")
-    for k in ("load s", "analysis + hashes + index s", "first full screen s"):
+    for k in ("load s", "analysis + hashes + index s", "first full screen s", "insights on their thread s"):
         print(f"| {k[:-2]} | {facts[k]:.2f} |")
     print("\n| operation | samples | p50 ms | p95 ms | max ms | goal ms |\n|---|---:|---:|---:|---:|---|")
     for name, values in timer.results.items():

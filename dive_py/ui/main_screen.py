@@ -35,6 +35,8 @@ from dive_py.viewmodel.session import Session
 NARROW_BELOW = 90
 #: Width of the layer column in the narrow layout (index and size only).
 NARROW_LAYER_COLUMN = 18
+#: Seconds between the first frame and the start of the insights' thread.
+INSIGHTS_DELAY = 0.3
 
 
 def _shown(widget: Widget) -> bool:
@@ -139,7 +141,11 @@ class MainScreen(FileActionsMixin, PromptsMixin):
         self.query_one(LayerDetails).show_layer(self.session.layers.selected)
         self.layer_list.focus()
         self._update_tree_chrome()
-        # The tree is on screen first; the insights' hashing and grouping follow on their own thread.
+        # The tree is on screen first; the insights' hashing and grouping follow on their own thread,
+        # a moment after the first frame, so they do not compete with it for the GIL.
+        self.call_after_refresh(self.set_timer, INSIGHTS_DELAY, self._start_insights)
+
+    def _start_insights(self) -> None:
         self.session.insights.start(self._post_insights_ready)
 
     def _post_insights_ready(self) -> None:
