@@ -17,6 +17,7 @@ import typer
 
 from dive_py import __version__, messages
 from dive_py.errors import EXIT_RULES_FAILED, EXIT_USAGE, DiveError, UsageError
+from dive_py.source_args import resolve_source
 
 app = typer.Typer(
     add_completion=False,
@@ -25,55 +26,10 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
-_ENGINE_SCHEMES = ("docker://", "podman://")
-_ARCHIVE_SCHEMES = (
-    "docker-archive://",
-    "docker-tar://",
-    "oci-archive://",
-    "oci://",
-    "docker-archive:",
-    "oci-archive:",
-    "oci:",
-)
-
 
 def _fail(message: str) -> NoReturn:
     messages.error(message)
     raise typer.Exit(EXIT_USAGE)
-
-
-def resolve_source(image: str | None, demo: bool, source: str | None) -> tuple[str, str | None]:
-    """Turn the IMAGE argument (with dive/skopeo scheme prefixes) into (path, image name).
-
-    The name is the ``TAG`` of skopeo's ``oci:DIR:TAG`` form, used to pick
-    the image when ``--image`` is not given.
-    """
-    if source not in (None, "docker-archive", "oci-archive", "oci"):
-        raise UsageError(
-            f"--source {source}: divepy reads image archives; export the image first (`docker save IMAGE -o image.tar`)"
-        )
-    if demo:
-        if image:
-            raise UsageError("give either IMAGE or --demo, not both")
-        from dive_py.fixtures.demo import DEMO_PATH
-
-        return str(DEMO_PATH), None
-    if not image:
-        raise UsageError("missing IMAGE (an image archive or OCI layout directory; try --demo)")
-    for scheme in _ENGINE_SCHEMES:
-        if image.startswith(scheme):
-            raise UsageError(
-                f"{image}: divepy reads image archives, not engines; "
-                f"run `{scheme[:-3]} save {image[len(scheme) :]} -o image.tar` and open that"
-            )
-    for scheme in _ARCHIVE_SCHEMES:
-        if image.startswith(scheme):
-            path = image[len(scheme) :]
-            if scheme.startswith("oci") and ":" in path and not os.path.exists(path):
-                path, tag = path.rsplit(":", 1)  # skopeo's oci:DIR:TAG form
-                return path, tag or None
-            return path, None
-    return image, None
 
 
 def _version(value: bool) -> None:
@@ -213,8 +169,18 @@ def run(
         typer.Option("--platform", help="os/arch[/variant] of a multi-platform image (default: this machine's)."),
     ] = None,
     source: Annotated[
-        str | None, typer.Option("--source", help="Accepted for dive compatibility: docker-archive.")
+        str | None,
+        typer.Option("--source", help="docker-archive (dive's; the default), oci-archive, oci, or registry."),
     ] = None,
+    plain_http: Annotated[
+        bool, typer.Option("--plain-http", help="Allow plain HTTP to a registry that is not on this machine.")
+    ] = False,
+    cache_dir: Annotated[
+        str | None, typer.Option("--cache-dir", help="Where pulled registry images are kept (default: user cache).")
+    ] = None,
+    no_cache: Annotated[
+        bool, typer.Option("--no-cache", help="Pull registry images into a temporary directory, removed at exit.")
+    ] = False,
     ignore_errors: Annotated[
         bool, typer.Option("-i", "--ignore-errors", help="Report broken entries as warnings instead of failing.")
     ] = False,
@@ -231,7 +197,9 @@ def run(
     from dive_py import main_flow
 
     try:
-        path, tag = resolve_source(image, demo, source)
+        resolved = resolve_source(image, demo, source)
+        if resolved.registry is None and (plain_http or cache_dir is not None or no_cache):
+            raise UsageError("--plain-http, --cache-dir and --no-cache apply to registry images (registry://NAME)")
         if list_format not in ("text", "jsonl"):
             raise UsageError(f"--format {list_format}: expected text or jsonl")
         if layer is not None and not (list_files or extract_path):
@@ -259,8 +227,12 @@ def run(
             raise UsageError(f"--base-layers {base_layers}: expected 0 or more layers")
         code = main_flow.run(
             main_flow.Options(
-                path=path,
+                path=resolved.path,
                 shown_name=image or "divepy-demo",
+                registry=resolved.registry,
+                plain_http=plain_http,
+                cache_dir=cache_dir,
+                no_cache=no_cache,
                 ci=ci,
                 ci_config=ci_config,
                 rule_flags={
@@ -275,7 +247,7 @@ def run(
                 list_files=list_files,
                 layer=layer,
                 list_format=list_format,
-                select=select or tag,
+                select=select or resolved.tag,
                 platform=platform,
                 ignore_errors=ignore_errors,
                 no_color=no_color,

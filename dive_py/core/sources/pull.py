@@ -1,0 +1,236 @@
+"""``registry://NAME``: pull one image's manifest, config and layers into the cache, as an OCI layout.
+
+The cache holds every verified blob once, by digest (``blobs/sha256/…``),
+and one OCI image layout per pulled manifest (``images/<digest>/``) whose
+blobs are hard links to those: the layout reader that opens ``skopeo copy
+oci:`` directories opens a pull unchanged, so the analysis, the viewer and
+extraction need nothing new.  Downloads go to a private temporary file,
+are checked against their digest and size while they stream, and are
+renamed into place only then (atomic: concurrent runs and interrupted
+pulls never leave a partial blob under a digest).  A cached blob whose
+size is wrong is discarded and fetched again.  Layers are fetched on a
+few threads at once.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import tempfile
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+from dive_py.core.oci.manifest import DOCKER_LIST, OCI_INDEX, OCI_MANIFEST
+from dive_py.core.oci.selection import host_platform, normalise_platform, platform_matches
+from dive_py.core.progress import NullProgress, Progress
+from dive_py.core.sources.reference import Reference
+from dive_py.core.sources.registry import Registry, RegistryError
+
+#: Layer downloads at once (registries throttle more).
+PARALLEL = 4
+#: Bigger than any real config blob.
+MAX_CONFIG_BYTES = 64 << 20
+MAX_LAYERS = 1000
+
+
+@dataclass(slots=True, frozen=True)
+class Pulled:
+    """Where the pulled image is and what it was."""
+
+    layout: str  #: an OCI image layout directory
+    digest: str  #: the manifest's digest
+    platform: str | None  #: chosen from an index, when there was one
+    downloaded: int  #: bytes fetched this time (0: everything came from the cache)
+
+
+class BlobStore:
+    """Verified blobs by digest under ``root/blobs/sha256``, written atomically."""
+
+    def __init__(self, root: str) -> None:
+        self.root = root
+        self.blobs = os.path.join(root, "blobs", "sha256")
+        self.tmp = os.path.join(root, "tmp")
+        os.makedirs(self.blobs, exist_ok=True)
+        os.makedirs(self.tmp, exist_ok=True)
+
+    def path(self, digest: str) -> str:
+        return os.path.join(self.blobs, digest.partition(":")[2])
+
+    def has(self, digest: str, size: int) -> bool:
+        """A cached blob of the right size; a wrong one (truncated, replaced) is discarded."""
+        path = self.path(digest)
+        try:
+            st = os.stat(path)
+        except FileNotFoundError:
+            return False
+        if st.st_size == size:
+            return True
+        os.unlink(path)
+        return False
+
+    def fetch(self, registry: Registry, digest: str, size: int) -> int:
+        """Make the blob present; returns the bytes downloaded."""
+        if self.has(digest, size):
+            return 0
+        fd, tmp = tempfile.mkstemp(prefix="blob-", dir=self.tmp)
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                registry.blob(digest, size, fh.write)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, self.path(digest))
+        except BaseException:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)  # ours, made above: nothing unverified stays
+            raise
+        return size
+
+    def put(self, digest: str, data: bytes) -> None:
+        if self.has(digest, len(data)):
+            return
+        fd, tmp = tempfile.mkstemp(prefix="blob-", dir=self.tmp)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, self.path(digest))
+
+
+def _descriptor(doc: Any, what: str, name: str) -> tuple[str, int, str]:
+    if not isinstance(doc, dict):
+        raise RegistryError(f"{name}: {what} is not a descriptor")
+    digest, size, media = doc.get("digest"), doc.get("size"), doc.get("mediaType", "")
+    if not isinstance(digest, str) or not isinstance(size, int) or size < 0 or not isinstance(media, str):
+        raise RegistryError(f"{name}: {what} has no valid digest and size")
+    if not digest.startswith("sha256:") or len(digest) != 71:
+        raise RegistryError(f"{name}: {what}: only sha256 digests are supported")
+    return digest, size, media
+
+
+def _platform_of(entry: dict[str, Any]) -> str | None:
+    plat = entry.get("platform")
+    if not isinstance(plat, dict):
+        return None
+    parts = [plat.get("os"), plat.get("architecture"), plat.get("variant")]
+    return "/".join(p for p in parts if isinstance(p, str) and p) or None
+
+
+def _choose(index: dict[str, Any], wanted: str | None, name: str) -> tuple[str, int, str, str | None]:
+    manifests = index.get("manifests")
+    if not isinstance(manifests, list) or not manifests:
+        raise RegistryError(f"{name}: the index lists no manifests")
+    entries = []
+    for i, entry in enumerate(manifests):
+        digest, size, media = _descriptor(entry, f"manifests[{i}]", name)
+        plat = _platform_of(entry)
+        if plat in (None, "unknown/unknown"):
+            continue  # attestations and other non-images
+        entries.append((digest, size, media, plat))
+    target = normalise_platform(wanted) if wanted else host_platform()
+    for entry in entries:
+        if platform_matches(target, entry[3]):
+            return entry
+    if wanted is None and len(entries) == 1:
+        return entries[0]
+    have = ", ".join(sorted({e[3] or "unknown" for e in entries})) or "none"
+    raise RegistryError(f"{name}: no {target} image in the index; available: {have} (choose with --platform)")
+
+
+def pull(
+    registry: Registry,
+    ref: Reference,
+    cache_dir: str,
+    *,
+    platform: str | None = None,
+    progress: Progress | None = None,
+) -> Pulled:
+    """Fetch ``ref`` into the cache at ``cache_dir`` and return its layout directory."""
+    prog = progress or NullProgress()
+    name = str(ref)
+    store = BlobStore(cache_dir)
+    prog.phase("Fetching the manifest", 0)
+    data, media, digest = registry.manifest(ref.reference)
+    chosen_platform: str | None = None
+    doc = _json(data, name, "the manifest")
+    if media in (OCI_INDEX, DOCKER_LIST) or (not media and "manifests" in doc):
+        store.put(digest, data)
+        digest_m, _size, _media, chosen_platform = _choose(doc, platform, name)
+        data, media, digest = registry.manifest(digest_m)
+        doc = _json(data, name, "the manifest")
+    if "layers" not in doc or "config" not in doc:
+        raise RegistryError(f"{name}: the registry sent no image manifest (media type {media or 'none'})")
+    config_digest, config_size, _ = _descriptor(doc["config"], "config", name)
+    if config_size > MAX_CONFIG_BYTES:
+        raise RegistryError(f"{name}: the config is {config_size:,} bytes: refused")
+    layers = doc["layers"]
+    if not isinstance(layers, list) or len(layers) > MAX_LAYERS:
+        raise RegistryError(f"{name}: the manifest's layers are not a list of at most {MAX_LAYERS}")
+    wanted = [(config_digest, config_size)] + [_descriptor(d, f"layers[{i}]", name)[:2] for i, d in enumerate(layers)]
+    total = sum(size for _, size in wanted)
+    prog.phase("Fetching layers", total)
+    done = 0
+    downloaded = 0
+    with ThreadPoolExecutor(max_workers=PARALLEL, thread_name_prefix="divepy-pull") as pool:
+        futures = [pool.submit(store.fetch, registry, d, size) for d, size in wanted]
+        for (_d, size), future in zip(wanted, futures, strict=True):
+            downloaded += future.result()
+            done += size
+            prog.advance(done)
+    store.put(digest, data)
+    layout = _layout(store, digest, media or OCI_MANIFEST, len(data), [d for d, _ in wanted], ref)
+    return Pulled(layout, digest, chosen_platform, downloaded)
+
+
+def _json(data: bytes, name: str, what: str) -> dict[str, Any]:
+    try:
+        doc = json.loads(data)
+    except ValueError:
+        raise RegistryError(f"{name}: {what} is not JSON") from None
+    if not isinstance(doc, dict):
+        raise RegistryError(f"{name}: {what} is not a JSON object")
+    return doc
+
+
+def _layout(store: BlobStore, digest: str, media: str, size: int, blobs: list[str], ref: Reference) -> str:
+    """An OCI layout for the manifest: hard links to the store, built aside and renamed into place."""
+    images = os.path.join(store.root, "images")
+    os.makedirs(images, exist_ok=True)
+    final = os.path.join(images, digest.partition(":")[2])
+    if os.path.isfile(os.path.join(final, "index.json")) and all(
+        os.path.exists(os.path.join(final, "blobs", "sha256", d.partition(":")[2])) for d in [digest, *blobs]
+    ):
+        return final
+    work = tempfile.mkdtemp(prefix="layout-", dir=store.tmp)
+    os.makedirs(os.path.join(work, "blobs", "sha256"))
+    for d in [digest, *blobs]:
+        os.link(store.path(d), os.path.join(work, "blobs", "sha256", d.partition(":")[2]))
+    with open(os.path.join(work, "oci-layout"), "w") as fh:
+        json.dump({"imageLayoutVersion": "1.0.0"}, fh)
+    index = {
+        "schemaVersion": 2,
+        "mediaType": OCI_INDEX,
+        "manifests": [
+            {
+                "mediaType": media,
+                "digest": digest,
+                "size": size,
+                "annotations": {
+                    "io.containerd.image.name": str(ref),
+                    "org.opencontainers.image.ref.name": ref.tag or ref.reference,
+                },
+            }
+        ],
+    }
+    with open(os.path.join(work, "index.json"), "w") as fh:
+        json.dump(index, fh)
+    try:
+        os.rename(work, final)
+    except OSError:  # another run put it there first
+        shutil.rmtree(work)  # ours, made above
+        if not os.path.isfile(os.path.join(final, "index.json")):
+            raise RegistryError(f"{final}: a damaged cache entry; remove it, or pass --no-cache") from None
+    return final
+
+
+__all__ = ["BlobStore", "Pulled", "pull"]

@@ -1,0 +1,57 @@
+"""Pull a ``registry://`` image before the run: the cache directory, credentials and progress.
+
+The cache is the user cache directory (``platformdirs``) unless
+``--cache-dir`` names another; ``--no-cache`` pulls into a private
+temporary directory that is removed when the run ends (it was made by this
+run, so removing it touches nothing else).  Progress goes to stderr as for
+loading.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING
+
+from dive_py import messages
+
+if TYPE_CHECKING:
+    from dive_py.main_flow import Options
+
+
+def default_cache_dir() -> str:
+    import platformdirs
+
+    return os.path.join(platformdirs.user_cache_dir("divepy"), "registry")
+
+
+@contextmanager
+def pulled_image(opts: Options) -> Iterator[str]:
+    """Pull ``opts.registry`` and yield the OCI layout directory to open."""
+    from dive_py.cli_progress import RichLoadProgress
+    from dive_py.core.sources.credentials import find_credentials
+    from dive_py.core.sources.pull import pull
+    from dive_py.core.sources.reference import parse_reference
+    from dive_py.core.sources.registry import Registry
+
+    assert opts.registry is not None
+    ref = parse_reference(opts.registry)
+    temporary = tempfile.mkdtemp(prefix="divepy-pull-") if opts.no_cache else None
+    cache = temporary or opts.cache_dir or default_cache_dir()
+    registry = Registry(ref, credentials=find_credentials(ref.host), plain_http=opts.plain_http)
+    try:
+        with RichLoadProgress(enabled=not opts.quiet) as progress:
+            done = pull(registry, ref, cache, platform=opts.platform, progress=progress)
+        if not opts.quiet and done.downloaded:
+            messages.note(f"pulled {ref} ({done.downloaded:,} bytes) into {cache}")
+        yield done.layout
+    finally:
+        registry.close()
+        if temporary is not None:
+            shutil.rmtree(temporary, ignore_errors=True)
+
+
+__all__ = ["default_cache_dir", "pulled_image"]

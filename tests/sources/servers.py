@@ -1,0 +1,162 @@
+"""Registries for the tests: Debian's real ``docker-registry`` on loopback, and a scripted one for hostile answers.
+
+The real registry is started per test module on a free loopback port with
+its storage in a temporary directory; images are pushed to it with
+``skopeo``.  The scripted server answers what a test tells it to -- a
+challenge, a redirect to another host, a 503, a blob that does not match
+its digest -- things a well-behaved registry never sends.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import socket
+import subprocess
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+from tests.resources import missing
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+@dataclass(slots=True)
+class RealRegistry:
+    host: str  #: 127.0.0.1:PORT
+    process: subprocess.Popen[bytes]
+
+    def push(self, source: str, name: str, *, all_platforms: bool = False) -> None:
+        """``skopeo copy SOURCE docker://HOST/NAME`` (SOURCE like ``docker-archive:PATH``)."""
+        args = ["skopeo", "copy", "--quiet", "--dest-tls-verify=false"]
+        if all_platforms:
+            args.append("--all")
+        subprocess.run([*args, source, f"docker://{self.host}/{name}"], check=True, capture_output=True, timeout=120)
+
+
+@contextmanager
+def real_registry(tmp: Path) -> Iterator[RealRegistry]:
+    binary = shutil.which("docker-registry")
+    if binary is None or shutil.which("skopeo") is None:
+        missing("registry", "docker-registry or skopeo is not installed")
+    port = free_port()
+    config = tmp / "config.yml"
+    config.write_text(
+        "version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n"
+        f"    rootdirectory: {tmp / 'data'}\n  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:{port}\n"
+    )
+    proc = subprocess.Popen([binary, "serve", str(config)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 20
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            break
+        except OSError:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                proc.kill()
+                err = proc.communicate()[1]
+                raise RuntimeError(f"docker-registry did not start: {err!r}") from None
+            time.sleep(0.05)
+    try:
+        yield RealRegistry(f"127.0.0.1:{port}", proc)
+    finally:
+        proc.terminate()
+        proc.wait(10)
+        if proc.stderr is not None:
+            proc.stderr.close()
+
+
+# -- the scripted registry ------------------------------------------------------------------------------------
+
+
+def sha(data: bytes) -> str:
+    return "sha256:" + hashlib.sha256(data).hexdigest()
+
+
+Handler = Callable[[BaseHTTPRequestHandler], bool]
+
+
+def answer(h: BaseHTTPRequestHandler, status: int, headers: dict[str, str] | None = None, body: bytes = b"") -> bool:
+    """Send one whole response from a hook (and say so: True)."""
+    h.send_response(status)
+    for k, v in (headers or {}).items():
+        h.send_header(k, v)
+    h.send_header("Content-Length", str(len(body)))
+    h.end_headers()
+    h.wfile.write(body)
+    return True
+
+
+@dataclass(slots=True)
+class Scripted:
+    """A registry whose answers are plain data: ``routes[path] = (status, headers, body)``, plus hooks."""
+
+    host: str = ""
+    routes: dict[str, tuple[int, dict[str, str], bytes]] = field(default_factory=dict)
+    #: Runs before the routes; returns True when it answered the request itself.
+    hook: Handler | None = None
+    seen: list[tuple[str, dict[str, str]]] = field(default_factory=list)
+
+    def image(self, repo: str, tag: str, layers: list[bytes], *, config: bytes = b"{}") -> str:
+        """Serve a one-manifest image; returns the manifest digest."""
+        manifest = json.dumps(
+            {
+                "schemaVersion": 2,
+                "mediaType": "application/vnd.oci.image.manifest.v1+json",
+                "config": {
+                    "mediaType": "application/vnd.oci.image.config.v1+json",
+                    "digest": sha(config),
+                    "size": len(config),
+                },
+                "layers": [
+                    {"mediaType": "application/vnd.oci.image.layer.v1.tar", "digest": sha(b), "size": len(b)}
+                    for b in layers
+                ],
+            }
+        ).encode()
+        kind = {"Content-Type": "application/vnd.oci.image.manifest.v1+json"}
+        self.routes[f"/v2/{repo}/manifests/{tag}"] = (200, kind, manifest)
+        self.routes[f"/v2/{repo}/manifests/{sha(manifest)}"] = (200, kind, manifest)
+        for blob in (config, *layers):
+            self.routes[f"/v2/{repo}/blobs/{sha(blob)}"] = (200, {}, blob)
+        return sha(manifest)
+
+
+@contextmanager
+def scripted_registry() -> Iterator[Scripted]:
+    state = Scripted()
+
+    class Handle(BaseHTTPRequestHandler):
+        def log_message(self, fmt: str, *args: object) -> None:  # quiet
+            return None
+
+        def do_GET(self) -> None:
+            state.seen.append((self.path, {k.lower(): v for k, v in self.headers.items()}))
+            if state.hook is not None and state.hook(self):
+                return
+            path = self.path.split("?", 1)[0]
+            status, headers, body = state.routes.get(path, (404, {}, b'{"errors":[{"code":"MANIFEST_UNKNOWN"}]}'))
+            answer(self, status, headers, body)
+
+        do_POST = do_GET
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handle)
+    state.host = f"127.0.0.1:{server.server_address[1]}"
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield state
+    finally:
+        server.shutdown()
+        server.server_close()

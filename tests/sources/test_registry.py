@@ -1,0 +1,392 @@
+"""Pulling from a registry: the real docker-registry (pushed to with skopeo), and a scripted one for the rest."""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import os
+import tarfile
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler
+from pathlib import Path
+
+import pytest
+
+from dive_py.core.sources.credentials import Credentials
+from dive_py.core.sources.pull import pull
+from dive_py.core.sources.reference import parse_reference
+from dive_py.core.sources.registry import Registry, RegistryError
+from dive_py.fixtures.builder import write_archive
+from dive_py.fixtures.demo import DEMO_PATH
+from tests.clitools import run_divepy
+from tests.images import tiny_image
+from tests.sources.servers import RealRegistry, Scripted, answer, real_registry, scripted_registry, sha
+
+
+@pytest.fixture(autouse=True)
+def _close_clients(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Every Registry a test makes is closed after it (their connection pools hold sockets)."""
+    made: list[Registry] = []
+    real_init = Registry.__init__
+
+    def init(self: Registry, *args: object, **kwargs: object) -> None:
+        real_init(self, *args, **kwargs)  # type: ignore[arg-type]
+        made.append(self)
+
+    monkeypatch.setattr(Registry, "__init__", init)
+    yield
+    for reg in made:
+        reg.close()
+
+
+@pytest.fixture(scope="module")
+def registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RealRegistry]:
+    tmp = tmp_path_factory.mktemp("registry")
+    with real_registry(tmp) as reg:
+        reg.push(f"docker-archive:{DEMO_PATH}", "demo:latest")
+        multi = write_archive(
+            [tiny_image("multi:1", marker="a"), tiny_image("multi:1", arch="arm64", marker="r")],
+            tmp / "multi.tar",
+            "oci",
+            platforms=True,
+        )
+        reg.push(f"oci-archive:{multi}", "multi:1", all_platforms=True)
+        yield reg
+
+
+def json_of(*args: str, cwd: Path) -> dict[str, object]:
+    res = run_divepy(*args, "--json", "-", "-q", cwd=cwd)
+    assert res.code == 0, res.stderr
+    doc: dict[str, object] = json.loads(res.out)
+    return doc
+
+
+def test_a_pulled_image_has_the_archives_figures(registry: RealRegistry, tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    pulled = json_of(f"registry://{registry.host}/demo:latest", "--cache-dir", str(cache), cwd=tmp_path)
+    local = json_of("--demo", cwd=tmp_path)
+    for key in ("image", "insights"):
+        assert pulled[key] == local[key], key
+
+    def layers(doc: dict[str, object]) -> list[dict[str, object]]:
+        rows = doc["layer"]
+        assert isinstance(rows, list)
+        return [{k: v for k, v in row.items() if k != "id"} for row in rows]  # id: the blob's name, not a dir's
+
+    assert layers(pulled) == layers(local)  # the same layers in the same order, with the same files and figures
+    assert (cache / "blobs" / "sha256").is_dir() and len(list((cache / "images").iterdir())) == 1
+    assert list((cache / "tmp").iterdir()) == []  # nothing half-written left
+
+
+def test_a_second_pull_downloads_nothing_and_a_truncated_blob_is_fetched_again(
+    registry: RealRegistry, tmp_path: Path
+) -> None:
+    ref = parse_reference(f"{registry.host}/demo:latest")
+    first = pull(Registry(ref), ref, str(tmp_path))
+    assert first.downloaded > 0
+    again = pull(Registry(ref), ref, str(tmp_path))
+    assert (again.layout, again.downloaded) == (first.layout, 0)
+    blobs = sorted((tmp_path / "blobs" / "sha256").iterdir(), key=lambda p: p.stat().st_size)
+    biggest = blobs[-1]
+    os.truncate(biggest, 10)
+    third = pull(Registry(ref), ref, str(tmp_path))
+    assert third.downloaded == os.path.getsize(biggest) > 10
+
+
+def test_the_platform_is_chosen_from_the_index(registry: RealRegistry, tmp_path: Path) -> None:
+    name = f"registry://{registry.host}/multi:1"
+    arm = json_of(name, "--platform", "linux/arm64", "--cache-dir", str(tmp_path), cwd=tmp_path)
+    amd = json_of(name, "--platform", "linux/amd64", "--cache-dir", str(tmp_path), cwd=tmp_path)
+    assert arm["layer"] != amd["layer"]
+    res = run_divepy(name, "--platform", "linux/s390x", "--json", "-", "--cache-dir", str(tmp_path), cwd=tmp_path)
+    assert (res.code, res.out) == (2, b"")
+    assert res.stderr == (
+        f"divepy: error: {registry.host}/multi:1: no linux/s390x image in the index; "
+        "available: linux/amd64, linux/arm64 (choose with --platform)\n"
+    )
+
+
+def test_an_unknown_image_is_one_line(registry: RealRegistry, tmp_path: Path) -> None:
+    res = run_divepy(f"registry://{registry.host}/nope:1", "--json", "-", "--no-cache", cwd=tmp_path)
+    assert (res.code, res.out) == (2, b"")
+    assert (
+        res.stderr == f"divepy: error: {registry.host}/nope:1: not found in {registry.host} (check the name and tag)\n"
+    )
+
+
+def test_no_cache_leaves_nothing_behind(
+    registry: RealRegistry, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
+    res = run_divepy(
+        f"registry://{registry.host}/demo:latest",
+        "--no-cache",
+        "--ci",
+        "-q",
+        cwd=tmp_path,
+        env={"TMPDIR": str(tmp_path)},
+    )
+    assert res.code == 1, res.stderr  # the demo fails dive's default rules
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ["--demo", "--no-cache"],
+            "--plain-http, --cache-dir and --no-cache apply to registry images (registry://NAME)",
+        ),
+        (["registry://Bad/Name"], "'Bad/Name': the repository has 'Bad' (lowercase letters, digits and . _ - only)"),
+        (
+            ["--source", "registry", "UPPER"],
+            "'UPPER': the repository has 'UPPER' (lowercase letters, digits and . _ - only)",
+        ),
+    ],
+)
+def test_usage_errors(tmp_path: Path, args: list[str], message: str) -> None:
+    res = run_divepy(*args, cwd=tmp_path)
+    assert (res.code, res.stderr) == (2, f"divepy: error: {message}\n")
+
+
+# -- the scripted registry: answers a real one never gives ----------------------------------------------------
+
+
+def layer_tar(name: str, data: bytes) -> bytes:
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w", format=tarfile.PAX_FORMAT) as tar:
+        info = tarfile.TarInfo(name)
+        info.size = len(data)
+        tar.addfile(info, io.BytesIO(data))
+    return buf.getvalue()
+
+
+CONFIG = json.dumps({"architecture": "amd64", "os": "linux", "rootfs": {"type": "layers", "diff_ids": []}}).encode()
+
+
+@pytest.fixture
+def scripted() -> Iterator[Scripted]:
+    with scripted_registry() as reg:
+        yield reg
+
+
+def client(reg: Scripted, name: str = "app:1", creds: Credentials | None = None) -> tuple[Registry, object]:
+    ref = parse_reference(f"{reg.host}/{name}")
+    return Registry(ref, plain_http=True, credentials=creds, sleep=lambda s: None), ref
+
+
+def test_a_blob_that_does_not_match_its_digest_is_refused_and_not_kept(scripted: Scripted, tmp_path: Path) -> None:
+    layer = layer_tar("a.txt", b"hello")
+    scripted.image("app", "1", [layer], config=CONFIG)
+    scripted.routes[f"/v2/app/blobs/{sha(layer)}"] = (200, {}, layer[:-1] + b"X")  # same size, other bytes
+    reg, ref = client(scripted)
+    with pytest.raises(RegistryError, match=r"does not match its digest: refused$"):
+        pull(reg, ref, str(tmp_path))  # type: ignore[arg-type]
+    assert not (tmp_path / "blobs" / "sha256" / sha(layer)[7:]).exists()
+    assert list((tmp_path / "tmp").iterdir()) == []
+
+
+def test_a_longer_blob_and_a_manifest_of_another_digest_are_refused(scripted: Scripted, tmp_path: Path) -> None:
+    layer = layer_tar("a.txt", b"hello")
+    digest = scripted.image("app", "1", [layer], config=CONFIG)
+    scripted.routes[f"/v2/app/blobs/{sha(layer)}"] = (200, {}, layer + b"more")
+    reg, ref = client(scripted)
+    with pytest.raises(RegistryError, match=r"is longer than the 10,240 bytes its manifest gives$"):
+        pull(reg, ref, str(tmp_path))  # type: ignore[arg-type]
+    scripted.routes[f"/v2/app/manifests/{digest}"] = (200, {}, b'{"other": 1}')
+    reg2, ref2 = client(scripted, f"app@{digest}")
+    with pytest.raises(RegistryError, match=r"has digest sha256:[0-9a-f]{64}: refused$"):
+        pull(reg2, ref2, str(tmp_path))  # type: ignore[arg-type]
+
+
+def test_the_bearer_flow_with_credentials(scripted: Scripted, tmp_path: Path) -> None:
+    layer = layer_tar("a.txt", b"hello")
+    scripted.image("team/app", "1", [layer], config=CONFIG)
+    realm = f"http://{scripted.host}/token"
+
+    def hook(h: BaseHTTPRequestHandler) -> bool:
+        if h.path.startswith("/token"):
+            assert h.headers["Authorization"] == "Basic " + base64.b64encode(b"me:secret").decode()
+            assert "scope=repository%3Ateam%2Fapp%3Apull" in h.path and "service=reg" in h.path
+            body = b'{"token": "T0K3N"}'
+        elif h.headers.get("Authorization") != "Bearer T0K3N":
+            challenge = f'Bearer realm="{realm}",service="reg",scope="repository:team/app:pull"'
+            return answer(h, 401, {"WWW-Authenticate": challenge})
+        else:
+            return False
+        return answer(h, 200, body=body)
+
+    scripted.hook = hook
+    reg, ref = client(scripted, "team/app:1", Credentials("me", "secret"))
+    pulled = pull(reg, ref, str(tmp_path))  # type: ignore[arg-type]
+    assert pulled.downloaded == len(layer) + len(CONFIG)
+    token_requests = [p for p, _ in scripted.seen if p.startswith("/token")]
+    assert len(token_requests) == 1  # the token is kept for the blobs
+
+
+def test_anonymous_and_refused_answers(scripted: Scripted, tmp_path: Path) -> None:
+    def hook(h: BaseHTTPRequestHandler) -> bool:
+        return answer(h, 401, {"WWW-Authenticate": 'Basic realm="x"'})
+
+    scripted.hook = hook
+    reg, ref = client(scripted)
+    with pytest.raises(RegistryError) as err:
+        pull(reg, ref, str(tmp_path))  # type: ignore[arg-type]
+    assert str(err.value) == (
+        f"{scripted.host}/app:1: authentication required: log in (`docker login {scripted.host}`) "
+        "or put credentials in ~/.docker/config.json"
+    )
+    reg, ref = client(scripted, creds=Credentials("me", "wrong"))
+    with pytest.raises(RegistryError, match="refused these credentials"):
+        pull(reg, ref, str(tmp_path))  # type: ignore[arg-type]
+
+
+def test_retries_then_rate_limit(scripted: Scripted, tmp_path: Path) -> None:
+    layer = layer_tar("a.txt", b"hello")
+    scripted.image("app", "1", [layer], config=CONFIG)
+    failures = {"left": 2}
+
+    def flaky(h: BaseHTTPRequestHandler) -> bool:
+        if failures["left"] > 0:
+            failures["left"] -= 1
+            return answer(h, 503)
+        return False
+
+    scripted.hook = flaky
+    reg, ref = client(scripted)
+    assert pull(reg, ref, str(tmp_path)).downloaded > 0  # type: ignore[arg-type]
+
+    def limited(h: BaseHTTPRequestHandler) -> bool:
+        return answer(h, 429, {"Retry-After": "1"})
+
+    scripted.hook = limited
+    waits: list[float] = []
+
+    def wait(seconds: float) -> None:
+        waits.append(seconds)
+        if len(waits) > 10:  # an unbounded retry loop ends the test instead of hanging it
+            raise AssertionError("retried without end")
+
+    ref = parse_reference(f"{scripted.host}/app:1")
+    reg = Registry(ref, plain_http=True, sleep=wait)
+    with pytest.raises(RegistryError, match=r"rate limited by the registry: wait, or log in for a higher limit$"):
+        pull(reg, ref, str(tmp_path / "again"))
+    assert waits == [1.0, 1.0, 1.0, 1.0]  # bounded: RETRIES waits, as Retry-After asks
+
+
+def test_a_redirect_to_another_host_gets_no_credentials(tmp_path: Path) -> None:
+    layer = layer_tar("a.txt", b"hello")
+    with scripted_registry() as cdn, scripted_registry() as reg:
+        reg.image("app", "1", [layer], config=CONFIG)
+        cdn.routes["/blob"] = (200, {}, layer)
+        reg.routes[f"/v2/app/blobs/{sha(layer)}"] = (307, {"Location": f"http://{cdn.host}/blob"}, b"")
+        reg.hook = lambda h: False
+        ref = parse_reference(f"{reg.host}/app:1")
+        r = Registry(ref, plain_http=True, credentials=Credentials("me", "pw"))
+        r._authorization = "Basic bWU6cHc="  # as after a challenge
+        pull(r, ref, str(tmp_path))
+        assert [h.get("authorization") for _, h in cdn.seen] == [None]
+        assert all(h.get("authorization") == "Basic bWU6cHc=" for _, h in reg.seen)
+
+
+# -- credentials ------------------------------------------------------------------------------------------------
+
+
+def test_credentials_from_config_json_and_helpers(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from dive_py.core.sources.credentials import find_credentials
+
+    conf = tmp_path / "docker"
+    conf.mkdir()
+    auths = {
+        "https://index.docker.io/v1/": {"auth": base64.b64encode(b"hubuser:hubpw").decode()},
+        "ghcr.io": {"identitytoken": "refresh-me"},
+        "bad.example": {"auth": "!!not base64"},
+    }
+    (conf / "config.json").write_text(json.dumps({"auths": auths, "credHelpers": {"quay.io": "fake"}}))
+    assert find_credentials("docker.io", str(conf)) == Credentials("hubuser", "hubpw")
+    assert find_credentials("ghcr.io", str(conf)) == Credentials(identity_token="refresh-me")
+    assert find_credentials("bad.example", str(conf)) is None
+    assert find_credentials("other.example", str(conf)) is None
+    assert find_credentials("quay.io", str(conf)) is None  # the helper is not installed: anonymous
+    helper = tmp_path / "bin" / "docker-credential-fake"
+    helper.parent.mkdir()
+    helper.write_text(
+        '#!/bin/sh\nread host\n[ "$1" = get ] && echo "{\\"Username\\": \\"u-$host\\", \\"Secret\\": \\"s\\"}"\n'
+    )
+    helper.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{helper.parent}:{os.environ['PATH']}")
+    assert find_credentials("quay.io", str(conf)) == Credentials("u-quay.io", "s")
+    (conf / "config.json").write_text(json.dumps({"credsStore": "fake"}))
+    assert find_credentials("docker.io", str(conf)) == Credentials("u-https://index.docker.io/v1/", "s")
+    (conf / "config.json").write_text("[not an object")
+    assert find_credentials("docker.io", str(conf)) is None
+
+
+def test_an_index_with_one_image_and_an_attestation_opens_that_image(scripted: Scripted, tmp_path: Path) -> None:
+    layer = layer_tar("a.txt", b"hello")
+    digest = scripted.image("app", "arm", [layer], config=CONFIG)
+    size = len(scripted.routes[f"/v2/app/manifests/{digest}"][2])
+    entries = [
+        {
+            "mediaType": "application/vnd.oci.image.manifest.v1+json",
+            "digest": digest,
+            "size": size,
+            "platform": {"os": "linux", "architecture": "riscv64"},
+        },
+        {
+            "mediaType": "application/vnd.oci.image.manifest.v1+json",
+            "digest": digest,
+            "size": size,
+            "platform": {"os": "unknown", "architecture": "unknown"},
+        },
+    ]
+    index = json.dumps(
+        {"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json", "manifests": entries}
+    )
+    scripted.routes["/v2/app/manifests/1"] = (
+        200,
+        {"Content-Type": "application/vnd.oci.image.index.v1+json"},
+        index.encode(),
+    )
+    reg, ref = client(scripted)
+    pulled = pull(reg, ref, str(tmp_path))  # type: ignore[arg-type]
+    assert (pulled.digest, pulled.platform) == (digest, "linux/riscv64")  # the attestation is not an image
+
+
+def test_a_helper_may_answer_an_identity_token(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from dive_py.core.sources.credentials import find_credentials
+
+    (tmp_path / "config.json").write_text(json.dumps({"credsStore": "tok"}))
+    helper = tmp_path / "docker-credential-tok"
+    helper.write_text('#!/bin/sh\necho \'{"Username": "<token>", "Secret": "refresh"}\'\n')
+    helper.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{tmp_path}:{os.environ['PATH']}")
+    assert find_credentials("ghcr.io", str(tmp_path)) == Credentials(identity_token="refresh")
+
+
+def test_an_identity_token_is_exchanged_with_a_post(scripted: Scripted, tmp_path: Path) -> None:
+    layer = layer_tar("a.txt", b"hello")
+    scripted.image("app", "1", [layer], config=CONFIG)
+    posted: list[str] = []
+
+    def hook(h: BaseHTTPRequestHandler) -> bool:
+        if h.path.startswith("/token"):
+            assert h.command == "POST"
+            posted.append(h.rfile.read(int(h.headers["Content-Length"])).decode())
+            return answer(h, 200, body=b'{"access_token": "FROM-REFRESH"}')
+        if h.headers.get("Authorization") != "Bearer FROM-REFRESH":
+            return answer(h, 401, {"WWW-Authenticate": f'Bearer realm="http://{scripted.host}/token",service="reg"'})
+        return False
+
+    scripted.hook = hook
+    reg, ref = client(scripted, creds=Credentials(identity_token="refresh-me"))
+    pull(reg, ref, str(tmp_path))  # type: ignore[arg-type]
+    (body,) = posted
+    assert sorted(body.split("&")) == [
+        "client_id=divepy",
+        "grant_type=refresh_token",
+        "refresh_token=refresh-me",
+        "scope=repository%3Aapp%3Apull",
+        "service=reg",
+    ]
