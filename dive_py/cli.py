@@ -181,6 +181,13 @@ def run(
     no_cache: Annotated[
         bool, typer.Option("--no-cache", help="Pull registry images into a temporary directory, removed at exit.")
     ] = False,
+    cache_list: Annotated[
+        bool, typer.Option("--cache-list", help="List the registry cache's images and exit.")
+    ] = False,
+    cache_prune: Annotated[
+        str | None,
+        typer.Option("--cache-prune", help="Shrink the registry cache to SIZE (0 empties it), oldest use first."),
+    ] = None,
     ignore_errors: Annotated[
         bool, typer.Option("-i", "--ignore-errors", help="Report broken entries as warnings instead of failing.")
     ] = False,
@@ -197,6 +204,12 @@ def run(
     from dive_py import main_flow
 
     try:
+        if cache_list or cache_prune is not None:
+            if image or demo:
+                raise UsageError("--cache-list and --cache-prune work on the cache alone; give no IMAGE")
+            from dive_py.pulling import cache_command
+
+            raise typer.Exit(cache_command(cache_dir, cache_list, cache_prune))
         resolved = resolve_source(image, demo, source)
         if resolved.registry is None and (plain_http or cache_dir is not None or no_cache):
             raise UsageError("--plain-http, --cache-dir and --no-cache apply to registry images (registry://NAME)")

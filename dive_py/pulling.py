@@ -32,6 +32,7 @@ def default_cache_dir() -> str:
 def pulled_image(opts: Options) -> Iterator[str]:
     """Pull ``opts.registry`` and yield the OCI layout directory to open."""
     from dive_py.cli_progress import RichLoadProgress
+    from dive_py.core.sources.blobcache import DEFAULT_MAX_BYTES
     from dive_py.core.sources.credentials import find_credentials
     from dive_py.core.sources.pull import pull
     from dive_py.core.sources.reference import parse_reference
@@ -42,9 +43,17 @@ def pulled_image(opts: Options) -> Iterator[str]:
     temporary = tempfile.mkdtemp(prefix="divepy-pull-") if opts.no_cache else None
     cache = temporary or opts.cache_dir or default_cache_dir()
     registry = Registry(ref, credentials=find_credentials(ref.host), plain_http=opts.plain_http)
+    # A --no-cache pull keeps everything it fetched until the run ends: no cap applies.
     try:
         with RichLoadProgress(enabled=not opts.quiet) as progress:
-            done = pull(registry, ref, cache, platform=opts.platform, progress=progress)
+            done = pull(
+                registry,
+                ref,
+                cache,
+                platform=opts.platform,
+                progress=progress,
+                max_bytes=1 << 62 if temporary else DEFAULT_MAX_BYTES,
+            )
         if not opts.quiet and done.downloaded:
             messages.note(f"pulled {ref} ({done.downloaded:,} bytes) into {cache}")
         yield done.layout
@@ -54,4 +63,30 @@ def pulled_image(opts: Options) -> Iterator[str]:
             shutil.rmtree(temporary, ignore_errors=True)
 
 
-__all__ = ["default_cache_dir", "pulled_image"]
+def cache_command(cache_dir: str | None, show: bool, prune_to: str | None) -> int:
+    """``--cache-list`` / ``--cache-prune SIZE``: what the registry cache holds, or shrink it."""
+    import sys
+    import time
+
+    from dive_py.core.sources.blobcache import cached_images, prune, stored_bytes
+    from dive_py.core.text import printable
+    from dive_py.core.units import humanize_bytes, parse_bytes
+
+    root = cache_dir or default_cache_dir()
+    out = sys.stdout
+    if prune_to is not None:
+        limit = parse_bytes(prune_to)
+        for gone in prune(root, limit):
+            out.write(f"removed {printable(gone.name)} ({gone.digest[:19]}…, {humanize_bytes(gone.size)})\n")
+    if show:
+        images = cached_images(root)
+        out.write(f"{root}: {len(images)} image(s), {humanize_bytes(stored_bytes(root))} stored\n")
+        for img in images:
+            used = time.strftime("%Y-%m-%d %H:%M", time.localtime(img.last_used))
+            out.write(f"  {used}  {humanize_bytes(img.size):>9}  {img.digest[:19]}…  {printable(img.name)}\n")
+    elif prune_to is not None:
+        out.write(f"{root}: {humanize_bytes(stored_bytes(root))} stored\n")
+    return 0
+
+
+__all__ = ["cache_command", "default_cache_dir", "pulled_image"]

@@ -390,3 +390,53 @@ def test_an_identity_token_is_exchanged_with_a_post(scripted: Scripted, tmp_path
         "scope=repository%3Aapp%3Apull",
         "service=reg",
     ]
+
+
+# -- the cache's bounds ---------------------------------------------------------------------------------------
+
+
+def test_prune_removes_the_least_recently_used_and_only_what_a_pull_wrote(
+    registry: RealRegistry, tmp_path: Path
+) -> None:
+    from dive_py.core.sources.blobcache import cached_images, prune, stored_bytes
+
+    demo = parse_reference(f"{registry.host}/demo:latest")
+    multi = parse_reference(f"{registry.host}/multi:1")
+    first = pull(Registry(demo), demo, str(tmp_path))
+    os.utime(Path(first.layout) / "index.json", (1_000_000, 1_000_000))  # used long ago
+    second = pull(Registry(multi), multi, str(tmp_path), platform="linux/amd64")
+    mine = tmp_path / "images" / "notes.txt"  # not divepy's: a prune leaves it
+    mine.write_text("keep me")
+    assert [c.name for c in cached_images(str(tmp_path))] == [str(multi), str(demo)]
+    total = stored_bytes(str(tmp_path))
+    removed = prune(str(tmp_path), total - 1)  # one byte too many: the oldest image goes
+    assert [c.digest for c in removed] == [first.digest]
+    assert not Path(first.layout).exists() and Path(second.layout).is_dir()
+    assert stored_bytes(str(tmp_path)) < total and mine.read_text() == "keep me"
+    res = run_divepy("--cache-list", "--cache-dir", str(tmp_path), cwd=tmp_path)
+    lines = res.stdout.splitlines()
+    assert res.code == 0 and lines[0].startswith(f"{tmp_path}: 1 image(s), ")
+    assert lines[1].endswith(f"…  {multi}")
+    res = run_divepy("--cache-prune", "0", "--cache-dir", str(tmp_path), cwd=tmp_path)
+    assert res.code == 0 and res.stdout.splitlines()[0].startswith(f"removed {multi} (sha256:")
+    assert res.stdout.splitlines()[-1] == f"{tmp_path}: 0 B stored"
+    assert sorted(p.name for p in (tmp_path / "images").iterdir()) == ["notes.txt"]
+
+
+def test_a_pull_prunes_to_the_cap_but_keeps_what_it_opens(registry: RealRegistry, tmp_path: Path) -> None:
+    demo = parse_reference(f"{registry.host}/demo:latest")
+    multi = parse_reference(f"{registry.host}/multi:1")
+    first = pull(Registry(multi), multi, str(tmp_path), platform="linux/amd64")
+    second = pull(Registry(demo), demo, str(tmp_path), max_bytes=1)
+    assert not Path(first.layout).exists()  # over the cap: the other image went
+    assert (Path(second.layout) / "index.json").is_file()  # this one stays, over the cap or not
+
+
+def test_cache_commands_take_no_image(tmp_path: Path) -> None:
+    res = run_divepy("--cache-list", "--demo", cwd=tmp_path)
+    assert (res.code, res.stderr) == (
+        2,
+        "divepy: error: --cache-list and --cache-prune work on the cache alone; give no IMAGE\n",
+    )
+    res = run_divepy("--cache-prune", "lots", "--cache-dir", str(tmp_path), cwd=tmp_path)
+    assert res.code == 2 and res.stderr.startswith("divepy: error: ") and res.stderr.count("\n") == 1

@@ -9,7 +9,8 @@ are checked against their digest and size while they stream, and are
 renamed into place only then (atomic: concurrent runs and interrupted
 pulls never leave a partial blob under a digest).  A cached blob whose
 size is wrong is discarded and fetched again.  Layers are fetched on a
-few threads at once.
+few threads at once.  After a pull the cache is pruned back to its cap,
+least recently used images first (:mod:`dive_py.core.sources.blobcache`).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from typing import Any
 from dive_py.core.oci.manifest import DOCKER_LIST, OCI_INDEX, OCI_MANIFEST
 from dive_py.core.oci.selection import host_platform, normalise_platform, platform_matches
 from dive_py.core.progress import NullProgress, Progress
+from dive_py.core.sources.blobcache import DEFAULT_MAX_BYTES, prune, touch
 from dive_py.core.sources.reference import Reference
 from dive_py.core.sources.registry import Registry, RegistryError
 
@@ -144,6 +146,7 @@ def pull(
     *,
     platform: str | None = None,
     progress: Progress | None = None,
+    max_bytes: int = DEFAULT_MAX_BYTES,
 ) -> Pulled:
     """Fetch ``ref`` into the cache at ``cache_dir`` and return its layout directory."""
     prog = progress or NullProgress()
@@ -154,7 +157,6 @@ def pull(
     chosen_platform: str | None = None
     doc = _json(data, name, "the manifest")
     if media in (OCI_INDEX, DOCKER_LIST) or (not media and "manifests" in doc):
-        store.put(digest, data)
         digest_m, _size, _media, chosen_platform = _choose(doc, platform, name)
         data, media, digest = registry.manifest(digest_m)
         doc = _json(data, name, "the manifest")
@@ -179,6 +181,8 @@ def pull(
             prog.advance(done)
     store.put(digest, data)
     layout = _layout(store, digest, media or OCI_MANIFEST, len(data), [d for d, _ in wanted], ref)
+    touch(layout)
+    prune(cache_dir, max_bytes, keep=digest)
     return Pulled(layout, digest, chosen_platform, downloaded)
 
 
