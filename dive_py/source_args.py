@@ -42,7 +42,8 @@ def resolve_source(image: str | None, demo: bool, source: str | None) -> Resolve
     """Turn the IMAGE argument (with dive/skopeo scheme prefixes, or ``registry://``) into what to open."""
     if source not in (None, *SOURCES):
         raise UsageError(
-            f"--source {source}: divepy reads image archives; export the image first (`docker save IMAGE -o image.tar`)"
+            f"--source {source}: divepy reads image archives and registries (--source registry), not engines yet; "
+            "export the image first (`docker save IMAGE -o image.tar`)"
         )
     if demo:
         if image:
@@ -61,8 +62,9 @@ def resolve_source(image: str | None, demo: bool, source: str | None) -> Resolve
     for scheme in _ENGINE_SCHEMES:
         if image.startswith(scheme):
             raise UsageError(
-                f"{image}: divepy reads image archives, not engines; "
-                f"run `{scheme[:-3]} save {image[len(scheme) :]} -o image.tar` and open that"
+                f"{image}: divepy reads image archives and registries, not engines yet; "
+                f"run `{scheme[:-3]} save {image[len(scheme) :]} -o image.tar` and open that, "
+                f"or read it from its registry: registry://{image[len(scheme) :]}"
             )
     for scheme in _ARCHIVE_SCHEMES:
         if image.startswith(scheme):

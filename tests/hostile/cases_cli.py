@@ -309,7 +309,7 @@ FLAGS: list[Case] = [
         "image-engine-reference",
         USAGE,
         _args("docker://alpine"),
-        fails(r"divepy reads image archives, not engines"),
+        fails(r"divepy reads image archives and registries, not engines yet"),
         ("raw",),
     ),
 ]
