@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -54,7 +55,7 @@ def pulled_image(opts: Options) -> Iterator[str]:
                 progress=progress,
                 max_bytes=1 << 62 if temporary else DEFAULT_MAX_BYTES,
             )
-        if not opts.quiet and done.downloaded:
+        if not opts.quiet and done.downloaded and sys.stderr.isatty():  # a log gets one line only on failure
             messages.note(f"pulled {ref} ({done.downloaded:,} bytes) into {cache}")
         yield done.layout
     finally:
@@ -65,7 +66,6 @@ def pulled_image(opts: Options) -> Iterator[str]:
 
 def cache_command(cache_dir: str | None, show: bool, prune_to: str | None) -> int:
     """``--cache-list`` / ``--cache-prune SIZE``: what the registry cache holds, or shrink it."""
-    import sys
     import time
 
     from dive_py.core.sources.blobcache import cached_images, prune, stored_bytes

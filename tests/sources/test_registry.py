@@ -6,6 +6,7 @@ import base64
 import io
 import json
 import os
+import re
 import tarfile
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler
@@ -21,7 +22,7 @@ from dive_py.fixtures.builder import write_archive
 from dive_py.fixtures.demo import DEMO_PATH
 from tests.clitools import run_divepy
 from tests.images import tiny_image
-from tests.sources.servers import RealRegistry, Scripted, answer, real_registry, scripted_registry, sha
+from tests.sources.servers import Handler, RealRegistry, Scripted, answer, real_registry, scripted_registry, sha
 
 
 @pytest.fixture(autouse=True)
@@ -440,3 +441,129 @@ def test_cache_commands_take_no_image(tmp_path: Path) -> None:
     )
     res = run_divepy("--cache-prune", "lots", "--cache-dir", str(tmp_path), cwd=tmp_path)
     assert res.code == 2 and res.stderr.startswith("divepy: error: ") and res.stderr.count("\n") == 1
+
+
+# -- hostile answers (found by a hostile-registry review) ------------------------------------------------------
+
+
+def hostile_manifest(scripted: Scripted, layers: list[object], config: object | None = None) -> None:
+    cfg = (
+        config
+        if config is not None
+        else {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": sha(CONFIG), "size": len(CONFIG)}
+    )
+    body = json.dumps({"schemaVersion": 2, "config": cfg, "layers": layers}).encode()
+    scripted.routes["/v2/app/manifests/1"] = (200, {"Content-Type": "application/vnd.oci.image.manifest.v1+json"}, body)
+    scripted.routes[f"/v2/app/blobs/{sha(CONFIG)}"] = (200, {}, CONFIG)
+
+
+@pytest.mark.parametrize(
+    "digest",
+    [
+        ("sha256:" + "./" * 30 + "../victim.txt")[:71],
+        "sha256:" + "/" * 52 + "/victim.txt/",
+        "sha256:" + "A" * 64,
+        "sha256:" + "a" * 63 + "\x00",
+    ],
+    ids=["dot-dot", "absolute", "uppercase", "nul"],
+)
+def test_a_digest_that_is_not_64_hex_digits_never_becomes_a_path(
+    scripted: Scripted, tmp_path: Path, digest: str
+) -> None:
+    victim = tmp_path / "victim.txt"
+    victim.write_text("mine")
+    hostile_manifest(scripted, [{"mediaType": "application/vnd.oci.image.layer.v1.tar", "digest": digest, "size": 1}])
+    reg, ref = client(scripted)
+    with pytest.raises(RegistryError, match=r"layers\[0\] has no sha256 digest \(64 lowercase hex digits\)$"):
+        pull(reg, ref, str(tmp_path / "cache"))  # type: ignore[arg-type]
+    assert victim.read_text() == "mine"
+
+
+@pytest.mark.parametrize(
+    ("size", "message"),
+    [(True, "has no valid size"), (1 << 50, "claims 1,125,899,906,842,624 bytes: refused")],
+)
+def test_sizes_a_manifest_may_not_claim(scripted: Scripted, tmp_path: Path, size: object, message: str) -> None:
+    hostile_manifest(
+        scripted, [{"mediaType": "application/vnd.oci.image.layer.v1.tar", "digest": sha(b"x"), "size": size}]
+    )
+    reg, ref = client(scripted)
+    with pytest.raises(RegistryError, match=re.escape(message)):
+        pull(reg, ref, str(tmp_path))  # type: ignore[arg-type]
+
+
+def test_a_layer_listed_twice_is_fetched_once(scripted: Scripted, tmp_path: Path) -> None:
+    layer = layer_tar("a.txt", b"hello")
+    scripted.image("app", "1", [layer, layer], config=CONFIG)
+    reg, ref = client(scripted)
+    pulled = pull(reg, ref, str(tmp_path))  # type: ignore[arg-type]
+    assert pulled.downloaded == len(layer) + len(CONFIG)
+    assert [p for p, _ in scripted.seen].count(f"/v2/app/blobs/{sha(layer)}") == 1
+
+
+def test_broken_and_odd_answers_are_one_line(scripted: Scripted, tmp_path: Path) -> None:
+    layer = layer_tar("a.txt", b"hello")
+    scripted.image("app", "1", [layer], config=CONFIG)
+    cases: list[tuple[Handler, str]] = [
+        (lambda h: h.path.startswith("/v2/app/blobs/" + sha(layer)) and cut_short(h, layer), "reading from"),
+        (lambda h: answer(h, 400, body=b'{"errors": null}'), "the registry answered HTTP 400"),
+        (lambda h: answer(h, 400, body=b'{"errors": 5}'), "the registry answered HTTP 400"),
+        (lambda h: answer(h, 200, {"Content-Encoding": "gzip"}, b"x"), "a compressed answer although none was asked"),
+        (lambda h: answer(h, 302, {"Location": "data:text/plain,hi"}), "failed"),
+        (lambda h: answer(h, 401, {"WWW-Authenticate": 'Bearer realm="http://[::1"'}), "failed"),
+        (
+            lambda h: answer(h, 401, {"WWW-Authenticate": 'Bearer realm="file:///etc/passwd"'}),
+            "is not an http(s) address",
+        ),
+    ]
+    for i, (hook, message) in enumerate(cases):
+        scripted.hook = hook
+        reg, ref = client(scripted)
+        with pytest.raises(RegistryError) as err:
+            pull(reg, ref, str(tmp_path / str(i)))  # type: ignore[arg-type]
+        assert message in str(err.value) and "\n" not in str(err.value), (i, str(err.value))
+        assert list((tmp_path / str(i) / "tmp").iterdir()) == []
+
+
+def cut_short(h: BaseHTTPRequestHandler, blob: bytes) -> bool:
+    """Promise the whole blob, send half, close the connection."""
+    h.send_response(200)
+    h.send_header("Content-Length", str(len(blob)))
+    h.end_headers()
+    h.wfile.write(blob[: len(blob) // 2])
+    h.wfile.flush()
+    h.close_connection = True
+    h.connection.shutdown(2)
+    return True
+
+
+def test_retry_after_and_tokens_of_other_alphabets(scripted: Scripted, tmp_path: Path) -> None:
+    layer = layer_tar("a.txt", b"hello")
+    scripted.image("app", "1", [layer], config=CONFIG)
+    once = {"left": 1}
+
+    def superscript(h: BaseHTTPRequestHandler) -> bool:
+        if once["left"]:
+            once["left"] = 0
+            return answer(h, 503, {"Retry-After": "\u00b2"})  # isdigit() but not a number float() reads
+        return False
+
+    scripted.hook = superscript
+    reg, ref = client(scripted)
+    assert pull(reg, ref, str(tmp_path / "a")).downloaded > 0  # type: ignore[arg-type]
+
+    def token(h: BaseHTTPRequestHandler) -> bool:
+        if h.path.startswith("/token"):
+            return answer(h, 200, body='{"token": "tök€"}'.encode())
+        return answer(h, 401, {"WWW-Authenticate": f'Bearer realm="http://{scripted.host}/token"'})
+
+    scripted.hook = token
+    reg, ref = client(scripted)
+    with pytest.raises(RegistryError, match=r"the token server sent no usable token$"):
+        pull(reg, ref, str(tmp_path / "b"))  # type: ignore[arg-type]
+
+
+def test_a_digest_that_cannot_be_verified_is_refused(scripted: Scripted, tmp_path: Path) -> None:
+    reg, ref = client(scripted, "app@sha512:" + "0" * 128)
+    with pytest.raises(RegistryError, match=r"only sha256 digests can be verified$"):
+        pull(reg, ref, str(tmp_path))  # type: ignore[arg-type]

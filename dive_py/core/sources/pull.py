@@ -24,18 +24,22 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
-from dive_py.core.oci.manifest import DOCKER_LIST, OCI_INDEX, OCI_MANIFEST
+from dive_py.core.oci.manifest import DOCKER_LIST, DOCKER_MANIFEST, OCI_INDEX, OCI_MANIFEST
 from dive_py.core.oci.selection import host_platform, normalise_platform, platform_matches
 from dive_py.core.progress import NullProgress, Progress
 from dive_py.core.sources.blobcache import DEFAULT_MAX_BYTES, prune, touch
 from dive_py.core.sources.reference import Reference
-from dive_py.core.sources.registry import Registry, RegistryError
+from dive_py.core.sources.registry import SHA256, Registry, RegistryError
 
 #: Layer downloads at once (registries throttle more).
 PARALLEL = 4
 #: Bigger than any real config blob.
 MAX_CONFIG_BYTES = 64 << 20
 MAX_LAYERS = 1000
+#: The biggest blob a manifest may claim (a hostile one could claim a terabyte and fill the disk).
+MAX_BLOB_BYTES = 64 << 30
+#: Kept free on the cache's filesystem beyond what a pull needs.
+SPARE_BYTES = 256 << 20
 
 
 @dataclass(slots=True, frozen=True)
@@ -69,8 +73,11 @@ class BlobStore:
         except FileNotFoundError:
             return False
         if st.st_size == size:
+            with contextlib.suppress(OSError):
+                os.utime(path)  # just used: a concurrent prune's grace period protects it now
             return True
-        os.unlink(path)
+        with contextlib.suppress(FileNotFoundError):  # another run may be discarding it too
+            os.unlink(path)
         return False
 
     def fetch(self, registry: Registry, digest: str, size: int) -> int:
@@ -103,10 +110,12 @@ def _descriptor(doc: Any, what: str, name: str) -> tuple[str, int, str]:
     if not isinstance(doc, dict):
         raise RegistryError(f"{name}: {what} is not a descriptor")
     digest, size, media = doc.get("digest"), doc.get("size"), doc.get("mediaType", "")
-    if not isinstance(digest, str) or not isinstance(size, int) or size < 0 or not isinstance(media, str):
-        raise RegistryError(f"{name}: {what} has no valid digest and size")
-    if not digest.startswith("sha256:") or len(digest) != 71:
-        raise RegistryError(f"{name}: {what}: only sha256 digests are supported")
+    if not isinstance(size, int) or isinstance(size, bool) or size < 0 or not isinstance(media, str):
+        raise RegistryError(f"{name}: {what} has no valid size")
+    if not isinstance(digest, str) or not SHA256.match(digest):
+        raise RegistryError(f"{name}: {what} has no sha256 digest (64 lowercase hex digits)")
+    if size > MAX_BLOB_BYTES:
+        raise RegistryError(f"{name}: {what} claims {size:,} bytes: refused (at most {MAX_BLOB_BYTES:,})")
     return digest, size, media
 
 
@@ -168,22 +177,53 @@ def pull(
     layers = doc["layers"]
     if not isinstance(layers, list) or len(layers) > MAX_LAYERS:
         raise RegistryError(f"{name}: the manifest's layers are not a list of at most {MAX_LAYERS}")
-    wanted = [(config_digest, config_size)] + [_descriptor(d, f"layers[{i}]", name)[:2] for i, d in enumerate(layers)]
-    total = sum(size for _, size in wanted)
-    prog.phase("Fetching layers", total)
-    done = 0
-    downloaded = 0
-    with ThreadPoolExecutor(max_workers=PARALLEL, thread_name_prefix="divepy-pull") as pool:
+    listed = [(config_digest, config_size)] + [_descriptor(d, f"layers[{i}]", name)[:2] for i, d in enumerate(layers)]
+    wanted = list(dict.fromkeys(listed))  # an image may list the same (empty) layer twice: fetched once
+    if len({d for d, _ in wanted}) != len(wanted):
+        raise RegistryError(f"{name}: the manifest gives one digest two sizes")
+    _check_space(store, [(d, size) for d, size in wanted if not store.has(d, size)], name)
+    prog.phase("Fetching layers", sum(size for _, size in wanted))
+    downloaded = _fetch_all(registry, store, wanted, prog)
+    store.put(digest, data)
+    kind = doc.get("mediaType") if doc.get("mediaType") in (OCI_MANIFEST, DOCKER_MANIFEST) else None
+    kind = kind or (media if media in (OCI_MANIFEST, DOCKER_MANIFEST) else OCI_MANIFEST)
+    try:
+        layout = _layout(store, digest, kind, len(data), [d for d, _ in wanted], ref)
+    except FileNotFoundError:  # a concurrent prune took a blob between the fetch and the link: once more
+        downloaded += _fetch_all(registry, store, wanted, prog)
+        store.put(digest, data)
+        layout = _layout(store, digest, kind, len(data), [d for d, _ in wanted], ref)
+    touch(layout)
+    prune(cache_dir, max_bytes, keep=digest)
+    return Pulled(layout, digest, chosen_platform, downloaded)
+
+
+def _check_space(store: BlobStore, missing: list[tuple[str, int]], name: str) -> None:
+    need = sum(size for _, size in missing)
+    free = shutil.disk_usage(store.root).free
+    if need + SPARE_BYTES > free:
+        raise RegistryError(
+            f"{name}: the layers need {need:,} bytes and {store.root} has {free:,} free: "
+            "refused (--cache-dir elsewhere?)"
+        )
+
+
+def _fetch_all(registry: Registry, store: BlobStore, wanted: list[tuple[str, int]], prog: Progress) -> int:
+    """Fetch the blobs on a few threads; the first failure (or Ctrl+C) stops the others at their next chunk."""
+    done = downloaded = 0
+    pool = ThreadPoolExecutor(max_workers=PARALLEL, thread_name_prefix="divepy-pull")
+    try:
         futures = [pool.submit(store.fetch, registry, d, size) for d, size in wanted]
         for (_d, size), future in zip(wanted, futures, strict=True):
             downloaded += future.result()
             done += size
             prog.advance(done)
-    store.put(digest, data)
-    layout = _layout(store, digest, media or OCI_MANIFEST, len(data), [d for d, _ in wanted], ref)
-    touch(layout)
-    prune(cache_dir, max_bytes, keep=digest)
-    return Pulled(layout, digest, chosen_platform, downloaded)
+    except BaseException:
+        registry.cancelled.set()
+        pool.shutdown(wait=True, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)
+    return downloaded
 
 
 def _json(data: bytes, name: str, what: str) -> dict[str, Any]:

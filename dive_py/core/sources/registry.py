@@ -14,7 +14,9 @@ from __future__ import annotations
 import base64
 import hashlib
 import ipaddress
+import json
 import re
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -24,6 +26,7 @@ from urllib.parse import urljoin, urlsplit
 from dive_py.core.oci.manifest import DOCKER_LIST, DOCKER_MANIFEST, OCI_INDEX, OCI_MANIFEST
 from dive_py.core.sources.credentials import Credentials
 from dive_py.core.sources.reference import Reference
+from dive_py.core.text import printable
 from dive_py.errors import InputError
 
 if TYPE_CHECKING:
@@ -50,7 +53,15 @@ MAX_REDIRECTS = 5
 #: Longest wait a Retry-After header may ask for.
 MAX_RETRY_WAIT = 10.0
 CHUNK = 1 << 20
+#: Error bodies and token answers are read this far, no further.
+MAX_SMALL_BODY = 64 << 10
+#: A manifest, an error or a token must arrive whole within this many seconds (a trickle is cut off).
+SMALL_DEADLINE = 30.0
+#: A blob gets this long, plus a second for every BLOB_RATE bytes of it.
+BLOB_DEADLINE = 300.0
+BLOB_RATE = 100_000
 _CHALLENGE = re.compile(r'(\w+)="([^"]*)"')
+SHA256 = re.compile(r"sha256:[0-9a-f]{64}\Z")
 
 
 class RegistryError(InputError):
@@ -93,6 +104,8 @@ class Registry:
         self._fallback = not plain_http and is_loopback(ref.api_host)  # a local registry often speaks plain HTTP
         self._authorization: str | None = None
         self.name = str(ref)
+        #: Set when the pull gives up (another blob failed, Ctrl+C): the other downloads stop at their next chunk.
+        self.cancelled = threading.Event()
 
     # -- the one request path -----------------------------------------------------------
     def _url(self, path: str) -> str:
@@ -100,6 +113,10 @@ class Registry:
 
     def _fail(self, what: str) -> RegistryError:
         return RegistryError(f"{self.name}: {what}")
+
+    def _bad_request(self) -> tuple[type[BaseException], ...]:
+        """What httpx raises for a hostile URL or header value, besides its transport errors."""
+        return (httpx.HTTPError, httpx.InvalidURL, UnicodeError, ValueError)
 
     @contextmanager
     def _send(self, path: str, accept: str | None = None) -> Iterator[httpx.Response]:
@@ -110,7 +127,10 @@ class Registry:
         attempt = 0
         redirects = 0
         while True:
-            headers = {"Accept": accept} if accept else {}
+            # identity: a compressed answer could expand without bound before any size check sees it
+            headers = {"Accept-Encoding": "identity"}
+            if accept:
+                headers["Accept"] = accept
             if self._authorization and urlsplit(url).netloc == origin:
                 headers["Authorization"] = self._authorization
             try:
@@ -126,8 +146,8 @@ class Registry:
                 raise self._fail(f"cannot reach {self.ref.api_host} ({exc})") from None
             except httpx.TimeoutException:
                 raise self._fail(f"{self.ref.api_host} did not answer in time") from None
-            except httpx.HTTPError as exc:
-                raise self._fail(f"request to {self.ref.api_host} failed ({exc})") from None
+            except self._bad_request() as exc:
+                raise self._fail(f"request to {printable(url[:200])} failed ({printable(str(exc)[:200])})") from None
             status = response.status_code
             if status in (301, 302, 303, 307, 308) and "location" in response.headers:
                 response.close()
@@ -153,15 +173,33 @@ class Registry:
                 message = self._status_message(response)
                 response.close()
                 raise self._fail(message)
+            encoding = response.headers.get("content-encoding", "identity").strip().lower()
+            if encoding not in ("", "identity"):
+                response.close()
+                raise self._fail("the registry sent a compressed answer although none was asked for: refused")
             try:
                 yield response
+            except self._bad_request() as exc:  # the connection broke while the body was read
+                raise self._fail(f"reading from {self.ref.api_host} failed ({printable(str(exc)[:200])})") from None
             finally:
                 response.close()
             return
 
+    def _read(self, response: httpx.Response, limit: int, what: str) -> bytes:
+        """A small body, whole: at most ``limit`` bytes, within SMALL_DEADLINE seconds."""
+        deadline = time.monotonic() + SMALL_DEADLINE
+        body = bytearray()
+        for chunk in response.iter_raw(CHUNK):
+            body += chunk
+            if len(body) > limit:
+                raise self._fail(f"{what} is over {limit:,} bytes: refused")
+            if time.monotonic() > deadline:
+                raise self._fail(f"{what} did not arrive within {SMALL_DEADLINE:.0f} s")
+        return bytes(body)
+
     def _retry_after(self, response: httpx.Response, attempt: int) -> float:
         header: str = response.headers.get("retry-after", "")
-        if header.isdigit():
+        if header.isascii() and header.isdigit():
             return min(float(header), MAX_RETRY_WAIT)
         return min(0.5 * 2.0**attempt, MAX_RETRY_WAIT)
 
@@ -177,32 +215,45 @@ class Registry:
             return True
         if scheme != "bearer" or "realm" not in params:
             return False
+        realm = params["realm"]
+        if not realm.startswith(("https://", "http://")):
+            raise self._fail(f"the token server {printable(realm[:200])!r} is not an http(s) address")
         query = {k: v for k, v in params.items() if k in ("service", "scope")}
         query.setdefault("scope", f"repository:{self.ref.repository}:pull")
-        auth: httpx.BasicAuth | None = None
-        if creds is not None and creds.identity_token:
-            auth = None
-            query.update({"grant_type": "refresh_token", "refresh_token": creds.identity_token, "client_id": "divepy"})
-        elif creds is not None and creds.username:
-            auth = httpx.BasicAuth(creds.username, creds.password)
         try:
-            if "grant_type" in query:
-                answer = self.client.post(params["realm"], data=query)
+            if creds is not None and creds.identity_token:
+                query.update({"grant_type": "refresh_token", "refresh_token": creds.identity_token})
+                query["client_id"] = "divepy"
+                request = self.client.build_request("POST", realm, data=query, headers={"Accept-Encoding": "identity"})
             else:
-                answer = self.client.get(params["realm"], params=query, auth=auth)
-        except httpx.HTTPError as exc:
-            raise self._fail(f"the token server {params['realm']} failed ({exc})") from None
-        if answer.status_code in (401, 403):
+                headers = {"Accept-Encoding": "identity"}
+                if creds is not None and creds.username:
+                    pair = f"{creds.username}:{creds.password}".encode()
+                    headers["Authorization"] = "Basic " + base64.b64encode(pair).decode()
+                request = self.client.build_request("GET", realm, params=query, headers=headers)
+            answer = self.client.send(request, stream=True)
+            try:
+                status = answer.status_code
+                body = self._read(answer, MAX_SMALL_BODY, "the token server's answer") if status == 200 else b""
+            finally:
+                answer.close()
+        except RegistryError:
+            raise
+        except self._bad_request() as exc:
+            raise self._fail(
+                f"the token server {printable(realm[:200])} failed ({printable(str(exc)[:200])})"
+            ) from None
+        if status in (401, 403):
             raise self._fail(self._unauthorized())
-        if answer.status_code != 200:
-            raise self._fail(f"the token server answered HTTP {answer.status_code}")
+        if status != 200:
+            raise self._fail(f"the token server answered HTTP {status}")
         try:
-            doc: Any = answer.json()
+            doc: Any = json.loads(body)
         except ValueError:
             raise self._fail("the token server sent no JSON") from None
-        token = doc.get("token") or doc.get("access_token") if isinstance(doc, dict) else None
-        if not isinstance(token, str) or not token:
-            raise self._fail("the token server sent no token")
+        token = (doc.get("token") or doc.get("access_token")) if isinstance(doc, dict) else None
+        if not isinstance(token, str) or not token or not (token.isascii() and token.isprintable()):
+            raise self._fail("the token server sent no usable token")
         self._authorization = f"Bearer {token}"
         return True
 
@@ -218,11 +269,13 @@ class Registry:
         status = response.status_code
         codes: list[str] = []
         try:
-            body = response.read()[:65536]
-            doc = httpx.Response(200, content=body).json()
-            codes = [e.get("code", "") for e in doc.get("errors", []) if isinstance(e, dict)]
-        except (ValueError, AttributeError, httpx.HTTPError):
-            pass
+            if response.headers.get("content-encoding", "identity").strip().lower() in ("", "identity"):
+                doc = json.loads(self._read(response, MAX_SMALL_BODY, "the error"))
+                errors = doc.get("errors") if isinstance(doc, dict) else None
+                if isinstance(errors, list):
+                    codes = [str(e.get("code", "")) for e in errors if isinstance(e, dict)]
+        except (ValueError, UnicodeError, RegistryError, httpx.HTTPError, httpx.InvalidURL):
+            pass  # the status alone says enough
         if status == 404 or "MANIFEST_UNKNOWN" in codes or "NAME_UNKNOWN" in codes:
             return f"not found in {self.ref.host} (check the name and tag)"
         if status == 403 or "DENIED" in codes:
@@ -234,17 +287,14 @@ class Registry:
     # -- what the pull needs -----------------------------------------------------------------
     def manifest(self, reference: str) -> tuple[bytes, str, str]:
         """(bytes, media type, digest) of a manifest or an index; the digest is checked when it was asked for."""
+        if ":" in reference and not SHA256.match(reference):
+            raise self._fail(f"{printable(reference)}: only sha256 digests can be verified")
         with self._send(f"manifests/{reference}", MANIFEST_ACCEPT) as response:
-            declared = int(response.headers.get("content-length") or 0)
-            if declared > MAX_MANIFEST_BYTES:
-                raise self._fail(f"the manifest is {declared:,} bytes: refused")
-            body = bytearray()
-            for chunk in response.iter_bytes(CHUNK):
-                body += chunk
-                if len(body) > MAX_MANIFEST_BYTES:
-                    raise self._fail("the manifest is over 4 MiB: refused")
+            declared = response.headers.get("content-length") or "0"
+            if not declared.isascii() or not declared.isdigit() or int(declared) > MAX_MANIFEST_BYTES:
+                raise self._fail(f"the manifest's length {printable(declared[:40])} is refused")
+            data = self._read(response, MAX_MANIFEST_BYTES, "the manifest")
             media = response.headers.get("content-type", "").split(";")[0].strip()
-        data = bytes(body)
         digest = "sha256:" + hashlib.sha256(data).hexdigest()
         if reference.startswith("sha256:") and digest != reference:
             raise self._fail(f"the manifest sent for {reference} has digest {digest}: refused")
@@ -252,16 +302,21 @@ class Registry:
 
     def blob(self, digest: str, size: int, write: Callable[[bytes], object]) -> None:
         """Stream a blob to ``write``, checking its size and digest; a mismatch raises before it is kept."""
-        algorithm, _, hexdigest = digest.partition(":")
-        if algorithm != "sha256" or len(hexdigest) != 64:
-            raise self._fail(f"{digest}: only sha256 digests are supported")
+        if not SHA256.match(digest):
+            raise self._fail(f"{printable(digest[:80])}: not a sha256 digest")
+        hexdigest = digest[7:]
         sha = hashlib.sha256()
         got = 0
+        deadline = time.monotonic() + BLOB_DEADLINE + size / BLOB_RATE
         with self._send(f"blobs/{digest}") as response:
-            for chunk in response.iter_bytes(CHUNK):
+            for chunk in response.iter_raw(CHUNK):
+                if self.cancelled.is_set():
+                    raise self._fail("cancelled")
                 got += len(chunk)
                 if got > size:
                     raise self._fail(f"blob {digest[:19]}… is longer than the {size:,} bytes its manifest gives")
+                if time.monotonic() > deadline:
+                    raise self._fail(f"blob {digest[:19]}… is arriving too slowly: gave up")
                 sha.update(chunk)
                 write(chunk)
         if got != size:
