@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import io
 import json
 import os
 import re
 import tarfile
+import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
@@ -567,3 +569,28 @@ def test_a_digest_that_cannot_be_verified_is_refused(scripted: Scripted, tmp_pat
     reg, ref = client(scripted, "app@sha512:" + "0" * 128)
     with pytest.raises(RegistryError, match=r"only sha256 digests can be verified$"):
         pull(reg, ref, str(tmp_path))  # type: ignore[arg-type]
+
+
+def test_a_trickling_answer_is_cut_off(scripted: Scripted, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from dive_py.core.sources import registry as module
+
+    monkeypatch.setattr(module, "SMALL_DEADLINE", 0.5)
+
+    def trickle(h: BaseHTTPRequestHandler) -> bool:
+        h.protocol_version = "HTTP/1.0"  # no length: the body ends when the server says so
+        h.send_response(200)
+        h.send_header("Content-Type", "application/vnd.oci.image.manifest.v1+json")
+        h.end_headers()
+        with contextlib.suppress(OSError):
+            for _ in range(200):  # each byte well within the read timeout; the whole (10 s) far beyond the deadline
+                h.wfile.write(b" ")
+                h.wfile.flush()
+                time.sleep(0.05)
+        return True
+
+    scripted.hook = trickle
+    reg, ref = client(scripted)
+    start = time.monotonic()
+    with pytest.raises(RegistryError, match=r"the manifest did not arrive within 0 s$"):
+        pull(reg, ref, str(tmp_path))  # type: ignore[arg-type]
+    assert time.monotonic() - start < 5  # cut off at the deadline, not when the sender stops

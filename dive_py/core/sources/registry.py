@@ -52,7 +52,6 @@ RETRIES = 4
 MAX_REDIRECTS = 5
 #: Longest wait a Retry-After header may ask for.
 MAX_RETRY_WAIT = 10.0
-CHUNK = 1 << 20
 #: Error bodies and token answers are read this far, no further.
 MAX_SMALL_BODY = 64 << 10
 #: A manifest, an error or a token must arrive whole within this many seconds (a trickle is cut off).
@@ -189,7 +188,7 @@ class Registry:
         """A small body, whole: at most ``limit`` bytes, within SMALL_DEADLINE seconds."""
         deadline = time.monotonic() + SMALL_DEADLINE
         body = bytearray()
-        for chunk in response.iter_raw(CHUNK):
+        for chunk in response.iter_raw():
             body += chunk
             if len(body) > limit:
                 raise self._fail(f"{what} is over {limit:,} bytes: refused")
@@ -309,7 +308,7 @@ class Registry:
         got = 0
         deadline = time.monotonic() + BLOB_DEADLINE + size / BLOB_RATE
         with self._send(f"blobs/{digest}") as response:
-            for chunk in response.iter_raw(CHUNK):
+            for chunk in response.iter_raw():
                 if self.cancelled.is_set():
                     raise self._fail("cancelled")
                 got += len(chunk)
