@@ -135,6 +135,8 @@ class MainScreen(FileActionsMixin, PromptsMixin):
         return self.query_one(LayerListView)
 
     def on_mount(self) -> None:
+        if not self.query(LayerListView):  # the app quit while this screen was switched in: it is being torn down
+            return
         for bar in self.query(InputBar):
             bar.return_focus = self.file_tree
         self._apply_layout()

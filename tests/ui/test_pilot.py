@@ -243,7 +243,8 @@ async def test_loader_runs_in_a_worker_then_shows_the_explorer() -> None:
                 break
         assert isinstance(app.screen, MainScreen) and phases == ["loaded"]
         assert app.session is not None
-        app.session.image.close()
+        await pilot.pause()
+        app.session.close()
 
 
 async def test_load_error_ends_the_app_with_status_2() -> None:
