@@ -44,7 +44,7 @@ def run(
         str | None,
         typer.Argument(
             help="Image archive (docker save, OCI, kaniko... optionally "
-            "gzip/zstd-compressed) or an OCI layout directory."
+            "gzip/zstd-compressed), an OCI layout directory, or registry://NAME."
         ),
     ] = None,
     demo: Annotated[bool, typer.Option("--demo", help="Open the small demo image shipped with divepy.")] = False,
