@@ -17,7 +17,7 @@ from dive_py.core.model.image import Image
 from dive_py.core.text import printable
 from dive_py.core.units import humanize_bytes
 from dive_py.report.ci import BOLD, styler
-from dive_py.viewmodel.insights import headline
+from dive_py.viewmodel.insights import count, headline
 
 #: Items of each list printed; the rest are counted.
 SHOWN = 15
@@ -30,12 +30,8 @@ def _clip(text: str) -> str:
     return text if len(text) <= COMMAND_WIDTH else text[: COMMAND_WIDTH - 1] + "…"
 
 
-def _count(n: int, word: str) -> str:
-    return f"{n:,} {word}" + ("" if n == 1 else "s")
-
-
 def _files(n: int) -> str:
-    return _count(n, "file")
+    return count(n, "file")
 
 
 def render_explain(image: Image, eff: Efficiency, ins: Insights, *, color: bool) -> str:
@@ -94,7 +90,7 @@ def render_explain(image: Image, eff: Efficiency, ins: Insights, *, color: bool)
 
     out.append(
         style(
-            f"Duplicate content in the final image ({_count(ins.duplicate_groups, 'group')}, "
+            f"Duplicate content in the final image ({count(ins.duplicate_groups, 'group')}, "
             f"a dedupe saves {humanize_bytes(ins.duplicate_bytes)}):",
             BOLD,
         )

@@ -155,8 +155,13 @@ def _cmd(image: Image, layer: int) -> str:
     return printable(" ".join(image.layers[layer].command.split()))
 
 
+def count(n: int, word: str) -> str:
+    """``1 file``, ``1,204 files``: a number and its noun."""
+    return f"{n:,} {word}" + ("" if n == 1 else "s")
+
+
 def _files(n: int) -> str:
-    return f"{n:,} file" + ("" if n == 1 else "s")
+    return count(n, "file")
 
 
 #: What the hiding layer did, for the note under the tree when it opens on a finding.
@@ -226,7 +231,7 @@ def duplicates_tab(image: Image, ins: Insights) -> InsightTab:
         detail += [f"  {p}  (layer {layer})" for p, layer in zip(paths, d.layers, strict=True)]
         detail.append("fix: keep one copy and link the others (`ln -s`), or copy the file once")
         others = len(paths) - 1
-        note = f"the same {humanize_bytes(d.size)} is at {others} other path" + ("" if others == 1 else "s")
+        note = f"the same {humanize_bytes(d.size)} is at {count(others, 'other path')}"
         tab.rows.append(
             InsightRow(
                 (humanize_bytes(d.saving), str(len(paths)), humanize_bytes(d.size), ", ".join(paths)),
@@ -279,6 +284,7 @@ __all__ = [
     "InsightSettings",
     "InsightTab",
     "InsightsJob",
+    "count",
     "duplicates_tab",
     "findings_tab",
     "headline",

@@ -91,10 +91,11 @@ def stored_bytes(root: str) -> int:
     return total
 
 
-def _remove_image(root: str, hexdigest: str) -> list[str]:
-    """Remove one pulled image's layout (only the files a pull writes there); returns its blobs' names."""
-    layout = os.path.join(_images_dir(root), hexdigest)
-    blobs = os.path.join(layout, "blobs", "sha256")
+def _remove_layout(path: str) -> list[str]:
+    """Remove one layout (a pulled image, or a half-built ``tmp/layout-*``): only the files a pull writes
+    there -- blob links named by their digest, ``index.json``, ``oci-layout`` -- and the directories
+    that are then empty.  Returns the removed blobs' names."""
+    blobs = os.path.join(path, "blobs", "sha256")
     names: list[str] = []
     with contextlib.suppress(OSError):
         for blob in os.scandir(blobs):
@@ -103,8 +104,8 @@ def _remove_image(root: str, hexdigest: str) -> list[str]:
                 names.append(blob.name)
     for name in ("index.json", "oci-layout"):
         with contextlib.suppress(FileNotFoundError):
-            os.unlink(os.path.join(layout, name))
-    for directory in (blobs, os.path.dirname(blobs), layout):
+            os.unlink(os.path.join(path, name))
+    for directory in (blobs, os.path.dirname(blobs), path):
         with contextlib.suppress(OSError):  # not empty: something else is in there, and it stays
             os.rmdir(directory)
     return names
@@ -128,24 +129,9 @@ def _drop_stale_temporaries(root: str, now: float) -> None:
             with contextlib.suppress(OSError):
                 if now - entry.stat(follow_symlinks=False).st_mtime > STALE_SECONDS:
                     if entry.is_dir(follow_symlinks=False):
-                        _remove_layout_tree(entry.path)
+                        _remove_layout(entry.path)
                     else:
                         os.unlink(entry.path)
-
-
-def _remove_layout_tree(path: str) -> None:
-    """A half-built layout (``tmp/layout-*``): its blob links, its two files, its directories."""
-    blobs = os.path.join(path, "blobs", "sha256")
-    with contextlib.suppress(OSError):
-        for blob in os.scandir(blobs):
-            if _HEX.match(blob.name):
-                os.unlink(blob.path)
-    for name in ("index.json", "oci-layout"):
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(os.path.join(path, name))
-    for directory in (blobs, os.path.dirname(blobs), path):
-        with contextlib.suppress(OSError):
-            os.rmdir(directory)
 
 
 def prune(root: str, max_bytes: int, *, keep: str | None = None) -> list[CachedImage]:
@@ -162,7 +148,7 @@ def prune(root: str, max_bytes: int, *, keep: str | None = None) -> list[CachedI
         oldest = images.pop()
         if oldest.digest == keep:
             continue
-        for name in _remove_image(root, oldest.digest.partition(":")[2]):
+        for name in _remove_layout(os.path.join(_images_dir(root), oldest.digest.partition(":")[2])):
             path = os.path.join(_blob_dir(root), name)
             with contextlib.suppress(OSError):
                 if os.stat(path).st_nlink == 1:  # no other image uses it
