@@ -68,6 +68,9 @@ class InsightsScreen(ModalScreen[JumpTarget | None]):
         Binding("escape,q,i", "close", "Close", show=False),
         Binding("tab,right", "next_tab", "Next list", show=False, priority=True),
         Binding("shift+tab,left", "previous_tab", "Previous list", show=False, priority=True),
+        # The explorer's vi keys move in these lists too (DataTable binds only the arrows).
+        Binding("j", "move(1)", "Down", show=False),
+        Binding("k", "move(-1)", "Up", show=False),
     ]
 
     def __init__(self, session: Session) -> None:
@@ -206,6 +209,11 @@ class InsightsScreen(ModalScreen[JumpTarget | None]):
         order = [f"tab-{t}" for t in (*LISTS, DETAILS_TAB)]
         tabbed = self.query_one(TabbedContent)
         tabbed.active = order[(order.index(tabbed.active) + step) % len(order)]
+
+    def action_move(self, step: int) -> None:
+        table = self.focused
+        if isinstance(table, DataTable):
+            table.move_cursor(row=max(0, table.cursor_row + step))
 
     def action_next_tab(self) -> None:
         self._switch(1)

@@ -44,6 +44,8 @@ async def test_tabs_cycle_and_the_detail_follows_the_cursor(make_app: MakeApp) -
         assert "fix: `pip install --no-cache-dir`" in detail(screen)
         await pilot.press("down")
         assert detail(screen).startswith("/app: 60 kB in 7 files\nstored by layer 4: COPY . /app")
+        await pilot.press("j", "j", "k")  # the explorer's vi keys too
+        assert table.cursor_row == 2
         labels = [str(t.label) for t in screen.query_one(TabbedContent).query(Tab)]
         assert labels == ["Findings (6)", "Junk (4)", "Duplicates (1)", "Image Details (dive)"]
         await pilot.press("tab")
