@@ -104,7 +104,9 @@ def test_p_hands_a_read_only_copy_to_the_pager_and_removes_it(tmp_path: Path) ->
     with divepy_in_tmux(tmp_path, "--demo", env={"PAGER": pager, "TMPDIR": str(tmp)}) as term:
         term.wait_for("Current Layer Contents")
         term.press("Down", "Down", "Down", "Down", "Tab")
-        term.type("/main.py")
+        term.type("/")
+        term.wait_for("Search:")  # this test is about the pager; bursts are test_slash_then_q_in_one_burst's
+        term.type("main.py")
         term.press("Enter")
         term.wait_until(lambda screen: "Search:" not in screen and "/app/main.py ─╯" in screen, "main.py selected")
         term.press("p")
