@@ -170,7 +170,11 @@ def run(
     ] = None,
     source: Annotated[
         str | None,
-        typer.Option("--source", help="docker-archive (dive's; the default), oci-archive, oci, or registry."),
+        typer.Option(
+            "--source",
+            help="docker or podman (the engine's image), docker-archive (a file; the default for paths), "
+            "oci-archive, oci, or registry.",
+        ),
     ] = None,
     plain_http: Annotated[
         bool, typer.Option("--plain-http", help="Allow plain HTTP to a registry that is not on this machine.")
@@ -243,6 +247,8 @@ def run(
                 path=resolved.path,
                 shown_name=image or "divepy-demo",
                 registry=resolved.registry,
+                engine=resolved.engine,
+                engine_name=resolved.engine_name,
                 plain_http=plain_http,
                 cache_dir=cache_dir,
                 no_cache=no_cache,

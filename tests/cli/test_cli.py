@@ -117,27 +117,6 @@ def test_list_layer(tmp_path: Path) -> None:
         (["--demo", "--list", "--layer", "-1"], "--layer -1: the image has layers 0..7"),
         (["--demo", "--layer", "1"], "--layer only applies to --list and --extract"),
         (["--demo", "--list", "--format", "xml"], "--format xml: expected text or jsonl"),
-        (
-            ["docker://alpine:3.20"],
-            "docker://alpine:3.20: divepy reads image archives and registries, not engines yet; "
-            "run `docker save alpine:3.20 -o image.tar` and open that, or read it from its registry: "
-            "registry://alpine:3.20",
-        ),
-        (
-            ["podman://img"],
-            "podman://img: divepy reads image archives and registries, not engines yet; "
-            "run `podman save img -o image.tar` and open that, or read it from its registry: registry://img",
-        ),
-        (
-            ["--source", "docker", "img.tar"],
-            "--source docker: divepy reads image archives and registries (--source registry), not engines yet; "
-            "export the image first (`docker save IMAGE -o image.tar`)",
-        ),
-        (
-            ["--source", "podman", "img.tar"],
-            "--source podman: divepy reads image archives and registries (--source registry), not engines yet; "
-            "export the image first (`docker save IMAGE -o image.tar`)",
-        ),
         (["--demo", "x.tar"], "give either IMAGE or --demo, not both"),
         ([], "missing IMAGE (an image archive or OCI layout directory; try --demo)"),
     ],

@@ -15,7 +15,7 @@ import zstandard
 
 from dive_py.core.archive import open_archive
 from dive_py.core.archive import streamed as streamed_module
-from dive_py.core.archive.streamed import StreamedArchive
+from dive_py.core.archive.streamed import FileSource, StreamedArchive
 from dive_py.core.kinds import DIR, REGULAR
 from dive_py.core.model.loader import load_image
 from dive_py.core.oci.manifest import FORMAT_CONTAINERS_IMAGE, FORMAT_DOCKER25, FORMAT_KANIKO, FORMAT_OCI, find_images
@@ -114,7 +114,7 @@ def test_progress_counts_compressed_bytes_up_to_the_file_size(tmp_path: Path) ->
     path = write_archive(spec(), tmp_path / "img.tar.gz", "docker25", outer="gzip")
     size = os.path.getsize(path)
     calls: list[tuple[int, int]] = []
-    StreamedArchive(path, "img", "gzip", hash_files=False, progress=lambda done, total: calls.append((done, total)))
+    StreamedArchive(FileSource(path), "img", "gzip", hash_files=False, progress=lambda done, total: calls.append((done, total)))
     assert calls[-1] == (size, size)
     assert {total for _, total in calls} == {size}
     assert [done for done, _ in calls] == sorted(done for done, _ in calls)
@@ -140,7 +140,7 @@ def test_a_pipe_is_read_in_one_pass(tmp_path: Path) -> None:
 
     thread = threading.Thread(target=writer, daemon=True)
     thread.start()
-    archive = StreamedArchive(str(fifo), "-", "zstd", hash_files=True)
+    archive = StreamedArchive(FileSource(str(fifo)), "-", "zstd", hash_files=True)
     thread.join(10)
     assert not thread.is_alive() and failures == []
     try:

@@ -176,7 +176,7 @@ FLAGS: list[Case] = [
         ("raw",),
     ),
     Case(
-        "source-engine", USAGE, _args("--demo", "--source", "docker"), fails(r"--source docker: divepy reads"), ("raw",)
+        "source-engine", USAGE, _args("--demo", "--source", "docker"), fails(r"--demo opens the shipped archive; it takes no --source docker"), ("raw",)
     ),
     Case(
         "layer-negative",
@@ -309,7 +309,7 @@ FLAGS: list[Case] = [
         "image-engine-reference",
         USAGE,
         _args("docker://alpine"),
-        fails(r"divepy reads image archives and registries, not engines yet"),
+        fails(r"alpine: (no Docker engine answered|not an image of Docker)"),
         ("raw",),
     ),
 ]

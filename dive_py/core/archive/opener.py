@@ -7,11 +7,20 @@ the reader that kind needs is imported.
 from __future__ import annotations
 
 import os
+from typing import Protocol
 
 from dive_py.core.archive.base import Archive, ProgressFn
 from dive_py.core.archive.tarball import TarArchive
 from dive_py.core.tar import blobio
 from dive_py.errors import ArchiveError, InputError
+
+
+class OpensArchive(Protocol):
+    """A source that is not a path (an engine's export): it opens its own archive."""
+
+    label: str
+
+    def open_archive(self, *, hash_files: bool, progress: ProgressFn | None = None) -> Archive: ...
 
 
 def open_archive(path: str, *, hash_files: bool, progress: ProgressFn | None = None) -> Archive:
@@ -41,6 +50,6 @@ def open_archive(path: str, *, hash_files: bool, progress: ProgressFn | None = N
         return TarArchive(path, label)
     if kind == blobio.UNKNOWN:
         raise ArchiveError(f"{path} is not a tar archive (nor a gzip/zstd/xz/bzip2-compressed one)")
-    from dive_py.core.archive.streamed import StreamedArchive  # only compressed archives need it
+    from dive_py.core.archive.streamed import FileSource, StreamedArchive  # only compressed archives need it
 
-    return StreamedArchive(path, label, kind, hash_files=hash_files, progress=progress)
+    return StreamedArchive(FileSource(path), label, kind, hash_files=hash_files, progress=progress)

@@ -6,6 +6,11 @@ layer is parsed on the way past, keyed by name until the manifest (which
 comes last in every real archive) says what is what.  Unreferenced blobs are
 parsed too; parse errors are kept and raised only if the manifest uses the
 blob.
+
+The bytes come from a :class:`ByteSource`: a file (``FileSource``), or an
+engine's export stream (``docker save`` over the Engine API), so the
+analysis runs while the engine is still sending.  Reading a file's content
+later (the viewer, extraction) opens the source again from its first byte.
 """
 
 from __future__ import annotations
@@ -13,7 +18,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, Protocol
 
 from dive_py.core.archive.base import Archive, LayerBlob, ProgressFn, member_of
 from dive_py.core.limits import HELD_MEMBER_BYTES, JSON_DOCUMENT_BYTES, Budget, binary_size
@@ -47,6 +52,49 @@ class _SubStream(blobio.ReadOnlyStream):
         return data
 
 
+class ByteSource(Protocol):
+    """Where a streamed archive's bytes come from."""
+
+    def open(self) -> blobio.Readable:
+        """A fresh stream from the first byte (closed by the caller with ``close()``)."""
+        ...
+
+    def size(self) -> int:
+        """Bytes the stream holds, or 0 when nobody knows in advance (an engine's export)."""
+        ...
+
+
+class FileSource:
+    """A compressed archive on disk."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+
+    def open(self) -> blobio.Readable:
+        return open(self.path, "rb")
+
+    def size(self) -> int:
+        return os.stat(self.path).st_size
+
+
+class _Prefixed(blobio.ReadOnlyStream):
+    """A stream whose first bytes were already read (to sniff them), handed out again first."""
+
+    def __init__(self, head: bytes, rest: Any) -> None:
+        self.head = head
+        self.rest = rest
+
+    def read(self, n: int = -1, /) -> bytes:
+        if self.head:
+            if n < 0 or n >= len(self.head):
+                out, self.head = self.head, b""
+                return out if n < 0 else out + (self.rest.read(n - len(out)) if n > len(out) else b"")
+            out, self.head = self.head[:n], self.head[n:]
+            return out
+        data: bytes = self.rest.read(n)
+        return data
+
+
 class _CountingReader(blobio.ReadOnlyStream):
     """Counts compressed bytes consumed, for progress on streamed archives."""
 
@@ -75,29 +123,49 @@ class StreamedArchive(Archive):
     """A compressed outer archive, read in one decompressing pass."""
 
     def __init__(
-        self, path: str, label: str, compression: str, *, hash_files: bool, progress: ProgressFn | None = None
+        self,
+        source: ByteSource,
+        label: str,
+        compression: str | None,
+        *,
+        hash_files: bool,
+        progress: ProgressFn | None = None,
     ) -> None:
+        """``compression=None`` sniffs it from the stream's first bytes (an engine's export is a plain tar)."""
         super().__init__()
-        self.path = path
+        self.source = source
+        self.path = label
         self.label = label
-        self.compression = compression
         self._small: dict[str, bytes] = {}
         self._held = 0
         #: Members not held, and why (too large, not JSON, over the total).
         self._dropped: dict[str, str] = {}
         self._layers: dict[str, LayerBlob] = {}
         self._errors: dict[str, InputError] = {}
-        fh = open(path, "rb")  # noqa: SIM115 - closed below, after the single pass
+        fh = source.open()
         try:
-            total = os.fstat(fh.fileno()).st_size
-            counting = _CountingReader(fh, progress, total)
-            stream, head = blobio.open_tar_stream(counting, compression, label)
+            counting = _CountingReader(fh, progress, source.size())
+            stream, head = self._outer(counting, compression)
             try:
                 self._scan(StreamWindow(stream, label, head), hash_files)
             finally:
                 blobio.close_quietly(stream)
         finally:
-            fh.close()
+            blobio.close_quietly(fh)
+
+    def _outer(self, raw: blobio.Readable, compression: str | None) -> tuple[blobio.Readable, bytes]:
+        """The outer archive's tar stream and its first 512 bytes; the compression is found once."""
+        if compression is None:
+            head = blobio.read_head(raw)
+            compression = blobio.sniff(head) if head else blobio.UNKNOWN
+            if compression == blobio.UNKNOWN:
+                raise ArchiveError(f"{self.label} did not send a tar archive")
+            raw = _Prefixed(head, raw)
+        self.compression = compression
+        if compression == blobio.TAR:
+            head = blobio.read_head(raw)
+            return raw, head
+        return blobio.open_tar_stream(raw, compression, self.label)
 
     def _scan(self, win: StreamWindow, hash_files: bool) -> None:
         for name, tflag, _m, _u, _g, size, _t, link, data_off in iter_headers(win):
@@ -195,8 +263,9 @@ class StreamedArchive(Archive):
         member = self.resolve(name)
         if member is None or not member.is_file:
             raise ArchiveError(f"{self.label}: member {name!r} is missing")
-        with open(self.path, "rb") as fh:
-            outer, outer_head = blobio.open_tar_stream(fh, self.compression, self.label)
+        fh = self.source.open()
+        try:
+            outer, outer_head = self._outer(fh, self.compression)
             try:
                 win = StreamWindow(outer, self.label, outer_head)
                 for raw_name, tflag, _m, _u, _g, size, _t, link, data_off in iter_headers(win):
@@ -216,3 +285,5 @@ class StreamedArchive(Archive):
                 raise ArchiveError(f"{self.label}: member {name!r} is missing")
             finally:
                 blobio.close_quietly(outer)
+        finally:
+            blobio.close_quietly(fh)

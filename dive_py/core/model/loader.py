@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import gc
 
-from dive_py.core.archive import Archive, LayerBlob, open_archive
+from dive_py.core.archive import Archive, LayerBlob, OpensArchive, open_archive
 from dive_py.core.model.entries import EntryTable, PathTable
 from dive_py.core.model.image import Image, Layer
 from dive_py.core.model.merge import build_timeline
@@ -21,7 +21,7 @@ from dive_py.errors import ManifestError, UsageError
 
 
 def load_image(
-    path: str,
+    path: str | OpensArchive,
     *,
     image: str | None = None,
     platform: str | None = None,
@@ -30,7 +30,7 @@ def load_image(
     progress: Progress | None = None,
     position: int | None = None,
 ) -> Image:
-    """Load and stack one image from ``path`` (file or directory).
+    """Load and stack one image from ``path`` (file or directory, or a source that opens itself).
 
     ``position`` opens exactly the archive's ``position``-th image (the
     explorer's images table), instead of choosing by ``image`` and ``platform``.
@@ -45,9 +45,12 @@ def load_image(
         prog.advance(done)
 
     prog.phase("Reading archive", 0)
-    archive = open_archive(path, hash_files=hash_files, progress=outer_progress)
+    if isinstance(path, str):
+        archive, label = open_archive(path, hash_files=hash_files, progress=outer_progress), path
+    else:
+        archive, label = path.open_archive(hash_files=hash_files, progress=outer_progress), path.label
     try:
-        return _load(archive, path, image, platform, hash_files, strict, prog, position)
+        return _load(archive, label, image, platform, hash_files, strict, prog, position)
     except BaseException:
         archive.close()
         raise

@@ -20,29 +20,15 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 from dive_py.core.oci.manifest import DOCKER_LIST, DOCKER_MANIFEST, OCI_INDEX, OCI_MANIFEST
 from dive_py.core.sources.credentials import Credentials
+from dive_py.core.sources.lazyhttp import httpx
 from dive_py.core.sources.reference import Reference
 from dive_py.core.text import printable
 from dive_py.errors import InputError
-
-if TYPE_CHECKING:
-    import httpx
-else:
-
-    class _Lazy:
-        """httpx, imported on first use: ``import httpx`` loads Rich (for its own CLI), and the core
-        must not load a UI library just by being imported (tests/test_layering.py)."""
-
-        def __getattr__(self, name: str) -> Any:
-            import httpx as module
-
-            return getattr(module, name)
-
-    httpx = _Lazy()
 
 #: What a manifest request accepts, best first (OCI, then Docker schema 2; never schema 1).
 MANIFEST_ACCEPT = ", ".join((OCI_INDEX, OCI_MANIFEST, DOCKER_LIST, DOCKER_MANIFEST))
