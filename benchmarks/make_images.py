@@ -79,7 +79,7 @@ try:  # ISA-L deflate level 1 is several times faster than zlib -1
 except ImportError:  # pragma: no cover
     _isal_zlib = None
 
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2  # 2: the base's hardlink follows its target, so docker load takes the image
 MTIME = 1_600_000_000
 CREATED = "2024-05-06T07:08:09Z"
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -718,8 +718,9 @@ def big_30k_plan() -> ImagePlan:
     l0 = sorted_tree(
         _fill(rnd, base_dirs, 5000, 90 << 20, 1_000_000, ["", ".so.1", ".conf", ".list", ".md5sums", ".gz", ".pm"])
     )
-    l0.append(Node("etc/ssl/certs/ca-bundle.crt", "h", link="etc/ssl/certs/ca-certificates.crt"))
-    l0.append(Node("etc/ssl/certs/ca-certificates.crt", "f", 210_000, 1_900_000))
+    # The link sorts after its target: tar writers never link forward, and docker load refuses it.
+    l0.append(Node("etc/ssl/certs/ca-bundle.crt", "f", 210_000, 1_900_000))
+    l0.append(Node("etc/ssl/certs/ca-certificates.crt", "h", link="etc/ssl/certs/ca-bundle.crt"))
     l0.append(Node("usr/bin/python3", "l", link="python3.11"))
     l0 = sorted_tree(l0)
     l0_files = [n for n in l0 if n.kind == "f"]

@@ -180,10 +180,18 @@ def run(
         bool, typer.Option("--plain-http", help="Allow plain HTTP to a registry that is not on this machine.")
     ] = False,
     cache_dir: Annotated[
-        str | None, typer.Option("--cache-dir", help="Where pulled registry images are kept (default: user cache).")
+        str | None,
+        typer.Option(
+            "--cache-dir", help="Where pulled registry images and layer metadata are kept (default: user cache)."
+        ),
     ] = None,
     no_cache: Annotated[
-        bool, typer.Option("--no-cache", help="Pull registry images into a temporary directory, removed at exit.")
+        bool,
+        typer.Option(
+            "--no-cache",
+            help="Read the image afresh and keep nothing: no layer metadata cache, registry pulls go to a "
+            "temporary directory removed at exit.",
+        ),
     ] = False,
     cache_list: Annotated[
         bool, typer.Option("--cache-list", help="List the registry cache's images and exit.")
@@ -215,8 +223,10 @@ def run(
 
             raise typer.Exit(cache_command(cache_dir, cache_list, cache_prune))
         resolved = resolve_source(image, demo, source)
-        if resolved.registry is None and (plain_http or cache_dir is not None or no_cache):
-            raise UsageError("--plain-http, --cache-dir and --no-cache apply to registry images (registry://NAME)")
+        if resolved.registry is None and plain_http:
+            raise UsageError("--plain-http applies to registry images (registry://NAME)")
+        if cache_dir is not None and no_cache:
+            raise UsageError("--cache-dir names the cache and --no-cache turns it off: give one of them")
         if list_format not in ("text", "jsonl"):
             raise UsageError(f"--format {list_format}: expected text or jsonl")
         if layer is not None and not (list_files or extract_path):

@@ -109,6 +109,8 @@ def _run(opts: Options) -> int:
 
         return launch(opts)
 
+    from dive_py.cache_dirs import meta_cache
+
     with RichLoadProgress(enabled=not opts.quiet) as progress:
         image = load_image(
             opts.opener or opts.path,
@@ -117,6 +119,7 @@ def _run(opts: Options) -> int:
             hash_files=False,
             strict=not opts.ignore_errors,
             progress=progress,
+            cache=meta_cache(opts.cache_dir, opts.no_cache),
         )
     settle()
     try:

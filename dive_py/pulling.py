@@ -1,4 +1,4 @@
-"""Pull a ``registry://`` image before the run: the cache directory, credentials and progress.
+"""The caches of a run: pull a ``registry://`` image first, and the layer metadata cache every source shares.
 
 The cache is the user cache directory (``platformdirs``) unless
 ``--cache-dir`` names another; ``--no-cache`` pulls into a private
@@ -65,27 +65,41 @@ def pulled_image(opts: Options) -> Iterator[str]:
 
 
 def cache_command(cache_dir: str | None, show: bool, prune_to: str | None) -> int:
-    """``--cache-list`` / ``--cache-prune SIZE``: what the registry cache holds, or shrink it."""
+    """``--cache-list`` / ``--cache-prune SIZE``: what the caches hold, or shrink each to SIZE."""
     import time
 
+    from dive_py.cache_dirs import meta_cache_dir
+    from dive_py.core.archive.metacache import MetaCache
     from dive_py.core.sources.blobcache import cached_images, prune, stored_bytes
     from dive_py.core.text import printable
     from dive_py.core.units import humanize_bytes, parse_bytes
 
     root = cache_dir or default_cache_dir()
+    meta = MetaCache(meta_cache_dir(cache_dir))
     out = sys.stdout
     if prune_to is not None:
         limit = parse_bytes(prune_to)
         for gone in prune(root, limit):
             out.write(f"removed {printable(gone.name)} ({gone.digest[:19]}…, {humanize_bytes(gone.size)})\n")
+        dropped = meta.prune(limit)
+        if dropped:
+            freed = humanize_bytes(sum(size for _, size in dropped))
+            out.write(f"removed {len(dropped)} layer metadata snapshot(s) ({freed})\n")
+    snapshots = meta.entries()
+    meta_line = (
+        f"{meta.root}: {len(snapshots)} layer metadata snapshot(s), "
+        f"{humanize_bytes(sum(size for _, size, _ in snapshots))} stored\n"
+    )
     if show:
         images = cached_images(root)
         out.write(f"{root}: {len(images)} image(s), {humanize_bytes(stored_bytes(root))} stored\n")
         for img in images:
             used = time.strftime("%Y-%m-%d %H:%M", time.localtime(img.last_used))
             out.write(f"  {used}  {humanize_bytes(img.size):>9}  {img.digest[:19]}…  {printable(img.name)}\n")
+        out.write(meta_line)
     elif prune_to is not None:
         out.write(f"{root}: {humanize_bytes(stored_bytes(root))} stored\n")
+        out.write(meta_line)
     return 0
 
 

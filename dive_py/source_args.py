@@ -69,7 +69,7 @@ def resolve_source(image: str | None, demo: bool, source: str | None) -> Resolve
     for scheme, engine in _ENGINE_SCHEMES.items():
         if image.startswith(scheme):
             return _engine(image[len(scheme) :], engine)
-    if source in _ENGINE_SCHEMES.values():
+    if source is not None and source in _ENGINE_SCHEMES.values():
         return _engine(image, source)
     for scheme in _ARCHIVE_SCHEMES:
         if image.startswith(scheme):

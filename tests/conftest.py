@@ -26,6 +26,24 @@ DIVE_TEST_IMAGE = TESTS_DIR / "data" / "test-docker-image.tar"  #: dive's test i
 REAL_IMAGES = Path(os.environ.get("DIVEPY_REAL_IMAGES", REPO_ROOT / "tests" / "data" / "real"))
 
 
+def _private_cache() -> None:
+    """The runs of this session cache layer metadata in a directory of their own, never the user's cache.
+
+    One directory for the whole session on purpose: a second run of the same
+    image then reads it from the cache, so every test that runs an image twice
+    also checks that the cache changes nothing.
+    """
+    import atexit
+    import tempfile
+
+    made = tempfile.mkdtemp(prefix="divepy-test-cache-")
+    os.environ["XDG_CACHE_HOME"] = made
+    atexit.register(shutil.rmtree, made, True)
+
+
+_private_cache()
+
+
 def peer_image(name: str) -> Path:
     """Path of one of dive's test archives, or skip the test.
 

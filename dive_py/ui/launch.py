@@ -24,6 +24,8 @@ class LaunchOptions(Protocol):
     no_color: bool
     base_layers: int | None
     ignore_paths: tuple[str, ...]
+    cache_dir: str | None
+    no_cache: bool
 
 
 def launch(opts: LaunchOptions) -> int:
@@ -39,7 +41,10 @@ def launch(opts: LaunchOptions) -> int:
     settings = load_ui_settings(opts.config)
     for warning in settings.warnings:
         messages.warning(warning)
+    from dive_py.cache_dirs import meta_cache
+
     source = opts.opener or opts.path
+    cache = meta_cache(opts.cache_dir, opts.no_cache)
     if opts.opener is None and not os.path.exists(opts.path):
         raise InputError(f"{opts.path}: no such file or directory")
     insight_settings = InsightSettings(opts.base_layers, tuple(opts.ignore_paths), load_junk_rules(opts.config))
@@ -53,10 +58,16 @@ def launch(opts: LaunchOptions) -> int:
                 hash_files=True,
                 strict=not opts.ignore_errors,
                 progress=progress,
+                cache=cache,
             )
         else:
             image = load_image(
-                source, position=choice.position, hash_files=True, strict=not opts.ignore_errors, progress=progress
+                source,
+                position=choice.position,
+                hash_files=True,
+                strict=not opts.ignore_errors,
+                progress=progress,
+                cache=cache,
             )
         if not image.layers:
             image.close()

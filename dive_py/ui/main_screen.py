@@ -141,7 +141,9 @@ class MainScreen(FileActionsMixin, PromptsMixin):
             bar.return_focus = self.file_tree
         self._apply_layout()
         self.query_one(LayerDetails).show_layer(self.session.layers.selected)
-        self.layer_list.focus()
+        # At once: focus() waits for the next idle, and a key arriving before it (a fast
+        # first Down) would go to whatever Textual focused by itself.
+        self.set_focus(self.layer_list)
         self._update_tree_chrome()
         # The tree is on screen first; the insights' hashing and grouping follow on their own thread,
         # a moment after the first frame, so they do not compete with it for the GIL.
@@ -254,7 +256,7 @@ class MainScreen(FileActionsMixin, PromptsMixin):
         self._note = (pid, note) if note and pid is not None else None
         self.query_one("#filter", InputBar).close()
         self.file_tree.rebuild()
-        self.file_tree.focus()
+        self.set_focus(self.file_tree)
 
     def action_toggle_bars(self) -> None:
         """``%``: size bars in both panes -- a layer's share of the image, a path's of the tree shown."""
@@ -285,7 +287,9 @@ class MainScreen(FileActionsMixin, PromptsMixin):
             return
         focused = self.focused
         index = panes.index(focused) if focused in panes else -1
-        panes[(index + step) % len(panes)].focus()
+        # At once, not on the next idle (what focus() does): a "/" queued right behind Tab opens
+        # the prompt, and a deferred focus landing after it would pull its keys back into the tree.
+        self.set_focus(panes[(index + step) % len(panes)])
 
     def action_focus_next_pane(self) -> None:
         self._cycle(1)

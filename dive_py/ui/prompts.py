@@ -140,10 +140,18 @@ class PromptsMixin(Screen[None]):
 
     def on_input_bar_closed(self, event: InputBar.Closed) -> None:
         if event.bar.id == "filter":
-            if self._filter_timer is not None:  # Enter before the pause: apply now
-                self.apply_filter(event.value)
+            if self._filter_timer is not None or self.session.tree.filter_text != event.value:
+                self.apply_filter(event.value)  # Enter before the pause, or before the last keys' Changed
             self._close_filter(keep=event.accepted)
             return
+        search = self._search
+        if search is not None and event.accepted and search.text != event.value:
+            # Enter overtook the Changed messages of the keys typed just before it (a burst on a
+            # loaded machine): search for what the prompt holds, not for what was seen so far.
+            try:
+                search.update(event.value)
+            except FilterError:
+                search.found = False
         self._close_search(accept=event.accepted)
 
     def action_next_match(self) -> None:

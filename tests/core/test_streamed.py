@@ -114,7 +114,9 @@ def test_progress_counts_compressed_bytes_up_to_the_file_size(tmp_path: Path) ->
     path = write_archive(spec(), tmp_path / "img.tar.gz", "docker25", outer="gzip")
     size = os.path.getsize(path)
     calls: list[tuple[int, int]] = []
-    StreamedArchive(FileSource(path), "img", "gzip", hash_files=False, progress=lambda done, total: calls.append((done, total)))
+    StreamedArchive(
+        FileSource(path), "img", "gzip", hash_files=False, progress=lambda done, total: calls.append((done, total))
+    )
     assert calls[-1] == (size, size)
     assert {total for _, total in calls} == {size}
     assert [done for done, _ in calls] == sorted(done for done, _ in calls)

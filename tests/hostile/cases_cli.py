@@ -176,7 +176,11 @@ FLAGS: list[Case] = [
         ("raw",),
     ),
     Case(
-        "source-engine", USAGE, _args("--demo", "--source", "docker"), fails(r"--demo opens the shipped archive; it takes no --source docker"), ("raw",)
+        "source-engine",
+        USAGE,
+        _args("--demo", "--source", "docker"),
+        fails(r"--demo opens the shipped archive; it takes no --source docker"),
+        ("raw",),
     ),
     Case(
         "layer-negative",

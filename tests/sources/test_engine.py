@@ -183,9 +183,7 @@ def test_the_engine_lists_its_images(dockerd: RealEngine, tmp_path: Path) -> Non
     assert demo.size > 0 and demo.id.startswith("sha256:") and demo.shared_size >= 0
 
 
-def test_podman_gives_the_same_figures_as_docker(
-    podman: RealEngine, dockerd: RealEngine, tmp_path: Path
-) -> None:
+def test_podman_gives_the_same_figures_as_docker(podman: RealEngine, dockerd: RealEngine, tmp_path: Path) -> None:
     env = _no_engines(tmp_path)
     from_podman = figures(f"podman://{EDGE}", env={**env, **podman.env}, cwd=tmp_path)
     from_docker = figures(f"docker://{EDGE}", env={**env, **dockerd.env}, cwd=tmp_path)
@@ -276,7 +274,9 @@ def test_names_only_a_file_could_have_stay_files(image: str) -> None:
     assert resolve_source(image, False, None).engine is None
 
 
-def test_an_existing_path_is_a_file_even_if_it_looks_like_a_name(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_an_existing_path_is_a_file_even_if_it_looks_like_a_name(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(tmp_path)
     (tmp_path / "nginx").write_bytes(b"")
     assert resolve_source("nginx", False, None).engine is None
@@ -369,9 +369,7 @@ def test_broken_and_hostile_answers(scripted: ScriptedEngine, tmp_path: Path) ->
     env = {**_no_engines(tmp_path), "DOCKER_HOST": scripted.host}
     scripted.routes["/images/a/json"] = (500, b'{"message":"disk \\u001b[31mon fire"}')
     res = run_divepy("docker://a", "--ci", env=env, cwd=tmp_path)
-    assert res.stderr == (
-        f"divepy: error: Docker at {scripted.host}: image 'a': HTTP 500 (disk \\x1b[31mon fire)\n"
-    )
+    assert res.stderr == (f"divepy: error: Docker at {scripted.host}: image 'a': HTTP 500 (disk \\x1b[31mon fire)\n")
     scripted.routes["/images/b/json"] = (200, b"x" * (5 << 20))
     res = run_divepy("docker://b", "--ci", env=env, cwd=tmp_path)
     assert res.code == 2 and "is over 4,194,304 bytes: refused" in res.stderr
@@ -391,9 +389,7 @@ def test_broken_and_hostile_answers(scripted: ScriptedEngine, tmp_path: Path) ->
     )
 
 
-def test_a_stalled_export_is_cut_off(
-    scripted: ScriptedEngine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_a_stalled_export_is_cut_off(scripted: ScriptedEngine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import dive_py.core.sources.engine as engine_module
 
     monkeypatch.setattr(engine_module, "EXPORT_READ_TIMEOUT", 0.5)
@@ -434,7 +430,9 @@ def test_the_platform_goes_with_the_export_on_a_new_engine(scripted: ScriptedEng
     res = run_divepy("t:1", "--platform", "linux/arm64/v8", "--json", "-", "-q", env=env, cwd=tmp_path)
     assert res.code == 0, res.stderr
     gets = [p for p in scripted.seen if "/get" in p]
-    assert gets == ["/images/t:1/get?platform=%7B%22os%22%3A+%22linux%22%2C+%22architecture%22%3A+%22arm64%22%2C+%22variant%22%3A+%22v8%22%7D"]
+    assert gets == [
+        "/images/t:1/get?platform=%7B%22os%22%3A+%22linux%22%2C+%22architecture%22%3A+%22arm64%22%2C+%22variant%22%3A+%22v8%22%7D"
+    ]
 
 
 def test_unavailable_engines_are_not_errors_of_the_image(tmp_path: Path) -> None:

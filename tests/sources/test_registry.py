@@ -137,9 +137,10 @@ def test_no_cache_leaves_nothing_behind(
 @pytest.mark.parametrize(
     ("args", "message"),
     [
+        (["--demo", "--plain-http"], "--plain-http applies to registry images (registry://NAME)"),
         (
-            ["--demo", "--no-cache"],
-            "--plain-http, --cache-dir and --no-cache apply to registry images (registry://NAME)",
+            ["--demo", "--no-cache", "--cache-dir", "c"],
+            "--cache-dir names the cache and --no-cache turns it off: give one of them",
         ),
         (["registry://Bad/Name"], "'Bad/Name': the repository has 'Bad' (lowercase letters, digits and . _ - only)"),
         (
@@ -422,7 +423,10 @@ def test_prune_removes_the_least_recently_used_and_only_what_a_pull_wrote(
     assert lines[1].endswith(f"…  {multi}")
     res = run_divepy("--cache-prune", "0", "--cache-dir", str(tmp_path), cwd=tmp_path)
     assert res.code == 0 and res.stdout.splitlines()[0].startswith(f"removed {multi} (sha256:")
-    assert res.stdout.splitlines()[-1] == f"{tmp_path}: 0 B stored"
+    assert res.stdout.splitlines()[-2:] == [
+        f"{tmp_path}: 0 B stored",
+        f"{tmp_path / 'meta'}: 0 layer metadata snapshot(s), 0 B stored",
+    ]
     assert sorted(p.name for p in (tmp_path / "images").iterdir()) == ["notes.txt"]
 
 

@@ -147,6 +147,28 @@ async def test_escape_restores_the_view_and_enter_keeps_it(make_app: MakeApp) ->
         assert tree.selected is not None and tree.image.paths.paths[tree.selected] == "app/main.py"
 
 
+async def test_enter_in_the_same_burst_searches_for_every_key_typed_before_it(make_app: MakeApp) -> None:
+    """Enter is a priority binding: it runs before the prompt has handled the keys queued ahead of it."""
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("tab")
+        burst(app, [*typed("/busybox"), ("enter", None)])
+        await settled(pilot)
+        tree = screen_of(app).session.tree
+        assert not app.screen.query_one("#search", InputBar).is_open
+        assert tree.selected is not None and tree.image.paths.paths[tree.selected] == "bin/busybox"
+        assert screen_of(app).last_search == "busybox"  # n repeats it
+
+
+async def test_enter_in_the_same_burst_keeps_the_whole_filter(make_app: MakeApp) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        burst(app, [("ctrl+f", None), *typed("busybox"), ("enter", None)])
+        await settled(pilot)
+        assert screen_of(app).session.tree.filter_text == "busybox"
+        assert not app.screen.query_one("#filter", InputBar).is_open
+
+
 async def test_each_search_starts_empty_and_n_repeats_the_last(make_app: MakeApp) -> None:
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:

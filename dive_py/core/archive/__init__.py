@@ -12,6 +12,6 @@ what an image is; that is :mod:`dive_py.core.oci`.
 from __future__ import annotations
 
 from dive_py.core.archive.base import Archive, LayerBlob, Member
-from dive_py.core.archive.opener import OpensArchive, open_archive
+from dive_py.core.archive.opener import OpensArchive, open_archive, reopen_archive
 
-__all__ = ["Archive", "LayerBlob", "Member", "OpensArchive", "open_archive"]
+__all__ = ["Archive", "LayerBlob", "Member", "OpensArchive", "open_archive", "reopen_archive"]

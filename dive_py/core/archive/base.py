@@ -114,9 +114,13 @@ class Archive:
 
     label: str
     path: str
+    #: How file contents are read again: "tar" (a plain tar file), "dir" (a layout), "stream" (one pass).
+    source_kind = "tar"
 
     def __init__(self) -> None:
         self.members: dict[str, Member] = {}
+        #: Layers parsed or hashed after the load: the metadata cache stores the archive again at close.
+        self.grown = False
         #: Entries and name characters the layers read so far hold.
         self.budget = Budget()
         self._json: dict[str, Any] = {}
@@ -212,6 +216,14 @@ class Archive:
 
     def close(self) -> None:
         """Release file descriptors."""
+
+    def parsed_layers(self) -> dict[str, LayerBlob]:
+        """Every layer a one-pass reader parsed on its way (the metadata cache keeps them all)."""
+        return {}
+
+    def held_json(self) -> dict[str, Any]:
+        """Every small member a one-pass reader kept that is a JSON document, parsed."""
+        return {}
 
     def pread(self, layer_name: str, offset: int, size: int) -> bytes:
         """Bytes of a seekable layer's file at an absolute offset."""

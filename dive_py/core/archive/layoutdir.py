@@ -27,6 +27,8 @@ OUTSIDE_LAYOUT = "is a symlink that points outside the layout: refused"
 class DirectoryArchive(Archive):
     """An image layout directory, read in place."""
 
+    source_kind = "dir"
+
     def __init__(self, path: str, label: str) -> None:
         super().__init__()
         self.path = path

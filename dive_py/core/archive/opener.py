@@ -20,7 +20,22 @@ class OpensArchive(Protocol):
 
     label: str
 
-    def open_archive(self, *, hash_files: bool, progress: ProgressFn | None = None) -> Archive: ...
+    def open_archive(self, *, hash_files: bool, progress: ProgressFn | None = None, scan: bool = True) -> Archive:
+        """The archive; ``scan=False`` reads nothing yet (the metadata cache answers the rest)."""
+        ...
+
+    def identity(self) -> str | None:
+        """A key for the metadata cache that names exactly this image (None: do not cache)."""
+        ...
+
+
+def reopen_archive(path: str, kind: str) -> Archive:
+    """The archive at ``path`` again, for file contents only: a one-pass source is not read through."""
+    if kind == "stream":
+        from dive_py.core.archive.streamed import FileSource, StreamedArchive
+
+        return StreamedArchive(FileSource(path), path, None, hash_files=False, scan=False)
+    return open_archive(path, hash_files=False)
 
 
 def open_archive(path: str, *, hash_files: bool, progress: ProgressFn | None = None) -> Archive:

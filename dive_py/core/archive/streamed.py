@@ -20,6 +20,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, Protocol
 
+import orjson
+
 from dive_py.core.archive.base import Archive, LayerBlob, ProgressFn, member_of
 from dive_py.core.limits import HELD_MEMBER_BYTES, JSON_DOCUMENT_BYTES, Budget, binary_size
 from dive_py.core.tar import blobio
@@ -122,6 +124,8 @@ class _CountingReader(blobio.ReadOnlyStream):
 class StreamedArchive(Archive):
     """A compressed outer archive, read in one decompressing pass."""
 
+    source_kind = "stream"
+
     def __init__(
         self,
         source: ByteSource,
@@ -130,8 +134,13 @@ class StreamedArchive(Archive):
         *,
         hash_files: bool,
         progress: ProgressFn | None = None,
+        scan: bool = True,
     ) -> None:
-        """``compression=None`` sniffs it from the stream's first bytes (an engine's export is a plain tar)."""
+        """``compression=None`` sniffs it from the stream's first bytes (an engine's export is a plain tar).
+
+        ``scan=False`` makes no pass: the metadata cache knows the members and
+        layers already, and only asks for file contents (``layer_window``).
+        """
         super().__init__()
         self.source = source
         self.path = label
@@ -142,6 +151,9 @@ class StreamedArchive(Archive):
         self._dropped: dict[str, str] = {}
         self._layers: dict[str, LayerBlob] = {}
         self._errors: dict[str, InputError] = {}
+        self.compression: str | None = compression
+        if not scan:
+            return
         fh = source.open()
         try:
             counting = _CountingReader(fh, progress, source.size())
@@ -217,6 +229,18 @@ class StreamedArchive(Archive):
             self._small[norm] = win.read(data_off, size) if size else b""
             self._held += size
 
+    def parsed_layers(self) -> dict[str, LayerBlob]:
+        return dict(self._layers)
+
+    def held_json(self) -> dict[str, Any]:
+        docs: dict[str, Any] = {}
+        for name, data in self._small.items():
+            try:
+                docs[name] = orjson.loads(data)
+            except orjson.JSONDecodeError:
+                continue  # not JSON: a read_json of it fails the same way without the cache
+        return docs
+
     def read_bytes(self, name: str) -> bytes:
         member = self.resolve(name)
         if member is None:
@@ -255,6 +279,7 @@ class StreamedArchive(Archive):
                 raw = read_layer(win, hash_files=True, budget=Budget())
             blob = LayerBlob(raw, blob.compression, blob.stored_size)
             self._layers[member.name] = blob
+            self.grown = True
         return blob
 
     @contextmanager

@@ -16,6 +16,8 @@ from dive_py.errors import ArchiveError, LayerError, ManifestError
 class TarArchive(Archive):
     """A plain (uncompressed) tar file: indexed once, read in place."""
 
+    source_kind = "tar"
+
     def __init__(self, path: str, label: str) -> None:
         super().__init__()
         self.path = path

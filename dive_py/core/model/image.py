@@ -7,6 +7,7 @@ modified afterwards, except for content hashes filled in on demand.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -76,6 +77,8 @@ class Image:
     #: Bytes of every distinct blob all images of the archive reference.
     archive_layer_bytes: int = 0
     warnings: list[str] = field(default_factory=list)
+    #: Run after the archive is closed (the metadata cache stores what was hashed since the load).
+    closers: list[Callable[[], object]] = field(default_factory=list)
 
     @property
     def display_name(self) -> str:
@@ -87,6 +90,9 @@ class Image:
 
     def close(self) -> None:
         self.archive.close()
+        closers, self.closers = self.closers, []
+        for closer in closers:
+            closer()
 
     # -- merged tree --------------------------------------------------------
     def visible_at(self, layer: int) -> list[int]:

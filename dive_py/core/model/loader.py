@@ -8,8 +8,11 @@ referenced twice), intern paths, and stack the layers once into a timeline.
 from __future__ import annotations
 
 import gc
+from collections.abc import Callable
 
-from dive_py.core.archive import Archive, LayerBlob, OpensArchive, open_archive
+from dive_py.core.archive import Archive, LayerBlob, OpensArchive, open_archive, reopen_archive
+from dive_py.core.archive.metacache import MetaCache, Snapshot, file_identity
+from dive_py.core.archive.snapshot_archive import SnapshotArchive, SnapshotMiss, snapshot_of
 from dive_py.core.model.entries import EntryTable, PathTable
 from dive_py.core.model.image import Image, Layer
 from dive_py.core.model.merge import build_timeline
@@ -29,6 +32,7 @@ def load_image(
     strict: bool = True,
     progress: Progress | None = None,
     position: int | None = None,
+    cache: MetaCache | None = None,
 ) -> Image:
     """Load and stack one image from ``path`` (file or directory, or a source that opens itself).
 
@@ -37,7 +41,8 @@ def load_image(
     ``hash_files`` hashes compressed layers' file contents while they stream
     past (the TUI needs content hashes to tell modified from unmodified;
     ``--json`` and ``--ci`` do not).  ``strict=False`` (``--ignore-errors``)
-    turns per-entry problems into warnings.
+    turns per-entry problems into warnings.  ``cache`` answers a source
+    read before (same identity) from its snapshot, and stores one after a load.
     """
     prog: Progress = progress or NullProgress()
 
@@ -45,15 +50,58 @@ def load_image(
         prog.advance(done)
 
     prog.phase("Reading archive", 0)
+    key = None
+    if cache is not None:
+        key = file_identity(path) if isinstance(path, str) else path.identity()
+    snapshot = cache.get(key) if cache is not None and key is not None else None
+    if snapshot is not None:
+        label = path if isinstance(path, str) else path.label
+        kind = snapshot.kind
+
+        def reopen() -> Archive:
+            if isinstance(path, str):
+                return reopen_archive(path, kind)
+            return path.open_archive(hash_files=False, scan=False)
+
+        cached = SnapshotArchive(snapshot, label, reopen)
+        try:
+            from_cache, _ = _load(cached, label, image, platform, hash_files, strict, prog, position)
+        except SnapshotMiss:
+            cached.close()  # this load needs what the one pass did not keep: read the source again
+        except BaseException:
+            cached.close()
+            raise
+        else:
+            if cache is not None and key is not None:
+                _store_when_grown(from_cache, cache, key, lambda: cached.snapshot)
+            return from_cache
     if isinstance(path, str):
         archive, label = open_archive(path, hash_files=hash_files, progress=outer_progress), path
     else:
         archive, label = path.open_archive(hash_files=hash_files, progress=outer_progress), path.label
     try:
-        return _load(archive, label, image, platform, hash_files, strict, prog, position)
+        loaded, blobs = _load(archive, label, image, platform, hash_files, strict, prog, position)
     except BaseException:
         archive.close()
         raise
+    if cache is not None and key is not None:
+        # From now on the image reads through the snapshot, so what is hashed later is stored at close.
+        taken = snapshot_of(archive, blobs)
+        cache.put(key, taken)
+        loaded.archive = SnapshotArchive(taken, label, lambda: archive, live=archive)
+        _store_when_grown(loaded, cache, key, lambda: taken)
+    return loaded
+
+
+def _store_when_grown(image: Image, cache: MetaCache, key: str, snapshot: Callable[[], Snapshot]) -> None:
+    """Store the snapshot again at close if layers were parsed or hashed after the load (the explorer's hashes)."""
+    archive = image.archive
+
+    def store() -> None:
+        if archive.grown:
+            cache.put(key, snapshot())
+
+    image.closers.append(store)
 
 
 def settle(*, collect: bool = True) -> None:
@@ -85,7 +133,7 @@ def _load(
     strict: bool,
     prog: Progress,
     position: int | None = None,
-) -> Image:
+) -> tuple[Image, dict[str, LayerBlob]]:
     found: ArchiveIndex = find_images(archive)
     if position is not None:
         if not 0 <= position < len(found.images):
@@ -170,7 +218,7 @@ def _load(
         member = archive.resolve(m)
         archive_bytes += member.size if member else 0
     names = list(ref.names)
-    return Image(
+    built = Image(
         source=path,
         archive_format=found.format,
         names=names,
@@ -185,3 +233,4 @@ def _load(
         archive_layer_bytes=archive_bytes,
         warnings=warnings,
     )
+    return built, blobs

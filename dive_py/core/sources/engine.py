@@ -11,6 +11,7 @@ cannot change what is read.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import ssl
@@ -351,10 +352,17 @@ class EngineSource:
     def size(self) -> int:
         return self.info.size
 
-    def open_archive(self, *, hash_files: bool, progress: ProgressFn | None = None) -> Archive:
+    def open_archive(self, *, hash_files: bool, progress: ProgressFn | None = None, scan: bool = True) -> Archive:
         # Content is hashed on the way past: hashing later would mean asking for the export again.
         del hash_files
-        return StreamedArchive(self, self.label, None, hash_files=True, progress=progress)
+        if not scan:
+            self._opened = max(self._opened, 1)  # contents for a cached load: by id, which cannot move
+        return StreamedArchive(self, self.label, None, hash_files=True, progress=progress, scan=scan)
+
+    def identity(self) -> str:
+        """The endpoint, the image id (its config's digest, naming every layer) and the platform asked for."""
+        parts = ("engine", self.engine.endpoint.url, self.info.id, self.platform or "")
+        return hashlib.sha256("\0".join(parts).encode("utf-8", "surrogatepass")).hexdigest()
 
     def close(self) -> None:
         self.engine.close()

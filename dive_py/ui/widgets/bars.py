@@ -103,7 +103,9 @@ class InputBar(Horizontal):
         # The focus leaves the prompt now, for the pane the screen gave (the tree), so the
         # keys typed right after Enter reach it and not this closing prompt.
         self.screen.set_focus(self.return_focus)
-        self.post_message(self.Closed(self, self.input.value, accepted))
+        # Enter is a priority binding: it runs before the Input has handled the keys typed just
+        # before it, which wait in the Input's queue.  The answer is read behind them.
+        self.input.call_later(lambda: self.post_message(self.Closed(self, self.input.value, accepted)))
 
 
 class KeyBar(Static):
