@@ -222,6 +222,19 @@ def run(
             from dive_py.pulling import cache_command
 
             raise typer.Exit(cache_command(cache_dir, cache_list, cache_prune))
+        pickable = source in (None, "docker", "podman")
+        if (
+            not image
+            and not demo
+            and pickable
+            and _explores(ci, json_path, list_files, extract_path, explain, markdown_path, junit_path)
+        ):
+            from dive_py.engine_lookup import pick_local_image
+
+            image = pick_local_image(source)
+            if image is None:  # left the picker: nothing to open
+                raise typer.Exit(0)
+            source = None
         resolved = resolve_source(image, demo, source)
         if resolved.registry is None and plain_http:
             raise UsageError("--plain-http applies to registry images (registry://NAME)")
@@ -300,6 +313,15 @@ def run(
     except BrokenPipeError:  # caught here: Click would turn EPIPE into exit status 1
         _reader_left()
     raise typer.Exit(code)
+
+
+def _explores(ci: bool | None, *outputs: object) -> bool:
+    """Would this run open the explorer, in a terminal?  (Then a missing IMAGE means: pick one.)"""
+    from dive_py.config import ci_env_enabled
+
+    if ci or (ci is None and ci_env_enabled()) or any(o not in (None, False) for o in outputs):
+        return False
+    return sys.stdin.isatty() and sys.stdout.isatty()
 
 
 def _reader_left() -> NoReturn:

@@ -100,6 +100,38 @@ def find_engine_image(name: str, engine: str, platform: str | None = None) -> En
     )
 
 
+def pick_local_image(engine: str | None) -> str | None:
+    """``divepy`` alone on a terminal: pick one of the engines' images; ``KIND://NAME``, or None (the user left)."""
+    from dive_py.viewmodel.engine_images import picker_rows
+
+    kinds = [DOCKER, PODMAN] if engine in (None, AUTO) else [engine]
+    tried = _Tried()
+    clients = answering(kinds, tried)
+    what = " or ".join(ENGINE_NAMES[k] for k in kinds)
+    start = "give an image archive, an image name or registry://NAME, or try --demo"
+    try:
+        if not clients:
+            raise UsageError(
+                f"missing IMAGE: no {what} engine answered to pick an image from ({tried.summary(kinds)}); {start}"
+            )
+        listed = [(client.name, client.images()) for client in clients]
+        wheres = [client.where for client in clients]
+        kinds_of = [client.endpoint.engine for client in clients]
+    finally:
+        for client in clients:
+            client.close()
+    rows = picker_rows(listed)
+    if not rows:
+        where = " and ".join(wheres)
+        raise UsageError(f"missing IMAGE: {where} holds no images to pick from (`docker pull NAME` one); {start}")
+    from dive_py.ui.picker import pick  # the picker is Textual: imported only when it is shown
+
+    chosen = pick(rows, " · ".join(wheres))
+    if chosen is None:
+        return None
+    return f"{kinds_of[chosen.engine]}://{chosen.name}"
+
+
 def _check_platform(source: EngineSource, platform: str | None) -> None:
     """An engine that exports one platform only must hold the one asked for."""
     if platform is None or source.engine.api_version >= (1, 48):
@@ -111,4 +143,4 @@ def _check_platform(source: EngineSource, platform: str | None) -> None:
         raise UsageError(f"--platform {wanted}: {source.engine.where} holds {printable(source.name)} for {have}")
 
 
-__all__ = ["answering", "connect", "find_engine_image"]
+__all__ = ["answering", "connect", "find_engine_image", "pick_local_image"]

@@ -14,6 +14,7 @@ import os
 import shutil
 import socketserver
 import subprocess
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -139,12 +140,13 @@ def real_podman(tmp: Path) -> Iterator[RealEngine]:
     _need_root("podman's service", "engines")
     sock = tmp / "podman.sock"
     log = tmp / "podman.log"
+    runroot = tempfile.mkdtemp(prefix="dp-podman-")  # podman refuses a runroot longer than 50 characters
     cli = [
         "podman",
         "--root",
         str(tmp / "root"),
         "--runroot",
-        str(tmp / "run"),
+        runroot,
         "--storage-driver",
         "vfs",
         "--cgroup-manager",
@@ -169,6 +171,7 @@ def real_podman(tmp: Path) -> Iterator[RealEngine]:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait(10)
+        shutil.rmtree(runroot, ignore_errors=True)  # made above, for this service alone
 
 
 # -- the scripted engine -----------------------------------------------------------------------------------

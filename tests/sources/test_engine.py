@@ -183,6 +183,50 @@ def test_the_engine_lists_its_images(dockerd: RealEngine, tmp_path: Path) -> Non
     assert demo.size > 0 and demo.id.startswith("sha256:") and demo.shared_size >= 0
 
 
+def test_divepy_alone_on_a_terminal_picks_one_of_the_engines_images(dockerd: RealEngine, tmp_path: Path) -> None:
+    from tests.ui.tmux import divepy_in_tmux
+
+    with divepy_in_tmux(tmp_path, env={**_no_engines(tmp_path), **dockerd.env}) as term:
+        screen = term.wait_for("Local images (2)")
+        first = next(line for line in screen.splitlines() if "ago" in line).split()[1]
+        assert "divepy-demo" in screen and "edge" in screen and first in ("divepy-demo", "edge")
+        term.press("Enter")
+        term.wait_for("Current Layer Contents")
+        term.wait_for(f"Tags:    {first}:latest")
+
+
+def test_no_image_on_a_terminal_without_an_engine_says_how_to_start(tmp_path: Path) -> None:
+    import pty
+    import subprocess
+    import sys
+
+    from tests.clitools import clean_env
+
+    main, child = pty.openpty()
+    env = clean_env({**_no_engines(tmp_path), "TERM": "xterm"})
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "dive_py"], stdin=child, stdout=child, stderr=child, env=env, cwd=tmp_path
+    )
+    os.close(child)
+    out = b""
+    try:
+        while True:
+            try:
+                chunk = os.read(main, 4096)
+            except OSError:  # the child closed the terminal
+                break
+            if not chunk:
+                break
+            out += chunk
+    finally:
+        os.close(main)
+        assert proc.wait(60) == 2
+    text = out.decode().replace("\r\n", "\n")
+    assert text.startswith("divepy: error: missing IMAGE: no Docker or Podman engine answered to pick an image from ")
+    assert text.rstrip().endswith("give an image archive, an image name or registry://NAME, or try --demo")
+    assert text.count("\n") == 1
+
+
 def test_podman_gives_the_same_figures_as_docker(podman: RealEngine, dockerd: RealEngine, tmp_path: Path) -> None:
     env = _no_engines(tmp_path)
     from_podman = figures(f"podman://{EDGE}", env={**env, **podman.env}, cwd=tmp_path)
@@ -354,6 +398,20 @@ def test_a_docker25_export_with_its_manifest_last(scripted: ScriptedEngine, tmp_
     env = {**_no_engines(tmp_path), "DOCKER_HOST": scripted.host}
     assert figures("t:1", env=env, cwd=tmp_path) == figures(str(tmp_path / "t.tar"), env=env, cwd=tmp_path)
     assert "/images/t:1/get" in scripted.seen
+
+
+def test_a_second_run_on_the_same_engine_image_needs_no_export(scripted: ScriptedEngine, tmp_path: Path) -> None:
+    body = archive_bytes([edge_case_image("t:1")], "docker")
+    scripted.routes["/images/t:1/json"] = (200, _inspect("sha256:" + "7" * 64))
+    scripted.hook = _stream(body)  # type: ignore[assignment]
+    env = {**_no_engines(tmp_path), "DOCKER_HOST": scripted.host, "XDG_CACHE_HOME": str(tmp_path / "xdg")}
+    first = figures("t:1", env=env, cwd=tmp_path)
+    assert figures("t:1", env=env, cwd=tmp_path) == first
+    assert [p for p in scripted.seen if p.endswith("/get")] == ["/images/t:1/get"]  # the second: inspect only
+    extracted = run_divepy("t:1", "--extract", "/bin/busybox", "-o", "-", env=env, cwd=tmp_path)
+    assert extracted.code == 0 and len(extracted.out) == 5000
+    assert scripted.seen[-1] == "/images/sha256:" + "7" * 64 + "/get"  # contents: the export again, by id
+    assert figures("t:1", env={**env, "XDG_CACHE_HOME": str(tmp_path / "other")}, cwd=tmp_path) == first
 
 
 def test_a_truncated_export_is_one_line(scripted: ScriptedEngine, tmp_path: Path) -> None:

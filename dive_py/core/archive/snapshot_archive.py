@@ -63,6 +63,11 @@ class SnapshotArchive(Archive):
         self._live: Archive | None = live
         self._full = live is not None
 
+    @property
+    def from_cache(self) -> bool:
+        """Answered by a stored snapshot (not wrapped around an archive just read)."""
+        return not self._full
+
     def live(self) -> Archive:
         if self._live is None:
             self._live = self._reopen()
