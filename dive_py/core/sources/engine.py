@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 import ssl
 from collections.abc import Iterator
@@ -129,6 +130,10 @@ class Engine:
     def _send(self, path: str, params: dict[str, str] | None = None, *, read_timeout: float = READ_TIMEOUT) -> Any:
         headers = {"Accept-Encoding": "identity"}
         timeout = httpx.Timeout(read_timeout, connect=CONNECT_TIMEOUT)
+        socket_path = self.endpoint.socket
+        if socket_path is not None and not os.path.exists(socket_path):
+            # Said before httpx tries: its failed connect to a missing socket leaves the socket object open.
+            raise EngineUnavailable(f"{self.where}: no socket there")
         try:
             request = self.client.build_request("GET", path, params=params, headers=headers, timeout=timeout)
             return self.client.send(request, stream=True)
