@@ -37,24 +37,38 @@ class RealRegistry:
     host: str  #: 127.0.0.1:PORT
     process: subprocess.Popen[bytes]
 
-    def push(self, source: str, name: str, *, all_platforms: bool = False) -> None:
+    def push(self, source: str, name: str, *, all_platforms: bool = False, creds: str | None = None) -> None:
         """``skopeo copy SOURCE docker://HOST/NAME`` (SOURCE like ``docker-archive:PATH``)."""
         args = ["skopeo", "copy", "--quiet", "--dest-tls-verify=false"]
+        if creds is not None:
+            args.append(f"--dest-creds={creds}")
         if all_platforms:
             args.append("--all")
         subprocess.run([*args, source, f"docker://{self.host}/{name}"], check=True, capture_output=True, timeout=120)
 
 
+#: A user of the htpasswd-protected registry, and the bcrypt hash of its password (bcrypt is what the
+#: registry reads; the hash is a literal so that no bcrypt library is needed).
+HTPASSWD_USER = "divepy"
+HTPASSWD_PASSWORD = "divepy-test-password"
+HTPASSWD_HASH = "$2b$05$abcdefghijklmnopqrstuuiSUUQT/I/jnzCRc3Uj4cJK3SFB3lcNu"
+
+
 @contextmanager
-def real_registry(tmp: Path) -> Iterator[RealRegistry]:
+def real_registry(tmp: Path, *, htpasswd: bool = False) -> Iterator[RealRegistry]:
+    """The real registry on loopback; ``htpasswd=True`` asks basic auth of HTPASSWD_USER."""
     binary = shutil.which("docker-registry")
     if binary is None or shutil.which("skopeo") is None:
         missing("registry", "docker-registry or skopeo is not installed")
     port = free_port()
     config = tmp / "config.yml"
+    auth = ""
+    if htpasswd:
+        (tmp / "htpasswd").write_text(f"{HTPASSWD_USER}:{HTPASSWD_HASH}\n")
+        auth = f"auth:\n  htpasswd:\n    realm: divepy-tests\n    path: {tmp / 'htpasswd'}\n"
     config.write_text(
         "version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n"
-        f"    rootdirectory: {tmp / 'data'}\n  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:{port}\n"
+        f"    rootdirectory: {tmp / 'data'}\n  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:{port}\n" + auth
     )
     proc = subprocess.Popen([binary, "serve", str(config)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     deadline = time.monotonic() + 20

@@ -58,8 +58,8 @@ def registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RealRegistry]
         yield reg
 
 
-def json_of(*args: str, cwd: Path) -> dict[str, object]:
-    res = run_divepy(*args, "--json", "-", "-q", cwd=cwd)
+def json_of(*args: str, cwd: Path, env: dict[str, str] | None = None) -> dict[str, object]:
+    res = run_divepy(*args, "--json", "-", "-q", cwd=cwd, env=env)
     assert res.code == 0, res.stderr
     doc: dict[str, object] = json.loads(res.out)
     return doc
@@ -108,6 +108,32 @@ def test_the_platform_is_chosen_from_the_index(registry: RealRegistry, tmp_path:
         f"divepy: error: {registry.host}/multi:1: no linux/s390x image in the index; "
         "available: linux/amd64, linux/arm64 (choose with --platform)\n"
     )
+
+
+def test_basic_auth_against_the_real_registry(tmp_path: Path) -> None:
+    """htpasswd: anonymous is refused with the docker login to run; the config.json credentials pull."""
+    from tests.sources.servers import HTPASSWD_PASSWORD, HTPASSWD_USER
+
+    (tmp_path / "reg").mkdir()
+    with real_registry(tmp_path / "reg", htpasswd=True) as reg:
+        reg.push(f"docker-archive:{DEMO_PATH}", "demo:latest", creds=f"{HTPASSWD_USER}:{HTPASSWD_PASSWORD}")
+        image = f"registry://{reg.host}/demo:latest"
+        anonymous = run_divepy(image, "--no-cache", "--ci", cwd=tmp_path, env={"DOCKER_CONFIG": str(tmp_path / "none")})
+        assert anonymous.code == 2
+        assert anonymous.stderr == (
+            f"divepy: error: {reg.host}/demo:latest: authentication required: log in "
+            f"(`docker login {reg.host}`) or put credentials in ~/.docker/config.json\n"
+        )
+        config = tmp_path / "docker"
+        config.mkdir()
+        pair = base64.b64encode(f"{HTPASSWD_USER}:{HTPASSWD_PASSWORD}".encode()).decode()
+        (config / "config.json").write_text(json.dumps({"auths": {reg.host: {"auth": pair}}}))
+        pulled = json_of(image, "--no-cache", cwd=tmp_path, env={"DOCKER_CONFIG": str(config)})
+        assert pulled["image"] == json_of("--demo", cwd=tmp_path)["image"]
+        wrong = base64.b64encode(f"{HTPASSWD_USER}:nope".encode()).decode()
+        (config / "config.json").write_text(json.dumps({"auths": {reg.host: {"auth": wrong}}}))
+        refused = run_divepy(image, "--no-cache", "--ci", cwd=tmp_path, env={"DOCKER_CONFIG": str(config)})
+        assert refused.code == 2 and "the registry refused these credentials" in refused.stderr
 
 
 def test_an_unknown_image_is_one_line(registry: RealRegistry, tmp_path: Path) -> None:
