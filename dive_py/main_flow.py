@@ -84,8 +84,8 @@ def run(opts: Options) -> int:
         return _run(opts)
     from dive_py.pulling import pulled_image
 
-    with pulled_image(opts) as layout:
-        return _run(replace(opts, path=layout))
+    with pulled_image(opts) as pulled:
+        return _run(replace(opts, path=pulled.layout, opener=pulled))
 
 
 def _run(opts: Options) -> int:

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 from dive_py import messages
 
 if TYPE_CHECKING:
+    from dive_py.core.sources.pull import Pulled
     from dive_py.main_flow import Options
 
 
@@ -30,8 +31,8 @@ def default_cache_dir() -> str:
 
 
 @contextmanager
-def pulled_image(opts: Options) -> Iterator[str]:
-    """Pull ``opts.registry`` and yield the OCI layout directory to open."""
+def pulled_image(opts: Options) -> Iterator[Pulled]:
+    """Pull ``opts.registry`` and yield what was pulled (its layout directory opens like any source)."""
     from dive_py.cli_progress import RichLoadProgress
     from dive_py.core.sources.blobcache import DEFAULT_MAX_BYTES
     from dive_py.core.sources.credentials import find_credentials
@@ -57,7 +58,7 @@ def pulled_image(opts: Options) -> Iterator[str]:
             )
         if not opts.quiet and done.downloaded and sys.stderr.isatty():  # a log gets one line only on failure
             messages.note(f"pulled {ref} ({done.downloaded:,} bytes) into {cache}")
-        yield done.layout
+        yield done
     finally:
         registry.close()
         if temporary is not None:

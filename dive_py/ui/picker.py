@@ -12,9 +12,9 @@ from __future__ import annotations
 
 from rich.text import Text
 from textual.app import App, ComposeResult
-from textual.content import Content
 from textual.binding import Binding
 from textual.containers import Vertical
+from textual.content import Content
 from textual.widgets import DataTable, Static
 
 from dive_py.viewmodel.engine_images import COLUMNS, PickerRow

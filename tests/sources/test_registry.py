@@ -82,6 +82,17 @@ def test_a_pulled_image_has_the_archives_figures(registry: RealRegistry, tmp_pat
     assert list((cache / "tmp").iterdir()) == []  # nothing half-written left
 
 
+def test_a_second_open_of_a_pulled_image_is_answered_by_the_metadata_cache(
+    registry: RealRegistry, tmp_path: Path
+) -> None:
+    cache = tmp_path / "cache"
+    image = f"registry://{registry.host}/demo:latest"
+    first = json_of(image, "--cache-dir", str(cache), cwd=tmp_path)
+    assert json_of(image, "--cache-dir", str(cache), cwd=tmp_path) == first
+    # One snapshot: opening the image (which marks it used) did not make its layout a new key.
+    assert len(list((cache / "meta").rglob("*.meta"))) == 1
+
+
 def test_a_second_pull_downloads_nothing_and_a_truncated_blob_is_fetched_again(
     registry: RealRegistry, tmp_path: Path
 ) -> None:
@@ -433,7 +444,7 @@ def test_prune_removes_the_least_recently_used_and_only_what_a_pull_wrote(
     demo = parse_reference(f"{registry.host}/demo:latest")
     multi = parse_reference(f"{registry.host}/multi:1")
     first = pull(Registry(demo), demo, str(tmp_path))
-    os.utime(Path(first.layout) / "index.json", (1_000_000, 1_000_000))  # used long ago
+    os.utime(Path(first.layout), (1_000_000, 1_000_000))  # used long ago
     second = pull(Registry(multi), multi, str(tmp_path), platform="linux/amd64")
     mine = tmp_path / "images" / "notes.txt"  # not divepy's: a prune leaves it
     mine.write_text("keep me")

@@ -16,9 +16,12 @@ from dive_py.errors import ArchiveError, InputError
 
 
 class OpensArchive(Protocol):
-    """A source that is not a path (an engine's export): it opens its own archive."""
+    """A source that is not a path (an engine's export, a pulled image): it opens its own archive."""
 
-    label: str
+    @property
+    def label(self) -> str:
+        """What the image is called in messages and ``source`` of the export."""
+        ...
 
     def open_archive(self, *, hash_files: bool, progress: ProgressFn | None = None, scan: bool = True) -> Archive:
         """The archive; ``scan=False`` reads nothing yet (the metadata cache answers the rest)."""

@@ -4,7 +4,7 @@ The cache (see :mod:`dive_py.core.sources.pull`) is blobs by digest plus
 one OCI layout per pulled image, whose blobs are hard links to the shared
 ones.  A blob's link count therefore says whether any image still uses it:
 1 means only the store holds it.  Pruning removes whole images, oldest use
-first (the mtime of their ``index.json``, touched on every open), then the
+first (the mtime of their directory, touched on every open), then the
 blobs no image uses, and only files of the shapes the pull itself writes,
 so a mistaken ``--cache-dir`` pointing at someone's directory loses nothing
 that divepy did not put there.
@@ -46,9 +46,13 @@ def _blob_dir(root: str) -> str:
 
 
 def touch(layout: str) -> None:
-    """Mark a cached image as used now (the LRU order)."""
+    """Mark a cached image as used now (the LRU order): its directory's mtime.
+
+    Not a file's: the layer metadata cache keys a layout on its files' times, and a touched
+    ``index.json`` would make every open of the image a new key.
+    """
     with contextlib.suppress(OSError):
-        os.utime(os.path.join(layout, "index.json"))
+        os.utime(layout)
 
 
 def cached_images(root: str) -> list[CachedImage]:
@@ -64,7 +68,7 @@ def cached_images(root: str) -> list[CachedImage]:
         layout = os.path.join(_images_dir(root), hexdigest)
         index = os.path.join(layout, "index.json")
         try:
-            st = os.stat(index)
+            st = os.stat(layout)
             with open(index, "rb") as fh:
                 doc = json.loads(fh.read(1 << 20))
             ann = doc["manifests"][0].get("annotations", {})

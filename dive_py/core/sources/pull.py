@@ -16,6 +16,7 @@ least recently used images first (:mod:`dive_py.core.sources.blobcache`).
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
 import shutil
@@ -24,6 +25,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
+from dive_py.core.archive import Archive, open_archive
+from dive_py.core.archive.base import ProgressFn
 from dive_py.core.oci.manifest import DOCKER_LIST, DOCKER_MANIFEST, OCI_INDEX, OCI_MANIFEST
 from dive_py.core.oci.selection import host_platform, normalise_platform, platform_matches
 from dive_py.core.progress import NullProgress, Progress
@@ -50,6 +53,23 @@ class Pulled:
     digest: str  #: the manifest's digest
     platform: str | None  #: chosen from an index, when there was one
     downloaded: int  #: bytes fetched this time (0: everything came from the cache)
+
+    @property
+    def label(self) -> str:
+        return self.layout
+
+    def open_archive(self, *, hash_files: bool, progress: ProgressFn | None = None, scan: bool = True) -> Archive:
+        """The layout, read in place (``scan`` does not matter: a layout reads nothing up front)."""
+        del scan
+        return open_archive(self.layout, hash_files=hash_files, progress=progress)
+
+    def identity(self) -> str:
+        """The manifest's digest, which names every blob (each verified when it was fetched).
+
+        Not the layout's file times: every pull of the image touches its blobs (the prune's grace
+        period), which would make each open a new key for the metadata cache.
+        """
+        return hashlib.sha256(f"registry\0{self.digest}".encode()).hexdigest()
 
 
 class BlobStore:
