@@ -22,6 +22,7 @@ from dive_py.core.content.reading import read_content
 from dive_py.core.model.loader import load_image
 from dive_py.core.sources.endpoints import docker_endpoints, podman_endpoints
 from dive_py.core.sources.engine import Engine, EngineError, EngineSource, EngineUnavailable
+from dive_py.core.tar.blobio import Readable
 from dive_py.engine_lookup import find_engine_image
 from dive_py.errors import InputError, UsageError
 from dive_py.fixtures.builder import archive_bytes, write_archive
@@ -123,7 +124,7 @@ def test_the_viewer_reads_content_from_a_second_export_by_id(dockerd: RealEngine
     exports: list[str] = []
     real_export = source.engine.export
 
-    def export(name: str, platform: str | None = None) -> object:
+    def export(name: str, platform: str | None = None) -> Readable:
         exports.append(name)
         return real_export(name, platform)
 
