@@ -54,9 +54,90 @@ HTPASSWD_PASSWORD = "divepy-test-password"
 HTPASSWD_HASH = "$2b$05$abcdefghijklmnopqrstuuiSUUQT/I/jnzCRc3Uj4cJK3SFB3lcNu"
 
 
+@dataclass(slots=True)
+class TokenIssuer:
+    """A token server for the real registry: signs the JWTs it checks against ``cert`` (RS256, x5c)."""
+
+    realm: str
+    cert: Path
+    issued: list[str] = field(default_factory=list)  #: the scope of every token handed out
+
+
+SERVICE = "divepy-registry"
+ISSUER = "divepy-test-issuer"
+
+
 @contextmanager
-def real_registry(tmp: Path, *, htpasswd: bool = False) -> Iterator[RealRegistry]:
-    """The real registry on loopback; ``htpasswd=True`` asks basic auth of HTPASSWD_USER."""
+def token_issuer(tmp: Path) -> Iterator[TokenIssuer]:
+    import base64
+    import datetime
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import padding, rsa
+    from cryptography.x509.oid import NameOID
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, ISSUER)])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(days=1))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    pem = tmp / "token-cert.pem"
+    pem.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    der = base64.b64encode(cert.public_bytes(serialization.Encoding.DER)).decode()
+
+    def b64(data: bytes) -> str:
+        return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+    state = TokenIssuer("", pem)
+
+    class Handle(BaseHTTPRequestHandler):
+        def log_message(self, fmt: str, *args: object) -> None:
+            return None
+
+        def do_GET(self) -> None:
+            from urllib.parse import parse_qs, urlsplit
+
+            query = parse_qs(urlsplit(self.path).query)
+            scopes = query.get("scope", [])
+            state.issued.extend(scopes)
+            access = []
+            for scope in scopes:
+                kind, _, rest = scope.partition(":")
+                repo, _, actions = rest.rpartition(":")
+                access.append({"type": kind, "name": repo, "actions": actions.split(",")})
+            t = int(time.time())
+            claims = {"iss": ISSUER, "sub": "divepy", "aud": SERVICE, "exp": t + 300, "nbf": t - 10, "iat": t}
+            claims |= {"jti": str(time.monotonic_ns()), "access": access}
+            head = b64(json.dumps({"alg": "RS256", "typ": "JWT", "x5c": [der]}).encode())
+            body = b64(json.dumps(claims).encode())
+            signature = key.sign(f"{head}.{body}".encode(), padding.PKCS1v15(), hashes.SHA256())
+            token = f"{head}.{body}.{b64(signature)}"
+            answer(self, 200, {"Content-Type": "application/json"}, json.dumps({"token": token}).encode())
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handle)
+    state.realm = f"http://127.0.0.1:{server.server_address[1]}/token"
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield state
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@contextmanager
+def real_registry(tmp: Path, *, htpasswd: bool = False, token: TokenIssuer | None = None) -> Iterator[RealRegistry]:
+    """The real registry on loopback; ``htpasswd=True`` asks basic auth of HTPASSWD_USER; ``token``, Bearer tokens."""
     binary = shutil.which("docker-registry")
     if binary is None or shutil.which("skopeo") is None:
         missing("registry", "docker-registry or skopeo is not installed")
@@ -66,6 +147,11 @@ def real_registry(tmp: Path, *, htpasswd: bool = False) -> Iterator[RealRegistry
     if htpasswd:
         (tmp / "htpasswd").write_text(f"{HTPASSWD_USER}:{HTPASSWD_HASH}\n")
         auth = f"auth:\n  htpasswd:\n    realm: divepy-tests\n    path: {tmp / 'htpasswd'}\n"
+    if token is not None:
+        auth = (
+            f"auth:\n  token:\n    realm: {token.realm}\n    service: {SERVICE}\n    issuer: {ISSUER}\n"
+            f"    rootcertbundle: {token.cert}\n"
+        )
     config.write_text(
         "version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n"
         f"    rootdirectory: {tmp / 'data'}\n  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:{port}\n" + auth

@@ -147,6 +147,19 @@ def test_basic_auth_against_the_real_registry(tmp_path: Path) -> None:
         assert refused.code == 2 and "the registry refused these credentials" in refused.stderr
 
 
+def test_the_bearer_flow_against_the_real_registry(tmp_path: Path) -> None:
+    """Token auth: the registry's challenge names the token server, whose signed token the registry accepts."""
+    from tests.sources.servers import token_issuer
+
+    (tmp_path / "reg").mkdir()
+    with token_issuer(tmp_path) as issuer, real_registry(tmp_path / "reg", token=issuer) as reg:
+        reg.push(f"docker-archive:{DEMO_PATH}", "demo:latest", creds="anyone:anything")
+        issuer.issued.clear()
+        pulled = json_of(f"registry://{reg.host}/demo:latest", "--no-cache", cwd=tmp_path)
+        assert pulled["image"] == json_of("--demo", cwd=tmp_path)["image"]
+        assert issuer.issued == ["repository:demo:pull"]  # one token, for exactly this repository, pull only
+
+
 def test_an_unknown_image_is_one_line(registry: RealRegistry, tmp_path: Path) -> None:
     res = run_divepy(f"registry://{registry.host}/nope:1", "--json", "-", "--no-cache", cwd=tmp_path)
     assert (res.code, res.out) == (2, b"")
