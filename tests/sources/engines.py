@@ -15,7 +15,6 @@ import shutil
 import socketserver
 import subprocess
 import tempfile
-import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -26,6 +25,7 @@ from pathlib import Path
 import httpx
 
 from tests.resources import missing
+from tests.sources.servers import serving
 
 DOCKERD = "/usr/sbin/dockerd"
 
@@ -221,11 +221,5 @@ def scripted_engine(tmp: Path, version: bytes = b'{"ApiVersion":"1.41","Version"
             self.end_headers()
             self.wfile.write(body)
 
-    server = _UnixHTTPServer(str(sock), Handle)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with serving(_UnixHTTPServer(str(sock), Handle)):
         yield state
-    finally:
-        server.shutdown()
-        server.server_close()

@@ -164,13 +164,13 @@ def encode(snapshot: Snapshot) -> bytes | None:
         "json": snapshot.json,
         "layers": layers,
         "payload": len(payload),
-        "checksum": xxhash.xxh3_128_hexdigest(bytes(payload)),
+        "checksum": xxhash.xxh3_128_hexdigest(payload),
     }
     try:
         head = orjson.dumps(header)
     except (TypeError, orjson.JSONEncodeError):  # JSON nested deeper than orjson writes: not cached
         return None
-    return MAGIC + len(head).to_bytes(8, "little") + head + bytes(payload)
+    return b"".join((MAGIC, len(head).to_bytes(8, "little"), head, payload))  # one copy of the payload, not three
 
 
 class CorruptSnapshot(Exception):
