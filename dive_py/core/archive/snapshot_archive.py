@@ -62,6 +62,10 @@ class SnapshotArchive(Archive):
         self._reopen = reopen
         self._live: Archive | None = live
         self._full = live is not None
+        #: Layers parsed or hashed since the load: what the cache adds to its snapshot at close.
+        self.grown_layers: dict[str, LayerBlob] = {}
+        #: Each layer's stored form, once :meth:`release` dropped its entries.
+        self._forms: dict[str, tuple[str, int]] = {}
 
     @property
     def from_cache(self) -> bool:
@@ -102,21 +106,41 @@ class SnapshotArchive(Archive):
     ) -> LayerBlob:
         member = self.resolve(name)
         key = member.name if member is not None else name
-        blob = self.snapshot.layers.get(key)
-        if blob is None:
-            if self.snapshot.kind == STREAM and not self._full:
+        blob = self.grown_layers.get(key) or self.snapshot.layers.get(key)
+        stream = self.snapshot.kind == STREAM
+        if blob is None and key in self._forms:  # released: parse it again from the source
+            compression, stored = self._forms[key]
+            if stream:
+                with self.live().layer_window(name, what) as win:
+                    blob = LayerBlob(read_layer(win, hash_files=hash_files, budget=Budget()), compression, stored)
+            else:
+                blob = self.live().read_layer(name, hash_files=hash_files, what=what, progress=progress, budget=budget)
+        elif blob is None:
+            if stream and not self._full:
                 raise SnapshotMiss(name)
             blob = self.live().read_layer(name, hash_files=hash_files, what=what, progress=progress, budget=budget)
-            self.snapshot.layers[key] = blob
-            self.grown = True
-        seekable = self.snapshot.kind != STREAM and blob.compression == blobio.TAR
+            self._grow(key, blob)
+        seekable = not stream and blob.compression == blobio.TAR
         if hash_files and blob.raw.hashes is None and not seekable:
             with self.live().layer_window(name, what) as win:
                 raw = read_layer(win, hash_files=True, budget=Budget())
             blob = LayerBlob(raw, blob.compression, blob.stored_size)
-            self.snapshot.layers[key] = blob
-            self.grown = True
+            self._grow(key, blob)
+        elif hash_files and blob.raw.hashes is not None and key not in self.snapshot.layers:
+            self._grow(key, blob)  # hashed while parsed again after the release
         return blob
+
+    def _grow(self, key: str, blob: LayerBlob) -> None:
+        self.grown_layers[key] = blob
+        self.grown = True
+
+    def release(self) -> None:
+        """After the load the entry table holds every column: keep each layer's stored form, not its entries.
+
+        Holding both doubled the memory of a big image for the whole run.
+        """
+        self._forms = {k: (b.compression, b.stored_size) for k, b in self.snapshot.layers.items()}
+        self.snapshot.layers = {}
 
     def layer_window(self, name: str, what: str) -> AbstractContextManager[Window]:
         return self._window(name, what)

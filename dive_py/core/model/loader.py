@@ -8,10 +8,9 @@ referenced twice), intern paths, and stack the layers once into a timeline.
 from __future__ import annotations
 
 import gc
-from collections.abc import Callable
 
 from dive_py.core.archive import Archive, LayerBlob, OpensArchive, open_archive, reopen_archive
-from dive_py.core.archive.metacache import MetaCache, Snapshot, file_identity
+from dive_py.core.archive.metacache import MetaCache, file_identity
 from dive_py.core.archive.snapshot_archive import SnapshotArchive, SnapshotMiss, snapshot_of
 from dive_py.core.model.entries import EntryTable, PathTable
 from dive_py.core.model.image import Image, Layer
@@ -73,7 +72,7 @@ def load_image(
             raise
         else:
             if cache is not None and key is not None:
-                _store_when_grown(from_cache, cache, key, lambda: cached.snapshot)
+                _store_when_grown(from_cache, cache, key, cached)
             return from_cache
     if isinstance(path, str):
         archive, label = open_archive(path, hash_files=hash_files, progress=outer_progress), path
@@ -88,18 +87,27 @@ def load_image(
         # From now on the image reads through the snapshot, so what is hashed later is stored at close.
         taken = snapshot_of(archive, blobs)
         cache.put(key, taken)
-        loaded.archive = SnapshotArchive(taken, label, lambda: archive, live=archive)
-        _store_when_grown(loaded, cache, key, lambda: taken)
+        wrapped = SnapshotArchive(taken, label, lambda: archive, live=archive)
+        loaded.archive = wrapped
+        _store_when_grown(loaded, cache, key, wrapped)
     return loaded
 
 
-def _store_when_grown(image: Image, cache: MetaCache, key: str, snapshot: Callable[[], Snapshot]) -> None:
-    """Store the snapshot again at close if layers were parsed or hashed after the load (the explorer's hashes)."""
-    archive = image.archive
+def _store_when_grown(image: Image, cache: MetaCache, key: str, archive: SnapshotArchive) -> None:
+    """Add what was parsed or hashed after the load (the explorer's hashes) to the snapshot, at close.
+
+    The archive keeps only those layers (:meth:`SnapshotArchive.release`); the rest is read back from
+    the stored snapshot when there is something to add.
+    """
+    archive.release()
 
     def store() -> None:
-        if archive.grown:
-            cache.put(key, snapshot())
+        if not archive.grown_layers:
+            return
+        stored = cache.get(key)
+        if stored is not None:
+            stored.layers.update(archive.grown_layers)
+            cache.put(key, stored)
 
     image.closers.append(store)
 
