@@ -79,6 +79,7 @@ class InsightsScreen(ModalScreen[JumpTarget | None]):
         self.tabs: dict[str, InsightTab] = {}
         self._answered = False
         self._filled = False
+        self._mounted = False
 
     def compose(self) -> ComposeResult:
         image = self.session.image
@@ -97,9 +98,19 @@ class InsightsScreen(ModalScreen[JumpTarget | None]):
             yield Static("", id="insight-detail", markup=False)
 
     def on_mount(self) -> None:
+        self._mounted = True
         self._apply_size()
         self.fill()
         self._focus_active()
+
+    def insights_arrived(self) -> None:
+        """The explorer's job finished: fill the lists, unless they are not there to fill.
+
+        The answer can land between the push and the mount (on_mount fills then) or behind a
+        queued Esc, while the screen's widgets are being removed.
+        """
+        if self._mounted and not self._answered:
+            self.fill()
 
     def on_resize(self) -> None:
         self._apply_size()

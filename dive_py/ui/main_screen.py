@@ -160,7 +160,7 @@ class MainScreen(FileActionsMixin, PromptsMixin):
         self.query_one(ImageSummaryPane).show_insights()
         for screen in self.app.screen_stack:
             if isinstance(screen, InsightsScreen):
-                screen.fill()
+                screen.insights_arrived()
 
     @property
     def narrow(self) -> bool:

@@ -10,7 +10,7 @@ from textual.widgets import DataTable, Static, Tab, TabbedContent
 
 from dive_py.fixtures.builder import ImageSpec, write_archive
 from dive_py.ui.insights_screen import InsightsScreen
-from dive_py.ui.main_screen import MainScreen
+from dive_py.ui.main_screen import InsightsReady, MainScreen
 from dive_py.ui.widgets.file_tree import FileTreeView
 from dive_py.viewmodel.insights import InsightsJob
 from tests.ui.helpers import MakeApp, screen_of
@@ -191,3 +191,21 @@ async def test_two_answers_in_one_tick_dismiss_once(make_app: MakeApp) -> None:
         screen.action_close()  # a second Esc queued behind the first must not pop the explorer
         await pilot.pause()
         assert isinstance(app.screen, MainScreen) and app.is_running
+
+
+async def test_insights_landing_while_the_screen_closes_or_opens_are_ignored(make_app: MakeApp) -> None:
+    """The job's answer may land behind a queued Esc, or between the push and the mount (CI saw it)."""
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        main = screen_of(app)
+        screen = await open_insights(pilot)
+        screen.action_close()
+        main.on_insights_ready(InsightsReady())  # the screen's widgets are going: no NoMatches
+        await pilot.pause()
+        assert isinstance(app.screen, MainScreen) and app.is_running
+        fresh = InsightsScreen(main.session)
+        mounted = app.push_screen(fresh)
+        main.on_insights_ready(InsightsReady())  # pushed, its tabs not mounted yet
+        await mounted
+        await pilot.pause()
+        assert app.screen is fresh and fresh.tabs  # on_mount filled it
