@@ -85,7 +85,7 @@ def run(opts: Options) -> int:
     from dive_py.pulling import pulled_image
 
     with pulled_image(opts) as pulled:
-        return _run(replace(opts, path=pulled.layout, opener=pulled))
+        return _run(replace(opts, path=pulled.label, opener=pulled))
 
 
 def _run(opts: Options) -> int:
@@ -111,12 +111,15 @@ def _run(opts: Options) -> int:
 
     from dive_py.cache_dirs import meta_cache
 
+    # Every analysis compares contents (unmodified copies, duplicates): a compressed layer is hashed
+    # on its one decompressing pass, not decompressed again afterwards.  --list and --extract need no hashes.
+    analyses = not (opts.list_files or opts.extract is not None)
     with RichLoadProgress(enabled=not opts.quiet) as progress:
         image = load_image(
             opts.opener or opts.path,
             image=opts.select,
             platform=opts.platform,
-            hash_files=False,
+            hash_files=analyses,
             strict=not opts.ignore_errors,
             progress=progress,
             cache=meta_cache(opts.cache_dir, opts.no_cache),

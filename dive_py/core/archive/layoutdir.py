@@ -17,6 +17,7 @@ from contextlib import contextmanager
 
 from dive_py.core.archive.base import Archive, LayerBlob, Member, fd_layer_window, read_fd_layer
 from dive_py.core.limits import Budget
+from dive_py.core.tar.layerread import charge_layer
 from dive_py.core.tar.tarscan import Window
 from dive_py.core.tar.tarwindow import FileWindow, hash_fd_ranges
 from dive_py.errors import ArchiveError, InputError, ManifestError
@@ -29,12 +30,15 @@ class DirectoryArchive(Archive):
 
     source_kind = "dir"
 
-    def __init__(self, path: str, label: str) -> None:
+    def __init__(self, path: str, label: str, preparsed: dict[str, LayerBlob] | None = None) -> None:
         super().__init__()
         self.path = path
         self.label = label
         self.root = os.path.realpath(path)
         self._fds: dict[str, int] = {}
+        #: Layers already parsed from these very blobs (a pull parses them while they download),
+        #: by member name; each is handed out once.
+        self._preparsed = preparsed or {}
         if not any(os.path.lexists(os.path.join(path, f)) for f in ("index.json", "manifest.json")):
             raise InputError(f"{path} is a directory but not an image layout (no index.json or manifest.json)")
 
@@ -114,6 +118,12 @@ class DirectoryArchive(Archive):
         budget: Budget | None = None,
     ) -> LayerBlob:
         member = self._member(name, what)
+        early = self._preparsed.pop(member.name, None)
+        if early is not None and (early.raw.hashes is not None or not hash_files):
+            charge_layer(early.raw, budget or self.budget, what)
+            if progress is not None:
+                progress(member.size)
+            return early
         return read_fd_layer(
             self._fd(member.name),
             0,

@@ -38,8 +38,9 @@ def load_image(
     ``position`` opens exactly the archive's ``position``-th image (the
     explorer's images table), instead of choosing by ``image`` and ``platform``.
     ``hash_files`` hashes compressed layers' file contents while they stream
-    past (the TUI needs content hashes to tell modified from unmodified;
-    ``--json`` and ``--ci`` do not).  ``strict=False`` (``--ignore-errors``)
+    past: every analysis compares contents, and decompressing a layer a second
+    time costs far more than hashing it on the first pass (``--list`` and
+    ``--extract`` need no hashes).  ``strict=False`` (``--ignore-errors``)
     turns per-entry problems into warnings.  ``cache`` answers a source
     read before (same identity) from its snapshot, and stores one after a load.
     """

@@ -9,7 +9,9 @@ are checked against their digest and size while they stream, and are
 renamed into place only then (atomic: concurrent runs and interrupted
 pulls never leave a partial blob under a digest).  A cached blob whose
 size is wrong is discarded and fetched again.  Layers are fetched on a
-few threads at once.  After a pull the cache is pruned back to its cap,
+few threads at once, and each compressed layer is parsed while it arrives
+(:mod:`dive_py.core.sources.early_parse`): the loader takes those parses
+instead of reading the blobs again.  After a pull the cache is pruned back to its cap,
 least recently used images first (:mod:`dive_py.core.sources.blobcache`).
 """
 
@@ -22,17 +24,20 @@ import os
 import shutil
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-from dive_py.core.archive import Archive, open_archive
-from dive_py.core.archive.base import ProgressFn
+from dive_py.core.archive import Archive
+from dive_py.core.archive.base import LayerBlob, ProgressFn
+from dive_py.core.archive.layoutdir import DirectoryArchive
 from dive_py.core.oci.manifest import DOCKER_LIST, DOCKER_MANIFEST, OCI_INDEX, OCI_MANIFEST
 from dive_py.core.oci.selection import host_platform, normalise_platform, platform_matches
 from dive_py.core.progress import NullProgress, Progress
 from dive_py.core.sources.blobcache import DEFAULT_MAX_BYTES, prune, touch
+from dive_py.core.sources.early_parse import EarlyParser
 from dive_py.core.sources.reference import Reference
 from dive_py.core.sources.registry import SHA256, Registry, RegistryError
+from dive_py.core.text import printable
 
 #: Layer downloads at once (registries throttle more).
 PARALLEL = 4
@@ -53,15 +58,22 @@ class Pulled:
     digest: str  #: the manifest's digest
     platform: str | None  #: chosen from an index, when there was one
     downloaded: int  #: bytes fetched this time (0: everything came from the cache)
+    #: The image as asked for (``HOST/REPO:TAG``): what the reports call it, not the cache's directory.
+    name: str = ""
+    #: Layers parsed while they downloaded, by member name (``blobs/sha256/…``); the first open takes them.
+    parsed: dict[str, LayerBlob] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def label(self) -> str:
-        return self.layout
+        """``registry://HOST/REPO:TAG``: the same on every run (a --no-cache pull's directory is not)."""
+        return f"registry://{self.name}" if self.name else self.layout
 
     def open_archive(self, *, hash_files: bool, progress: ProgressFn | None = None, scan: bool = True) -> Archive:
         """The layout, read in place (``scan`` does not matter: a layout reads nothing up front)."""
-        del scan
-        return open_archive(self.layout, hash_files=hash_files, progress=progress)
+        del scan, hash_files, progress  # a layout hashes lazily, and reports progress per layer
+        parsed = dict(self.parsed)
+        self.parsed.clear()  # handed out once: the loader keeps what it uses
+        return DirectoryArchive(self.layout, self.label, parsed)
 
     def identity(self) -> str:
         """The manifest's digest, which names every blob (each verified when it was fetched).
@@ -100,21 +112,37 @@ class BlobStore:
             os.unlink(path)
         return False
 
-    def fetch(self, registry: Registry, digest: str, size: int) -> int:
-        """Make the blob present; returns the bytes downloaded."""
+    def fetch(self, registry: Registry, digest: str, size: int, parser: EarlyParser | None = None) -> int:
+        """Make the blob present; returns the bytes downloaded.  ``parser`` reads it as it arrives."""
         if self.has(digest, size):
             return 0
         fd, tmp = tempfile.mkstemp(prefix="blob-", dir=self.tmp)
+        spool = None
         try:
-            with os.fdopen(fd, "wb") as fh:
-                registry.blob(digest, size, fh.write)
-                fh.flush()
-                os.fsync(fh.fileno())
+            # Its parser waits for the bytes; a failed download is never finished, and the pull's
+            # end (EarlyParser.close) stops that parser.
+            spool = parser.watch(digest, tmp, size) if parser is not None else None
+
+            def write(chunk: bytes) -> None:
+                view = memoryview(chunk)
+                while view:  # unbuffered: what the spool says is written must be in the file
+                    view = view[os.write(fd, view) :]
+                if spool is not None:
+                    spool.grew(len(chunk))
+
+            registry.blob(digest, size, write)
+            os.fsync(fd)
+            os.close(fd)
+            fd = -1
             os.replace(tmp, self.path(digest))
         except BaseException:
+            if fd >= 0:
+                os.close(fd)
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(tmp)  # ours, made above: nothing unverified stays
             raise
+        if spool is not None:
+            spool.finish()
         return size
 
     def put(self, digest: str, data: bytes) -> None:
@@ -203,7 +231,13 @@ def pull(
         raise RegistryError(f"{name}: the manifest gives one digest two sizes")
     _check_space(store, [(d, size) for d, size in wanted if not store.has(d, size)], name)
     prog.phase("Fetching layers", sum(size for _, size in wanted))
-    downloaded = _fetch_all(registry, store, wanted, prog)
+    parser = EarlyParser({d for d, _ in listed[1:]})
+    try:
+        downloaded = _fetch_all(registry, store, wanted, prog, parser)
+        prog.phase("Reading layers", 0)
+        parsed = {f"blobs/sha256/{d.partition(':')[2]}": blob for d, blob in parser.results().items()}
+    finally:
+        parser.close()
     store.put(digest, data)
     kind = doc.get("mediaType") if doc.get("mediaType") in (OCI_MANIFEST, DOCKER_MANIFEST) else None
     kind = kind or (media if media in (OCI_MANIFEST, DOCKER_MANIFEST) else OCI_MANIFEST)
@@ -215,7 +249,7 @@ def pull(
         layout = _layout(store, digest, kind, len(data), [d for d, _ in wanted], ref)
     touch(layout)
     prune(cache_dir, max_bytes, keep=digest)
-    return Pulled(layout, digest, chosen_platform, downloaded)
+    return Pulled(layout, digest, chosen_platform, downloaded, printable(name), parsed)
 
 
 def _check_space(store: BlobStore, missing: list[tuple[str, int]], name: str) -> None:
@@ -228,12 +262,18 @@ def _check_space(store: BlobStore, missing: list[tuple[str, int]], name: str) ->
         )
 
 
-def _fetch_all(registry: Registry, store: BlobStore, wanted: list[tuple[str, int]], prog: Progress) -> int:
+def _fetch_all(
+    registry: Registry,
+    store: BlobStore,
+    wanted: list[tuple[str, int]],
+    prog: Progress,
+    parser: EarlyParser | None = None,
+) -> int:
     """Fetch the blobs on a few threads; the first failure (or Ctrl+C) stops the others at their next chunk."""
     done = downloaded = 0
     pool = ThreadPoolExecutor(max_workers=PARALLEL, thread_name_prefix="divepy-pull")
     try:
-        futures = [pool.submit(store.fetch, registry, d, size) for d, size in wanted]
+        futures = [pool.submit(store.fetch, registry, d, size, parser) for d, size in wanted]
         for (_d, size), future in zip(wanted, futures, strict=True):
             downloaded += future.result()
             done += size

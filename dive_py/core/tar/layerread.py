@@ -206,6 +206,11 @@ def _charge(layer: RawLayer, charged: int, budget: Budget, what: str) -> int:
     return n
 
 
+def charge_layer(layer: RawLayer, budget: Budget, what: str) -> None:
+    """Charge a layer parsed elsewhere (with a budget of its own) to this load's ``budget``."""
+    _charge(layer, 0, budget, what)
+
+
 def hardlink_path(link: str) -> str:
     """The path a hardlink's raw link name refers to (``./a/b`` -> ``a/b``)."""
     return clean_path(link.lstrip("/"), "hardlink") or ""
