@@ -208,4 +208,5 @@ async def test_insights_landing_while_the_screen_closes_or_opens_are_ignored(mak
         main.on_insights_ready(InsightsReady())  # pushed, its tabs not mounted yet
         await mounted
         await pilot.pause()
-        assert app.screen is fresh and fresh.tabs  # on_mount filled it
+        top: object = app.screen  # (mypy keeps the MainScreen narrowed above)
+        assert top is fresh and fresh.tabs  # on_mount filled it
