@@ -9,9 +9,10 @@ from __future__ import annotations
 import sys
 import time
 from types import TracebackType
+from typing import TYPE_CHECKING
 
-from rich.console import Console
-from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeElapsedColumn
+if TYPE_CHECKING:  # Rich is imported only once a bar is shown: 80 ms a quick run does not pay
+    from rich.progress import Progress
 
 
 class RichLoadProgress:
@@ -44,6 +45,9 @@ class RichLoadProgress:
         if self._progress is None:
             if time.monotonic() - self._start < self.DELAY:
                 return None
+            from rich.console import Console
+            from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeElapsedColumn
+
             self._progress = Progress(
                 TextColumn("{task.description}"),
                 BarColumn(),

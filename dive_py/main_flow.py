@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 from dive_py import messages
 from dive_py.config import ci_env_enabled, load_rules, use_color
-from dive_py.errors import EXIT_OK, EXIT_RULES_FAILED, UsageError
+from dive_py.errors import EXIT_OK, EXIT_RULES_FAILED, InputError, UsageError
 from dive_py.report.output import check_target, write_to
 
 if TYPE_CHECKING:
@@ -89,9 +89,6 @@ def run(opts: Options) -> int:
 
 
 def _run(opts: Options) -> int:
-    from dive_py.cli_progress import RichLoadProgress
-    from dive_py.core.model.loader import load_image, settle
-
     # The demo image fails the default rules on purpose; CI=true in a pipeline
     # should not turn a try-out of the tool into exit 1 (an explicit --ci does).
     env_ci = ci_env_enabled() and not (opts.list_files or opts.extract is not None or opts.demo)
@@ -109,7 +106,11 @@ def _run(opts: Options) -> int:
 
         return launch(opts)
 
+    if opts.opener is None and not os.path.lexists(opts.path):  # said before numpy and the readers load
+        raise InputError(f"{opts.path}: no such file or directory")
     from dive_py.cache_dirs import meta_cache
+    from dive_py.cli_progress import RichLoadProgress
+    from dive_py.core.model.loader import load_image, settle
 
     # Every analysis compares contents (unmodified copies, duplicates): a compressed layer is hashed
     # on its one decompressing pass, not decompressed again afterwards.  --list and --extract need no hashes.
@@ -220,7 +221,8 @@ def _write_reports(
     """``--markdown``, ``--junit``, and in CI mode the Markdown appended to ``$GITHUB_STEP_SUMMARY``."""
     from dive_py.report.markdown import render_markdown
 
-    text = render_markdown(image, eff, insights, results).encode()
+    summary = os.environ.get("GITHUB_STEP_SUMMARY") if ci_mode else None
+    text = render_markdown(image, eff, insights, results).encode() if opts.markdown_path or summary else b""
     if opts.markdown_path is not None:
         write_to(opts.markdown_path, "--markdown", lambda fh: fh.write(text))
     if opts.junit_path is not None and results is not None:
@@ -228,8 +230,7 @@ def _write_reports(
 
         xml = render_junit(image.display_name, results, behind)
         write_to(opts.junit_path, "--junit", lambda fh: fh.write(xml))
-    summary = os.environ.get("GITHUB_STEP_SUMMARY")
-    if ci_mode and summary:
+    if summary:
         _append_step_summary(summary, text)
 
 

@@ -303,3 +303,29 @@ def test_an_analysis_hashes_compressed_layers_on_their_one_pass(
     res = CliRunner().invoke(app, [path, "--no-cache", "-q", *args])
     assert res.exit_code in (0, 1), res.output
     assert res.exception is None or isinstance(res.exception, SystemExit), res.exception
+
+
+def test_the_load_progress_bar_draws_on_a_terminal_and_costs_nothing_elsewhere(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import io
+
+    from dive_py.cli_progress import RichLoadProgress
+
+    class Tty(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    err = Tty()
+    monkeypatch.setattr(sys, "stderr", err)
+    monkeypatch.setattr(RichLoadProgress, "DELAY", 0.0)
+    with RichLoadProgress(enabled=True) as bar:
+        bar.phase("Reading layers", 1000)
+        bar.advance(500, "layer 1/2")
+        bar.advance(1000, "layer 2/2")
+    assert "Reading layers" in err.getvalue()
+    # A quick or quiet run never imports Rich for it (80 ms of a warm re-open).
+    code = "import sys; from dive_py.cli_progress import RichLoadProgress as P\n"
+    code += "with P(enabled=True) as p: p.phase('x', 1); p.advance(1)\n"
+    code += "assert 'rich.progress' not in sys.modules, 'imported'"
+    assert subprocess.run([sys.executable, "-c", code], env=clean_env(), timeout=60).returncode == 0
