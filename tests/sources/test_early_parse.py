@@ -23,6 +23,7 @@ from dive_py.core.sources.pull import Pulled, pull
 from dive_py.core.sources.reference import parse_reference
 from dive_py.core.sources.registry import Registry, RegistryError
 from dive_py.core.sources.spool import Spool, SpoolReader
+from dive_py.core.tar.layerread import read_layer
 from dive_py.errors import ArchiveError, LayerError, LimitError
 from tests.sources.servers import Scripted, scripted_registry, sha
 
@@ -68,7 +69,7 @@ def test_a_reader_follows_the_writer_and_waits_for_it(tmp_path: Path) -> None:
     data = os.urandom(3 << 20)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL)
     spool = Spool(str(path), len(data))
-    reader = SpoolReader(spool)
+    reader = SpoolReader(spool, str(tmp_path / "renamed"))
 
     def write() -> None:
         for start in range(0, len(data), 100_000):
@@ -94,7 +95,7 @@ def test_a_failed_download_stops_the_reader(tmp_path: Path) -> None:
     path = tmp_path / "blob"
     path.write_bytes(b"abc")
     spool = Spool(str(path), 10)
-    reader = SpoolReader(spool)
+    reader = SpoolReader(spool, str(tmp_path / "final"))
     spool.grew(3)
     assert reader.read(10) == b"abc"
     threading.Timer(0.05, spool.fail, ["RegistryError"]).start()
@@ -104,13 +105,30 @@ def test_a_failed_download_stops_the_reader(tmp_path: Path) -> None:
     assert not spool.verified
 
 
+def test_an_aborted_pull_stops_a_reader_of_a_whole_file_and_a_late_reader_opens_the_renamed_one(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "final").write_bytes(b"0123456789")
+    spool = Spool(str(tmp_path / "gone-tmp"), 10)  # renamed before the parse started
+    spool.grew(10)
+    spool.finish()
+    reader = SpoolReader(spool, str(tmp_path / "final"))
+    assert reader.read(4) == b"0123"
+    spool.abort()  # Ctrl+C, or another layer failed: inflating the rest would be for nothing
+    with pytest.raises(ArchiveError, match="the pull stopped"):
+        reader.read(4)
+    reader.close()
+    with pytest.raises(FileNotFoundError):  # neither file: the download failed and was removed
+        SpoolReader(Spool(str(tmp_path / "x"), 1), str(tmp_path / "y"))
+
+
 # -- the early parser ------------------------------------------------------------------------------------------
 
 
 def feed(parser: EarlyParser, digest: str, blob: bytes, tmp: Path) -> None:
     path = tmp / digest[7:]
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL)
-    spool = parser.watch(digest, str(path), len(blob))
+    spool = parser.watch(digest, str(path), str(path), len(blob))
     assert spool is not None
     for start in range(0, len(blob), 4096):
         chunk = blob[start : start + 4096]
@@ -140,7 +158,7 @@ def test_only_verified_well_formed_compressed_layers_are_kept(tmp_path: Path) ->
     corrupt = good[:20] + bytes(40) + good[60:]
     digests = {sha(b) for b in (good, unverified, plain, hostile, corrupt)}
     parser = EarlyParser(digests | {"sha256:" + "0" * 64})
-    assert parser.watch(sha(b"config"), str(tmp_path / "cfg"), 6) is None  # not a layer: no parser
+    assert parser.watch(sha(b"config"), str(tmp_path / "cfg"), str(tmp_path / "cfg"), 6) is None  # not a layer
     feed(parser, sha(good), good, tmp_path)
     feed(parser, sha(unverified), unverified, tmp_path)
     # Its last byte arrived and its parse may be complete, but the digest did not match after all.
@@ -275,3 +293,77 @@ def test_a_bad_digest_stops_the_parsers_and_keeps_nothing(scripted: Scripted, tm
     assert not [t for t in threading.enumerate() if t.name.startswith(("divepy-parse", "divepy-pull"))]
     assert list((tmp_path / "cache" / "tmp").iterdir()) == []
     assert early_parse.PARSERS >= 1
+
+
+def test_close_aborts_every_spool_even_a_finished_one(tmp_path: Path) -> None:
+    blob = gz(layer_tar({"a": b"1"}))
+    parser = EarlyParser({sha(blob)})
+    feed(parser, sha(blob), blob, tmp_path)
+    spool = parser._jobs[sha(blob)][0]
+    parser.close()
+    assert spool.aborted
+
+
+def test_a_pull_of_many_layers_holds_a_descriptor_per_parser_not_per_layer(
+    scripted: Scripted, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    layers = [gz(layer_tar({f"l{n}/f": bytes([n])})) for n in range(16)]
+    scripted.image("app", "1", layers, config=CONFIG)
+    open_now = peak = 0
+    lock = threading.Lock()
+    real_init, real_close = SpoolReader.__init__, SpoolReader.close
+
+    def init(self: SpoolReader, spool: Spool, final: str) -> None:
+        nonlocal open_now, peak
+        real_init(self, spool, final)
+        with lock:
+            open_now += 1
+            peak = max(peak, open_now)
+
+    def close(self: SpoolReader) -> None:
+        nonlocal open_now
+        if not self.closed:
+            with lock:
+                open_now -= 1
+        real_close(self)
+
+    real_read_layer = read_layer
+
+    def slow_read_layer(*args: object, **kwargs: object) -> object:
+        time.sleep(0.05)  # parsers slower than the downloads: layers queue up behind them
+        return real_read_layer(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(SpoolReader, "__init__", init)
+    monkeypatch.setattr(SpoolReader, "close", close)
+    monkeypatch.setattr("dive_py.core.sources.early_parse.read_layer", slow_read_layer)
+    pulled = pull_from(scripted, tmp_path)
+    assert len(pulled.parsed) == 16
+    assert peak <= early_parse.PARSERS and open_now == 0
+
+
+def test_a_reopen_for_contents_drops_the_pulls_parses(scripted: Scripted, tmp_path: Path) -> None:
+    scripted.image("app", "1", [gz(layer_tar({"a": b"1"}))], config=CONFIG)
+    pulled = pull_from(scripted, tmp_path)
+    assert pulled.parsed
+    archive = pulled.open_archive(hash_files=False, scan=False)  # the metadata cache answered the load
+    assert isinstance(archive, DirectoryArchive) and archive._preparsed == {} and pulled.parsed == {}
+    archive.close()
+
+
+def test_the_limit_named_is_the_one_reading_from_disk_names(
+    scripted: Scripted, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each layer fits; together they cross both limits, and the characters limit is crossed first."""
+    first = gz(layer_tar({f"a/{i:08d}": b"" for i in range(5000)}))
+    second = gz(layer_tar({f"b/{i:018d}": b"" for i in range(10000)}))
+    scripted.image("app", "1", [first, second], config=CONFIG)
+    pulled = pull_from(scripted, tmp_path)
+    assert len(pulled.parsed) == 2
+    monkeypatch.setattr("dive_py.core.limits.IMAGE_ENTRIES", 14_000)
+    monkeypatch.setattr("dive_py.core.limits.NAME_CHARS", 200_000)
+    messages = []
+    for source in (pulled, DirectoryArchiveOpener(pulled.layout)):
+        with pytest.raises(LimitError) as info:
+            load_image(source, hash_files=True)
+        messages.append(str(info.value))
+    assert messages[0] == messages[1] and "characters" in messages[0]

@@ -56,24 +56,27 @@ class EarlyParser:
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="divepy-parse")
         self._budget = SharedBudget()
         self._jobs: dict[str, tuple[Spool, Future[LayerBlob | None]]] = {}
-        self._readers: list[SpoolReader] = []
         self._lock = threading.Lock()
 
-    def watch(self, digest: str, path: str, size: int) -> Spool | None:
-        """A spool for the download of ``digest`` into ``path``, read by a parser (None: not a layer)."""
+    def watch(self, digest: str, path: str, final: str, size: int) -> Spool | None:
+        """A spool for the download of ``digest`` into ``path`` (renamed to ``final``), read by a parser.
+
+        None when ``digest`` is not a layer.  The parser opens the file only when it starts: a pull
+        of a thousand layers holds two descriptors for them, not a thousand.
+        """
         if digest not in self.layer_digests:
             return None
         spool = Spool(path, size)
-        reader = SpoolReader(spool)  # opened before the download renames the file
         with self._lock:
-            self._readers.append(reader)
-            self._jobs[digest] = (spool, self._pool.submit(self._parse, reader, digest, size))
+            self._jobs[digest] = (spool, self._pool.submit(self._parse, spool, final, digest, size))
         return spool
 
-    def _parse(self, reader: SpoolReader, digest: str, size: int) -> LayerBlob | None:
+    def _parse(self, spool: Spool, final: str, digest: str, size: int) -> LayerBlob | None:
         what = f"layer {digest[:19]}…"
         stream: blobio.Readable | None = None
+        reader: SpoolReader | None = None
         try:
+            reader = SpoolReader(spool, final)
             kind = blobio.sniff(blobio.read_head(reader))
             if kind in (blobio.TAR, blobio.UNKNOWN):
                 return None  # read in place by the layout reader (or refused there, with its message)
@@ -86,7 +89,8 @@ class EarlyParser:
         finally:
             if stream is not None:
                 blobio.close_quietly(stream)
-            reader.close()
+            if reader is not None:
+                reader.close()
 
     def results(self) -> dict[str, LayerBlob]:
         """Wait for every parser; the layers whose download was verified and whose parse succeeded."""
@@ -100,14 +104,16 @@ class EarlyParser:
         return out
 
     def close(self) -> None:
-        """Stop every parser still reading (a failed pull) and wait for the threads."""
+        """Stop every parser still reading, at its next read, and wait for the threads.
+
+        After :meth:`results` nothing is still reading; after a failure (or Ctrl+C) a parser of a
+        layer that downloaded whole would otherwise go on inflating it for nothing.
+        """
         with self._lock:
             jobs = list(self._jobs.values())
         for spool, _future in jobs:
-            spool.fail("the pull stopped")
+            spool.abort()
         self._pool.shutdown(wait=True, cancel_futures=True)
-        for reader in self._readers:  # a cancelled parse never ran to close its own
-            reader.close()
 
 
 __all__ = ["EarlyParser", "SharedBudget"]

@@ -69,10 +69,14 @@ class Pulled:
         return f"registry://{self.name}" if self.name else self.layout
 
     def open_archive(self, *, hash_files: bool, progress: ProgressFn | None = None, scan: bool = True) -> Archive:
-        """The layout, read in place (``scan`` does not matter: a layout reads nothing up front)."""
-        del scan, hash_files, progress  # a layout hashes lazily, and reports progress per layer
-        parsed = dict(self.parsed)
-        self.parsed.clear()  # handed out once: the loader keeps what it uses
+        """The layout, read in place, with the layers the pull parsed (handed out once).
+
+        ``scan=False`` is the metadata cache's reopen for file contents: the cache answered the
+        load, so the pull's parses are dropped rather than held for the whole session.
+        """
+        del hash_files, progress  # a layout hashes lazily, and reports progress per layer
+        parsed = dict(self.parsed) if scan else {}
+        self.parsed.clear()
         return DirectoryArchive(self.layout, self.label, parsed)
 
     def identity(self) -> str:
@@ -121,7 +125,7 @@ class BlobStore:
         try:
             # Its parser waits for the bytes; a failed download is never finished, and the pull's
             # end (EarlyParser.close) stops that parser.
-            spool = parser.watch(digest, tmp, size) if parser is not None else None
+            spool = parser.watch(digest, tmp, self.path(digest), size) if parser is not None else None
 
             def write(chunk: bytes) -> None:
                 view = memoryview(chunk)

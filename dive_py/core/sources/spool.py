@@ -31,6 +31,8 @@ class Spool:
         self._written = 0
         self._finished = False
         self._failure: str | None = None
+        #: The pull is over (failed, or Ctrl+C): readers stop even when the file is whole.
+        self.aborted = False
         #: Set once the download completed and its digest matched: only then may the parse be used.
         self.verified = False
 
@@ -53,10 +55,18 @@ class Spool:
                 self._failure = why
             self._cond.notify_all()
 
+    def abort(self) -> None:
+        """Stop every reader at its next read, finished download or not (a parse nobody will use)."""
+        with self._cond:
+            self.aborted = True
+            self._cond.notify_all()
+
     def available(self, pos: int) -> int:
         """Bytes readable at ``pos``: waits while the download is behind; 0 at the end."""
         with self._cond:
             while True:
+                if self.aborted:
+                    raise ArchiveError(f"{self.path}: the pull stopped")
                 if self._failure is not None:
                     raise ArchiveError(f"{self.path}: the download stopped ({self._failure})")
                 if self._written > pos:
@@ -67,12 +77,21 @@ class Spool:
 
 
 class SpoolReader(ReadOnlyStream):
-    """The reader's side: a file object whose ``read`` follows the download."""
+    """The reader's side: a file object whose ``read`` follows the download.
 
-    def __init__(self, spool: Spool) -> None:
+    Opened when its parse starts, which may be after the download ended: the
+    temporary file is then already renamed to ``final`` (atomically, and only
+    once verified), so that is opened instead.  A download that failed left
+    neither: :class:`FileNotFoundError`.
+    """
+
+    def __init__(self, spool: Spool, final: str) -> None:
         self.spool = spool
-        # Opened before the download renames the file into place: the descriptor stays valid after.
-        self._fd = os.open(spool.path, os.O_RDONLY | os.O_NOFOLLOW)
+        flags = os.O_RDONLY | os.O_NOFOLLOW
+        try:
+            self._fd = os.open(spool.path, flags)
+        except FileNotFoundError:
+            self._fd = os.open(final, flags)
         self._pos = 0
 
     def read(self, n: int = -1) -> bytes:

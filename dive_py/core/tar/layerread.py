@@ -207,8 +207,18 @@ def _charge(layer: RawLayer, charged: int, budget: Budget, what: str) -> int:
 
 
 def charge_layer(layer: RawLayer, budget: Budget, what: str) -> None:
-    """Charge a layer parsed elsewhere (with a budget of its own) to this load's ``budget``."""
-    _charge(layer, 0, budget, what)
+    """Charge a layer parsed elsewhere (with a budget of its own) to this load's ``budget``.
+
+    In the reader's steps, so that when an image crosses both limits the one named is the one
+    reading the layer here would have named.
+    """
+    n = len(layer.paths)
+    charged = 0
+    for mark in range(_CHARGE_EVERY, n, _CHARGE_EVERY):
+        chars = sum(map(len, layer.paths[charged:mark])) + sum(map(len, layer.links[charged:mark]))
+        budget.spend(mark - charged, chars, what)
+        charged = mark
+    _charge(layer, charged, budget, what)
 
 
 def hardlink_path(link: str) -> str:
