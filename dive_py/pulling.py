@@ -42,6 +42,13 @@ def pulled_image(opts: Options) -> Iterator[Pulled]:
 
     assert opts.registry is not None
     ref = parse_reference(opts.registry)
+    if not opts.no_cache:
+        from dive_py.core.sources.pinned import cached_by_digest
+
+        held = cached_by_digest(ref, opts.cache_dir or default_cache_dir())
+        if held is not None:  # by digest, and whole in the cache: nothing to ask the registry
+            yield held
+            return
     temporary = tempfile.mkdtemp(prefix="divepy-pull-") if opts.no_cache else None
     cache = temporary or opts.cache_dir or default_cache_dir()
     registry = Registry(ref, credentials=find_credentials(ref.host), plain_http=opts.plain_http)
