@@ -62,6 +62,7 @@ def pulled_image(opts: Options) -> Iterator[Pulled]:
                 platform=opts.platform,
                 progress=progress,
                 max_bytes=1 << 62 if temporary else DEFAULT_MAX_BYTES,
+                durable=temporary is None,
             )
         if not opts.quiet and done.downloaded and sys.stderr.isatty():  # a log gets one line only on failure
             messages.note(f"pulled {ref} ({done.downloaded:,} bytes) into {cache}")

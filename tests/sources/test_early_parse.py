@@ -381,3 +381,36 @@ def test_http_reads_are_a_mebibyte_once_httpx_is_used() -> None:
         "assert C.READ_NUM_BYTES == READ_BYTES == 1 << 20, C.READ_NUM_BYTES\n"
     )
     assert subprocess.run([sys.executable, "-c", code], timeout=60).returncode == 0
+
+
+@pytest.mark.parametrize("durable", [True, False])
+def test_only_a_cache_that_outlives_the_run_is_synced(
+    scripted: Scripted, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, durable: bool
+) -> None:
+    scripted.image("app", "1", [gz(layer_tar({"a": b"1"})), gz(layer_tar({"b": b"2"}))], config=CONFIG)
+    synced: list[int] = []
+    monkeypatch.setattr(os, "fsync", synced.append)
+    ref = parse_reference(f"{scripted.host}/app:1")
+    registry = Registry(ref, plain_http=True, sleep=lambda s: None)
+    try:
+        pull(registry, ref, str(tmp_path / "cache"), durable=durable)
+    finally:
+        registry.close()
+    assert len(synced) == (3 if durable else 0)  # the config and two layers; --no-cache: none
+
+
+@pytest.mark.parametrize("no_cache", [True, False])
+def test_a_no_cache_run_pulls_without_syncing(
+    scripted: Scripted, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, no_cache: bool
+) -> None:
+    from dive_py.main_flow import Options
+    from dive_py.pulling import pulled_image
+
+    scripted.image("app", "1", [gz(layer_tar({"a": b"1"}))], config=CONFIG)
+    synced: list[int] = []
+    monkeypatch.setattr(os, "fsync", synced.append)
+    opts = Options(path="", shown_name="", registry=f"{scripted.host}/app:1", quiet=True, no_cache=no_cache)
+    opts.cache_dir = None if no_cache else str(tmp_path / "cache")
+    with pulled_image(opts) as pulled:
+        assert pulled.label == f"registry://{scripted.host}/app:1"
+    assert bool(synced) is not no_cache

@@ -91,8 +91,11 @@ class Pulled:
 class BlobStore:
     """Verified blobs by digest under ``root/blobs/sha256``, written atomically."""
 
-    def __init__(self, root: str) -> None:
+    def __init__(self, root: str, *, durable: bool = True) -> None:
         self.root = root
+        #: fsync each blob before it is renamed into place (a cache must survive a crash; a
+        #: --no-cache pull's directory is removed at the end of the run, so it need not).
+        self.durable = durable
         self.blobs = os.path.join(root, "blobs", "sha256")
         self.tmp = os.path.join(root, "tmp")
         os.makedirs(self.blobs, exist_ok=True)
@@ -135,7 +138,8 @@ class BlobStore:
                     spool.grew(len(chunk))
 
             registry.blob(digest, size, write)
-            os.fsync(fd)
+            if self.durable:
+                os.fsync(fd)
             os.close(fd)
             fd = -1
             os.replace(tmp, self.path(digest))
@@ -208,11 +212,12 @@ def pull(
     platform: str | None = None,
     progress: Progress | None = None,
     max_bytes: int = DEFAULT_MAX_BYTES,
+    durable: bool = True,
 ) -> Pulled:
-    """Fetch ``ref`` into the cache at ``cache_dir`` and return its layout directory."""
+    """Fetch ``ref`` into the cache at ``cache_dir`` and return its layout directory (``durable``: fsync each blob)."""
     prog = progress or NullProgress()
     name = str(ref)
-    store = BlobStore(cache_dir)
+    store = BlobStore(cache_dir, durable=durable)
     prog.phase("Fetching the manifest", 0)
     data, media, digest = registry.manifest(ref.reference)
     chosen_platform: str | None = None
