@@ -181,3 +181,39 @@ def test_a_hardlink_spelt_another_way_is_the_same_link_and_a_symlink_is_its_text
         loaded(write_archive(image("./bin/sh", "./sh"), tmp_path / "new.tar")) as new,
     ):
         assert [(c.path, c.reasons) for c in diff_images(old, new).changes] == [("/bin/ash", (LINK,))]
+
+
+# -- figures and growth --------------------------------------------------------------------------------------------
+
+
+def test_figure_deltas_and_where_the_growth_went(tmp_path: Path) -> None:
+    from dive_py.core.analysis.efficiency import analyse
+    from dive_py.core.analysis.image_deltas import figure_deltas, growth
+
+    old_spec = base()
+    new_spec = variant()
+    deps = new_spec.layer("RUN npm ci")
+    deps.file("usr/lib/node_modules/left-pad/index.js", "l" * 20_000)
+    deps.file("usr/lib/node_modules/react/index.js", "r" * 9_000)
+    deps.file("root/.npm/_cacache/blob", "c" * 7_000)  # junk: the npm cache
+    deps.file("usr/share/doc/note", "n" * 1_000)
+    deps.file("etc/os-release", "d")  # shrinks by 10 bytes: not growth
+    with (
+        loaded(write_archive(old_spec, tmp_path / "old.tar")) as old,
+        loaded(write_archive(new_spec, tmp_path / "new.tar")) as new,
+    ):
+        diff = diff_images(old, new)
+        old_ins, new_ins = analyse_insights(old), analyse_insights(new)
+        rows = {r.key: r for r in figure_deltas(old, analyse(old), old_ins, new, analyse(new), new_ins)}
+        assert rows["image.sizeBytes"].delta == new.size_bytes - old.size_bytes == 30_001 + 37_001
+        assert (rows["layerCount"].old, rows["layerCount"].new) == (4, 5)
+        assert rows["fileCount"].delta == 2 + 4 - 2  # big.js, the hardlink, npm's four; libbar and a symlink gone
+        assert rows["insights.byKind.removed"].delta == 100  # libbar.so, stored then deleted
+        assert rows["insights.junkBytes"].delta == new_ins.junk_bytes - old_ins.junk_bytes > 0
+        assert rows["image.sizeBytes"].percent == 100.0 * rows["image.sizeBytes"].delta / old.size_bytes
+        first, second = growth(diff, new, new_ins, old_ins)[:2]
+        assert (first.layer, first.command, first.bytes) == (4, "RUN npm ci", 37_000)
+        assert (first.directory, first.directory_bytes) == ("/usr/lib/node_modules", 29_000)
+        assert (second.layer, second.bytes, second.directory) == (2, 30_001, "/app/node_modules")
+        assert (first.junk_bytes, second.junk_bytes) == (7_000, 0)  # the npm cache, new in NEW
+        assert growth(diff, new, new_ins, new_ins)[0].junk_bytes == 0  # junk OLD had already is not news
