@@ -16,6 +16,7 @@ from typing import Annotated, NoReturn
 import typer
 
 from dive_py import __version__, messages
+from dive_py.cli_checks import Flags, check_flags
 from dive_py.errors import EXIT_RULES_FAILED, EXIT_USAGE, DiveError, UsageError
 from dive_py.source_args import resolve_source
 
@@ -236,35 +237,26 @@ def run(
                 raise typer.Exit(0)
             source = None
         resolved = resolve_source(image, demo, source)
-        if resolved.registry is None and plain_http:
-            raise UsageError("--plain-http applies to registry images (registry://NAME)")
-        if cache_dir is not None and no_cache:
-            raise UsageError("--cache-dir names the cache and --no-cache turns it off: give one of them")
-        if list_format not in ("text", "jsonl"):
-            raise UsageError(f"--format {list_format}: expected text or jsonl")
-        if layer is not None and not (list_files or extract_path):
-            raise UsageError("--layer only applies to --list and --extract")
-        if output is not None and extract_path is None:
-            raise UsageError("--output only applies to --extract")
-        if list_files and (json_path is not None or ci):  # --list --no-ci is fine
-            raise UsageError("--list prints the filesystem; it cannot be combined with --json or --ci")
-        if (markdown_path is not None or junit_path is not None) and (list_files or extract_path is not None):
-            raise UsageError(
-                "--markdown and --junit report on the image; they cannot be combined with --list or --extract"
+        check_flags(
+            Flags(
+                registry=resolved.registry is not None,
+                plain_http=plain_http,
+                cache_dir=cache_dir,
+                no_cache=no_cache,
+                list_format=list_format,
+                layer=layer,
+                list_files=list_files,
+                extract=extract_path,
+                output=output,
+                json_path=json_path,
+                ci=ci,
+                markdown_path=markdown_path,
+                junit_path=junit_path,
+                explain=explain,
+                ignore_paths=tuple(ignore_path or ()),
+                base_layers=base_layers,
             )
-        if "-" in (markdown_path, junit_path):
-            raise UsageError("--markdown and --junit write files; '-' (standard output) is for --json")
-        if extract_path is not None and (json_path is not None or ci or list_files):
-            raise UsageError("--extract writes files; it cannot be combined with --json, --ci or --list")
-        if explain and (list_files or extract_path is not None):
-            raise UsageError("--explain reports on the image; it cannot be combined with --list or --extract")
-        if ignore_path:
-            from dive_py.core.analysis.junk import glob_regex
-
-            for glob in ignore_path:
-                glob_regex(glob, "--ignore-path")
-        if base_layers is not None and base_layers < 0:
-            raise UsageError(f"--base-layers {base_layers}: expected 0 or more layers")
+        )
         code = main_flow.run(
             main_flow.Options(
                 path=resolved.path,

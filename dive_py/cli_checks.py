@@ -1,0 +1,67 @@
+"""Which flags go together: every combination that cannot mean anything is one usage line, before any work.
+
+Kept apart from the option declarations in :mod:`dive_py.cli` so that each
+rule reads as one line and the command's signature stays a list of flags.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from dive_py.errors import UsageError
+
+
+@dataclass(slots=True, frozen=True)
+class Flags:
+    """The flags the checks look at, as the command line gave them."""
+
+    registry: bool  #: IMAGE is a registry image
+    plain_http: bool
+    cache_dir: str | None
+    no_cache: bool
+    list_format: str
+    layer: int | None
+    list_files: bool
+    extract: str | None
+    output: str | None
+    json_path: str | None
+    ci: bool | None
+    markdown_path: str | None
+    junit_path: str | None
+    explain: bool
+    ignore_paths: tuple[str, ...]
+    base_layers: int | None
+
+
+def check_flags(f: Flags) -> None:
+    """Raise :class:`UsageError` for the first combination that makes no sense."""
+    if not f.registry and f.plain_http:
+        raise UsageError("--plain-http applies to registry images (registry://NAME)")
+    if f.cache_dir is not None and f.no_cache:
+        raise UsageError("--cache-dir names the cache and --no-cache turns it off: give one of them")
+    if f.list_format not in ("text", "jsonl"):
+        raise UsageError(f"--format {f.list_format}: expected text or jsonl")
+    if f.layer is not None and not (f.list_files or f.extract):
+        raise UsageError("--layer only applies to --list and --extract")
+    if f.output is not None and f.extract is None:
+        raise UsageError("--output only applies to --extract")
+    if f.list_files and (f.json_path is not None or f.ci):  # --list --no-ci is fine
+        raise UsageError("--list prints the filesystem; it cannot be combined with --json or --ci")
+    if (f.markdown_path is not None or f.junit_path is not None) and (f.list_files or f.extract is not None):
+        raise UsageError("--markdown and --junit report on the image; they cannot be combined with --list or --extract")
+    if "-" in (f.markdown_path, f.junit_path):
+        raise UsageError("--markdown and --junit write files; '-' (standard output) is for --json")
+    if f.extract is not None and (f.json_path is not None or f.ci or f.list_files):
+        raise UsageError("--extract writes files; it cannot be combined with --json, --ci or --list")
+    if f.explain and (f.list_files or f.extract is not None):
+        raise UsageError("--explain reports on the image; it cannot be combined with --list or --extract")
+    if f.ignore_paths:
+        from dive_py.core.analysis.junk import glob_regex
+
+        for glob in f.ignore_paths:
+            glob_regex(glob, "--ignore-path")
+    if f.base_layers is not None and f.base_layers < 0:
+        raise UsageError(f"--base-layers {f.base_layers}: expected 0 or more layers")
+
+
+__all__ = ["Flags", "check_flags"]
