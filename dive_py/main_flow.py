@@ -71,21 +71,30 @@ class Options:
 
 
 def run(opts: Options) -> int:
-    """Execute one run; returns the exit status.  A registry image is pulled first; an engine's is found."""
+    """Execute one run; returns the exit status."""
+    with opened(opts) as ready:
+        return _run(ready)
+
+
+@contextmanager
+def opened(opts: Options) -> Iterator[Options]:
+    """``opts`` with its image ready to load: a registry image pulled, an engine's found (until the end)."""
     if opts.engine is not None:
         from dive_py.engine_lookup import find_engine_image
 
         source = find_engine_image(opts.engine_name, opts.engine, opts.platform)
         try:
-            return _run(replace(opts, opener=source, path=source.label))
+            yield replace(opts, opener=source, path=source.label)
         finally:
             source.close()
+        return
     if opts.registry is None:
-        return _run(opts)
+        yield opts
+        return
     from dive_py.pulling import pulled_image
 
     with pulled_image(opts) as pulled:
-        return _run(replace(opts, path=pulled.label, opener=pulled))
+        yield replace(opts, path=pulled.label, opener=pulled)
 
 
 def _run(opts: Options) -> int:
