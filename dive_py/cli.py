@@ -139,6 +139,12 @@ def run(
             "figures for your layers count only the layers above.",
         ),
     ] = None,
+    compare: Annotated[
+        str | None,
+        typer.Option(
+            "--compare", help="Compare IMAGE (NEW) with this image (OLD, any source): layers, paths, figures."
+        ),
+    ] = None,
     list_files: Annotated[bool, typer.Option("--list", help="Print the merged filesystem and exit.")] = False,
     layer: Annotated[
         int | None,
@@ -255,9 +261,12 @@ def run(
                 explain=explain,
                 ignore_paths=tuple(ignore_path or ()),
                 base_layers=base_layers,
+                compare=compare is not None,
             )
         )
-        code = main_flow.run(
+        from dive_py.compare_flow import run_maybe_compare
+
+        code = run_maybe_compare(compare)(
             main_flow.Options(
                 path=resolved.path,
                 shown_name=image or "divepy-demo",

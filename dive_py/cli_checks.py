@@ -31,6 +31,19 @@ class Flags:
     explain: bool
     ignore_paths: tuple[str, ...]
     base_layers: int | None
+    compare: bool = False  #: --compare OLD
+
+
+def _outputs(f: Flags) -> list[tuple[str, bool]]:
+    return [
+        ("--list", f.list_files),
+        ("--extract", f.extract is not None),
+        ("--json", f.json_path is not None),
+        ("--ci", bool(f.ci)),
+        ("--markdown", f.markdown_path is not None),
+        ("--junit", f.junit_path is not None),
+        ("--explain", f.explain),
+    ]
 
 
 def check_flags(f: Flags) -> None:
@@ -60,6 +73,13 @@ def check_flags(f: Flags) -> None:
 
         for glob in f.ignore_paths:
             glob_regex(glob, "--ignore-path")
+    if f.compare:
+        given = [flag for flag, on in _outputs(f) if on]
+        if given:
+            raise UsageError(
+                f"--compare prints the comparison as text; it cannot be combined with {', '.join(given)} "
+                "(compare each image with those on its own)"
+            )
     if f.base_layers is not None and f.base_layers < 0:
         raise UsageError(f"--base-layers {f.base_layers}: expected 0 or more layers")
 

@@ -97,6 +97,28 @@ def opened(opts: Options) -> Iterator[Options]:
         yield replace(opts, path=pulled.label, opener=pulled)
 
 
+def load(opts: Options, *, hash_files: bool) -> Image:
+    """Load the image ``opts`` names (made ready by :func:`opened`), with progress on stderr."""
+    if opts.opener is None and not os.path.lexists(opts.path):  # said before numpy and the readers load
+        raise InputError(f"{opts.path}: no such file or directory")
+    from dive_py.cache_dirs import meta_cache
+    from dive_py.cli_progress import RichLoadProgress
+    from dive_py.core.model.loader import load_image, settle
+
+    with RichLoadProgress(enabled=not opts.quiet) as progress:
+        image = load_image(
+            opts.opener or opts.path,
+            image=opts.select,
+            platform=opts.platform,
+            hash_files=hash_files,
+            strict=not opts.ignore_errors,
+            progress=progress,
+            cache=meta_cache(opts.cache_dir, opts.no_cache),
+        )
+    settle()
+    return image
+
+
 def _run(opts: Options) -> int:
     # The demo image fails the default rules on purpose; CI=true in a pipeline
     # should not turn a try-out of the tool into exit 1 (an explicit --ci does).
@@ -115,26 +137,11 @@ def _run(opts: Options) -> int:
 
         return launch(opts)
 
-    if opts.opener is None and not os.path.lexists(opts.path):  # said before numpy and the readers load
-        raise InputError(f"{opts.path}: no such file or directory")
-    from dive_py.cache_dirs import meta_cache
-    from dive_py.cli_progress import RichLoadProgress
-    from dive_py.core.model.loader import load_image, settle
-
     # Every analysis compares contents (unmodified copies, duplicates): a compressed layer is hashed
     # on its one decompressing pass, not decompressed again afterwards.  --list and --extract need no hashes.
-    analyses = not (opts.list_files or opts.extract is not None)
-    with RichLoadProgress(enabled=not opts.quiet) as progress:
-        image = load_image(
-            opts.opener or opts.path,
-            image=opts.select,
-            platform=opts.platform,
-            hash_files=analyses,
-            strict=not opts.ignore_errors,
-            progress=progress,
-            cache=meta_cache(opts.cache_dir, opts.no_cache),
-        )
-    settle()
+    image = load(opts, hash_files=not (opts.list_files or opts.extract is not None))
+    from dive_py.core.model.loader import settle
+
     try:
         for warning in image.warnings:
             messages.warning(warning)
