@@ -38,7 +38,6 @@ def _outputs(f: Flags) -> list[tuple[str, bool]]:
     return [
         ("--list", f.list_files),
         ("--extract", f.extract is not None),
-        ("--json", f.json_path is not None),
         ("--ci", bool(f.ci)),
         ("--markdown", f.markdown_path is not None),
         ("--junit", f.junit_path is not None),

@@ -5,7 +5,8 @@ image, a registry's), made ready and loaded exactly as a single run's image
 (:func:`dive_py.main_flow.opened`, :func:`dive_py.main_flow.load`), and
 analysed with the same settings: ``--base-layers``, ``--ignore-path`` and
 the config's junk rules apply to both.  The report goes to stdout
-(:mod:`dive_py.report.compare_text`); the exit status is 0.
+(:mod:`dive_py.report.compare_text`), or to stderr when ``--json -`` puts
+the JSON there (:mod:`dive_py.report.compare_json`); the exit status is 0.
 """
 
 from __future__ import annotations
@@ -40,6 +41,11 @@ def run_compare(opts: Options, old_image: str) -> int:
         opener=None,
         demo=False,
     )
+    from dive_py.report.compare_json import compare_json
+    from dive_py.report.output import check_target, write_to
+
+    if opts.json_path is not None:
+        check_target(opts.json_path, "--json")  # before a gigabyte is read, as for one image
     junk_rules = load_junk_rules(opts.config)
     with opened(opts) as new_ready, opened(old_opts) as old_ready:
         new = load(new_ready, hash_files=True)
@@ -55,13 +61,21 @@ def run_compare(opts: Options, old_image: str) -> int:
                 figures = figure_deltas(old, analyse(old), old_ins, new, analyse(new), new_ins)
                 size = next(f for f in figures if f.key == "image.sizeBytes")
                 grew = growth(diff, new, new_ins, old_ins)
-                text = render_compare(old, new, diff, figures, grew, verdict_line(size, []))
+                verdict = verdict_line(size, [])
+                text = render_compare(old, new, diff, figures, grew, verdict)
+                data = compare_json(old, new, diff, figures, grew, verdict) if opts.json_path else b""
             finally:
                 old.close()
         finally:
             new.close()
-    sys.stdout.write(text)
-    sys.stdout.flush()
+    if opts.json_path == "-":
+        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.flush()
+    elif opts.json_path is not None:
+        write_to(opts.json_path, "--json", lambda fh: fh.write(data))
+    out = sys.stderr if opts.json_path == "-" else sys.stdout
+    out.write(text)
+    out.flush()
     return EXIT_OK
 
 

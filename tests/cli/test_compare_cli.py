@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -36,7 +37,7 @@ def test_the_comparison_is_the_same_whatever_form_old_has(tmp_path: Path, old_fo
     assert res.stdout == GOLDEN.read_text()
 
 
-@pytest.mark.parametrize("flag", [["--json", "-"], ["--ci"], ["--list"], ["--explain"], ["--markdown", "m.md"]])
+@pytest.mark.parametrize("flag", [["--ci"], ["--list"], ["--explain"], ["--markdown", "m.md"]])
 def test_a_comparison_has_its_text_report_only(tmp_path: Path, flag: list[str]) -> None:
     new = write_archive(new_image(), tmp_path / "new.tar")
     res = run_divepy(new, "--compare", new, *flag, cwd=tmp_path)
@@ -61,3 +62,50 @@ def test_an_image_against_itself_changes_nothing(tmp_path: Path) -> None:
     assert "NEW is the same size (+0.0%)" in res.stdout
     assert "Paths: 0 added (0 B), 0 removed (0 B), 0 modified (0 B)" in res.stdout
     assert res.stdout.rstrip().endswith("verdict: ok (same size)")
+
+
+def test_the_comparison_as_json_has_every_path_and_the_report_moves_to_stderr(tmp_path: Path) -> None:
+    new = write_archive(new_image(), tmp_path / "new.tar")
+    old = write_archive(base(), tmp_path / "old.tar")
+    res = run_divepy(new, "--compare", old, "--json", "-", "-q", cwd=tmp_path)
+    assert res.code == 0
+    assert res.stderr == GOLDEN.read_text()  # the text report, out of the JSON's way
+    doc = json.loads(res.out)
+    assert (doc["schemaVersion"], doc["kind"]) == (1, "divepy-compare")
+    assert (doc["old"]["names"], doc["new"]["names"]) == (["app:1"], ["app:2"])
+    assert doc["new"]["sizeBytes"] - doc["old"]["sizeBytes"] == 66_001
+    assert doc["layers"]["shared"] == 2 and [la["index"] for la in doc["layers"]["new"]] == [2, 3, 4]
+    assert doc["growth"][0] == {
+        "layer": 4,
+        "command": "RUN npm ci",
+        "bytes": 36_000,
+        "directory": "/usr/lib/node_modules",
+        "directoryBytes": 29_000,
+        "junkBytes": 7_000,
+    }
+    items = {item["path"]: item for item in doc["paths"]["items"]}
+    assert items["/app/main.py"] == {
+        "path": "/app/main.py",
+        "change": "modified",
+        "reasons": ["content"],
+        "oldSizeBytes": 12,
+        "newSizeBytes": 12,
+        "deltaBytes": 0,
+        "layer": 2,
+    }
+    assert items["/usr/lib/libbar.so"]["change"] == "removed" and items["/usr/lib/libbar.so"]["layer"] == 1
+    assert "/root" in items  # directories too: the text leaves them out
+    assert doc["paths"]["added"] == 12 and doc["paths"]["addedBytes"] == 66_000
+    assert sum(item["deltaBytes"] for item in items.values()) == 66_000 + 1 - 100
+    figures = {f["key"]: f for f in doc["figures"]}
+    assert figures["insights.junkBytes"]["delta"] == 7_000
+    assert doc["verdict"] == {"result": "ok", "line": "verdict: ok (+66 kB, +1420.6%)"}
+    to_file = run_divepy(new, "--compare", old, "--json", tmp_path / "cmp.json", "-q", cwd=tmp_path)
+    assert to_file.code == 0 and to_file.stdout == GOLDEN.read_text()
+    assert json.loads((tmp_path / "cmp.json").read_bytes()) == doc
+
+
+def test_a_json_target_that_cannot_be_written_is_said_before_anything_is_read(tmp_path: Path) -> None:
+    new = write_archive(new_image(), tmp_path / "new.tar")
+    res = run_divepy(new, "--compare", tmp_path / "gone.tar", "--json", tmp_path / "no-dir" / "x.json", cwd=tmp_path)
+    assert res.code == 2 and "no-dir" in res.stderr and "gone.tar" not in res.stderr
