@@ -36,7 +36,13 @@ def signed_bytes(n: int) -> str:
 
 
 def _percent(delta: float, old: float) -> str:
-    return f"{100.0 * delta / old:+.1f}%" if old else "new"
+    """``+12.0%``; a change too small to show at one decimal is ``+<0.1%``, never ``+0.0%``."""
+    if not old:
+        return "new"
+    pct = 100.0 * delta / old
+    if delta and abs(pct) < 0.05:
+        return "+<0.1%" if delta > 0 else "-<0.1%"
+    return f"{pct:+.1f}%"
 
 
 def _clip(text: str) -> str:
@@ -54,7 +60,9 @@ def _figure(key: str, value: float) -> str:
 
 def _change(key: str, row: FigureDelta) -> str:
     if key in _RATIOS:
-        return f"{row.delta:+.4f}"
+        if row.delta and abs(row.delta) < 0.00005:  # not "-0.0000"
+            return "+<0.0001" if row.delta > 0 else "-<0.0001"
+        return f"{row.delta:+.4f}" if row.delta else "0"
     if key in _COUNTS:
         return f"{int(row.delta):+,}"
     return signed_bytes(int(row.delta))

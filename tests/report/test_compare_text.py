@@ -49,3 +49,13 @@ def test_the_verdict_line() -> None:
     failed = ["highestSizeIncrease: +50 B > 10 B"]
     assert verdict_line(grew, failed) == "verdict: regression (highestSizeIncrease: +50 B > 10 B)"
     assert verdict_line(FigureDelta("x", 0, 7), []) == "verdict: ok (+7 B, new)"
+
+
+def test_tiny_changes_are_never_shown_as_zero() -> None:
+    from dive_py.report.compare_text import _change, _percent
+
+    assert _percent(6, 21_000_000) == "+<0.1%" and _percent(-6, 21_000_000) == "-<0.1%"
+    assert _percent(0, 5) == "+0.0%" and _percent(5, 0) == "new" and _percent(1, 8) == "+12.5%"
+    assert _change("image.efficiencyScore", FigureDelta("image.efficiencyScore", 0.2441, 0.24409)) == "-<0.0001"
+    assert _change("image.efficiencyScore", FigureDelta("image.efficiencyScore", 0.5, 0.5)) == "0"
+    assert _change("image.efficiencyScore", FigureDelta("image.efficiencyScore", 0.5, 0.6)) == "+0.1000"
