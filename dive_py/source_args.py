@@ -31,6 +31,8 @@ _ARCHIVE_SCHEMES = (
     "oci:",
 )
 _REGISTRY_SCHEME = "registry://"
+#: skopeo's spellings that may end in ``:REFERENCE`` (or ``:@INDEX``) naming one image of the archive.
+_ARCHIVE_REF_SCHEMES = ("docker-archive:", "oci-archive:")
 #: --source values: dive's own, and the registry.
 SOURCES = ("docker", "podman", "docker-archive", "oci-archive", "oci", "registry")
 
@@ -74,6 +76,8 @@ def resolve_source(image: str | None, demo: bool, source: str | None) -> Resolve
     for scheme in _ARCHIVE_SCHEMES:
         if image.startswith(scheme):
             path = image[len(scheme) :]
+            if scheme in _ARCHIVE_REF_SCHEMES and ":" in path and not os.path.exists(path):
+                return _archive_with_ref(path)
             if scheme.startswith("oci") and ":" in path and not os.path.exists(path):
                 path, tag = path.rsplit(":", 1)  # skopeo's oci:DIR:TAG form
                 return Resolved(path, tag or None)
@@ -81,6 +85,21 @@ def resolve_source(image: str | None, demo: bool, source: str | None) -> Resolve
     if source is None and not os.path.lexists(image) and _could_be_a_name(image):
         return Resolved(image, engine=AUTO, engine_name=image)
     return Resolved(image)
+
+
+def _archive_with_ref(spec: str) -> Resolved:
+    """skopeo's ``docker-archive:PATH:NAME:TAG`` / ``:@INDEX``: the image of a multi-image archive.
+
+    The path is the shortest prefix (up to a colon) that exists, so a path with colons still works;
+    what follows picks the image as ``--image`` would (``@2`` is the third image).
+    """
+    for i, ch in enumerate(spec):
+        if ch == ":" and os.path.exists(spec[:i]):
+            ref = spec[i + 1 :]
+            if not ref:
+                break
+            return Resolved(spec[:i], ref[1:] if ref.startswith("@") else ref)
+    return Resolved(spec)
 
 
 def _engine(name: str, engine: str) -> Resolved:

@@ -27,7 +27,7 @@ from dive_py.engine_lookup import find_engine_image
 from dive_py.errors import InputError, UsageError
 from dive_py.fixtures.builder import archive_bytes, write_archive
 from dive_py.fixtures.demo import DEMO_PATH
-from dive_py.source_args import AUTO, resolve_source
+from dive_py.source_args import AUTO, Resolved, resolve_source
 from tests.clitools import run_divepy
 from tests.images import edge_case_image, tiny_image
 from tests.sources.engines import RealEngine, ScriptedEngine, real_dockerd, real_podman, scripted_engine
@@ -503,3 +503,13 @@ def test_unavailable_engines_are_not_errors_of_the_image(tmp_path: Path) -> None
     finally:
         engine.close()
     assert isinstance(err.value, InputError) and str(err.value).endswith("no socket there")
+
+
+def test_skopeos_archive_spelling_with_an_image_reference(tmp_path: Path) -> None:
+    archive = tmp_path / "two:images.tar"  # a colon in the path itself
+    archive.write_bytes(b"")
+    assert resolve_source(f"docker-archive:{archive}:app:1", False, None) == Resolved(str(archive), "app:1")
+    assert resolve_source(f"oci-archive:{archive}:@2", False, None) == Resolved(str(archive), "2")
+    assert resolve_source(f"docker-archive:{archive}", False, None) == Resolved(str(archive))
+    missing = f"docker-archive:{tmp_path}/gone.tar:app:1"
+    assert resolve_source(missing, False, None) == Resolved(missing.removeprefix("docker-archive:"))
