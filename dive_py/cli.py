@@ -16,7 +16,7 @@ from typing import Annotated, NoReturn
 import typer
 
 from dive_py import __version__, messages
-from dive_py.cli_checks import Flags, check_flags
+from dive_py.cli_checks import check_flags
 from dive_py.errors import EXIT_RULES_FAILED, EXIT_USAGE, DiveError, UsageError
 from dive_py.source_args import resolve_source
 
@@ -243,69 +243,48 @@ def run(
                 raise typer.Exit(0)
             source = None
         resolved = resolve_source(image, demo, source)
-        check_flags(
-            Flags(
-                registry=resolved.registry is not None,
-                plain_http=plain_http,
-                cache_dir=cache_dir,
-                no_cache=no_cache,
-                list_format=list_format,
-                layer=layer,
-                list_files=list_files,
-                extract=extract_path,
-                output=output,
-                json_path=json_path,
-                ci=ci,
-                markdown_path=markdown_path,
-                junit_path=junit_path,
-                explain=explain,
-                ignore_paths=tuple(ignore_path or ()),
-                base_layers=base_layers,
-                compare=compare is not None,
-            )
-        )
         from dive_py.compare_flow import run_maybe_compare
 
-        code = run_maybe_compare(compare)(
-            main_flow.Options(
-                path=resolved.path,
-                shown_name=image or "divepy-demo",
-                registry=resolved.registry,
-                engine=resolved.engine,
-                engine_name=resolved.engine_name,
-                plain_http=plain_http,
-                cache_dir=cache_dir,
-                no_cache=no_cache,
-                ci=ci,
-                ci_config=ci_config,
-                rule_flags={
-                    "lowestEfficiency": lowest_efficiency,
-                    "highestWastedBytes": highest_wasted_bytes,
-                    "highestUserWastedPercent": highest_user_wasted_percent,
-                    "highestReclaimableBytes": highest_reclaimable_bytes,
-                    "highestReclaimablePercent": highest_reclaimable_percent,
-                    "highestJunkBytes": highest_junk_bytes,
-                },
-                json_path=json_path,
-                list_files=list_files,
-                layer=layer,
-                list_format=list_format,
-                select=select or resolved.tag,
-                platform=platform,
-                ignore_errors=ignore_errors,
-                no_color=no_color,
-                quiet=quiet,
-                config=config,
-                demo=demo,
-                extract=extract_path,
-                output=output,
-                explain=explain,
-                base_layers=base_layers,
-                ignore_paths=tuple(ignore_path or ()),
-                markdown_path=markdown_path,
-                junit_path=junit_path,
-            )
+        options = main_flow.Options(
+            path=resolved.path,
+            shown_name=image or "divepy-demo",
+            registry=resolved.registry,
+            engine=resolved.engine,
+            engine_name=resolved.engine_name,
+            plain_http=plain_http,
+            cache_dir=cache_dir,
+            no_cache=no_cache,
+            ci=ci,
+            ci_config=ci_config,
+            rule_flags={
+                "lowestEfficiency": lowest_efficiency,
+                "highestWastedBytes": highest_wasted_bytes,
+                "highestUserWastedPercent": highest_user_wasted_percent,
+                "highestReclaimableBytes": highest_reclaimable_bytes,
+                "highestReclaimablePercent": highest_reclaimable_percent,
+                "highestJunkBytes": highest_junk_bytes,
+            },
+            json_path=json_path,
+            list_files=list_files,
+            layer=layer,
+            list_format=list_format,
+            select=select or resolved.tag,
+            platform=platform,
+            ignore_errors=ignore_errors,
+            no_color=no_color,
+            quiet=quiet,
+            config=config,
+            demo=demo,
+            extract=extract_path,
+            output=output,
+            explain=explain,
+            base_layers=base_layers,
+            ignore_paths=tuple(ignore_path or ()),
+            markdown_path=markdown_path,
+            junit_path=junit_path,
         )
+        check_flags(options, compare=compare is not None)
+        code = run_maybe_compare(compare)(options)
     except DiveError as exc:
         _fail(exc.message)
     except KeyboardInterrupt:

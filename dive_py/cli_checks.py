@@ -6,35 +6,15 @@ rule reads as one line and the command's signature stays a list of flags.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from dive_py.errors import UsageError
 
-
-@dataclass(slots=True, frozen=True)
-class Flags:
-    """The flags the checks look at, as the command line gave them."""
-
-    registry: bool  #: IMAGE is a registry image
-    plain_http: bool
-    cache_dir: str | None
-    no_cache: bool
-    list_format: str
-    layer: int | None
-    list_files: bool
-    extract: str | None
-    output: str | None
-    json_path: str | None
-    ci: bool | None
-    markdown_path: str | None
-    junit_path: str | None
-    explain: bool
-    ignore_paths: tuple[str, ...]
-    base_layers: int | None
-    compare: bool = False  #: --compare OLD
+if TYPE_CHECKING:
+    from dive_py.main_flow import Options
 
 
-def _outputs(f: Flags) -> list[tuple[str, bool]]:
+def _outputs(f: Options) -> list[tuple[str, bool]]:
     return [
         ("--list", f.list_files),
         ("--extract", f.extract is not None),
@@ -45,9 +25,9 @@ def _outputs(f: Flags) -> list[tuple[str, bool]]:
     ]
 
 
-def check_flags(f: Flags) -> None:
-    """Raise :class:`UsageError` for the first combination that makes no sense."""
-    if not f.registry and f.plain_http:
+def check_flags(f: Options, *, compare: bool) -> None:
+    """Raise :class:`UsageError` for the first combination that makes no sense (``compare``: --compare OLD)."""
+    if f.registry is None and f.plain_http:
         raise UsageError("--plain-http applies to registry images (registry://NAME)")
     if f.cache_dir is not None and f.no_cache:
         raise UsageError("--cache-dir names the cache and --no-cache turns it off: give one of them")
@@ -72,7 +52,7 @@ def check_flags(f: Flags) -> None:
 
         for glob in f.ignore_paths:
             glob_regex(glob, "--ignore-path")
-    if f.compare:
+    if compare:
         given = [flag for flag, on in _outputs(f) if on]
         if given:
             raise UsageError(
@@ -83,4 +63,4 @@ def check_flags(f: Flags) -> None:
         raise UsageError(f"--base-layers {f.base_layers}: expected 0 or more layers")
 
 
-__all__ = ["Flags", "check_flags"]
+__all__ = ["check_flags"]
