@@ -22,18 +22,12 @@ import os
 from dive_py.core.sources.blobcache import touch
 from dive_py.core.sources.pull import Pulled
 from dive_py.core.sources.reference import Reference
+from dive_py.core.sources.registry import MAX_MANIFEST_BYTES, SHA256  # not httpx: that loads on first use
 from dive_py.core.text import printable
-
-#: A cached manifest bigger than this is not one divepy wrote (the pull refuses bigger ones).
-MAX_MANIFEST_BYTES = 4 << 20
-_HEX = frozenset("0123456789abcdef")
 
 
 def _hex_of(digest: object) -> str | None:
-    if not isinstance(digest, str) or not digest.startswith("sha256:"):
-        return None
-    hexpart = digest[7:]
-    return hexpart if len(hexpart) == 64 and set(hexpart) <= _HEX else None
+    return digest[7:] if isinstance(digest, str) and SHA256.match(digest) else None
 
 
 def cached_by_digest(ref: Reference, cache_dir: str) -> Pulled | None:
